@@ -1,0 +1,142 @@
+"""The `dtrctl` application: global options and the command groups."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from dtrctl import __version__
+from dtrctl.cli import repo, sandbox
+from dtrctl.cli.common import CliState
+from dtrctl.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ConnectionSettings
+
+app = typer.Typer(
+    name="dtrctl",
+    help=(
+        "Administer tag immutability on Docker Trusted Registry / Mirantis Secure Registry "
+        "2.x-3.x, and check pushes before CI makes them."
+    ),
+    no_args_is_help=True,
+    # Plain help keeps `--help` and shell completion from importing Rich.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+app.add_typer(repo.app, name="repo")
+app.command("sandbox")(sandbox.sandbox)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dtrctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", envvar="DTRCTL_URL", help="DTR URL, e.g. https://dtr.example.com."),
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option("--username", "-u", envvar="DTRCTL_USERNAME", help="UCP/MKE user name."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", envvar="DTRCTL_PROFILE", help="Profile from the config file."),
+    ] = None,
+    ca_file: Annotated[
+        str | None,
+        typer.Option(
+            "--ca-file", envvar="DTRCTL_CA_FILE", help="PEM file with the DTR CA to trust."
+        ),
+    ] = None,
+    bundle: Annotated[
+        str | None,
+        typer.Option(
+            "--bundle",
+            envvar="DTRCTL_BUNDLE",
+            help="UCP client bundle directory: ca.pem is trusted, cert.pem/key.pem are presented.",
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            envvar="DTRCTL_INSECURE",
+            help="Skip TLS certificate verification (prints a warning).",
+        ),
+    ] = False,
+    allow_http: Annotated[
+        bool,
+        typer.Option(
+            "--allow-http",
+            envvar="DTRCTL_ALLOW_HTTP",
+            help="Allow credentials over plain http:// to a host other than loopback.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            envvar="DTRCTL_TIMEOUT",
+            min=0.1,
+            help="Seconds each request may take (connect and read).",
+        ),
+    ] = DEFAULT_TIMEOUT,
+    retries: Annotated[
+        int,
+        typer.Option(
+            "--retries",
+            envvar="DTRCTL_RETRIES",
+            min=0,
+            max=20,
+            help="Retries after the first try for GET/HEAD and immutability changes; 0 disables.",
+        ),
+    ] = DEFAULT_RETRIES,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            envvar="DTRCTL_VERBOSE",
+            help="Log each request and response to stderr (secrets redacted).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    ctx.obj = CliState(
+        ConnectionSettings(
+            url=url,
+            username=username,
+            ca_file=ca_file,
+            bundle=bundle,
+            insecure=insecure,
+            allow_http=allow_http,
+            timeout=timeout,
+            retries=retries,
+            verbose=verbose,
+            profile=profile,
+        )
+    )
+
+
+def main() -> None:
+    try:
+        app(prog_name="dtrctl")
+    except KeyboardInterrupt:
+        if os.environ.get("DTRCTL_DEBUG"):
+            raise
+        print("Interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,92 @@
+"""What every command shares: global state, the error-to-exit-code mapping, option types."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from dtrctl.cli.output import ListFormat, Output, OutputFormat
+from dtrctl.errors import DtrctlError, ExitCode
+from dtrctl.settings import ConnectionSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OutputOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output", "-o", envvar="DTRCTL_OUTPUT", help="Output format: text or json (dtrctl/v1)."
+    ),
+]
+ListOutputOption = Annotated[
+    ListFormat,
+    typer.Option(
+        "--output",
+        "-o",
+        envvar="DTRCTL_OUTPUT",
+        help="Output format: text, json (dtrctl/v1) or csv.",
+    ),
+]
+
+
+@dataclass
+class CliState:
+    settings: ConnectionSettings
+
+
+class Run:
+    """One command's run: its output object and its connection to DTR."""
+
+    def __init__(self, ctx: typer.Context, output: OutputFormat | ListFormat | str) -> None:
+        state = ctx.find_root().obj
+        self.settings: ConnectionSettings = (
+            state.settings if isinstance(state, CliState) else ConnectionSettings()
+        )
+        self.out = Output(getattr(output, "value", output), verbose=self.settings.verbose)
+
+    def session(self, *, write: bool, secret: str | None = None, url: str | None = None) -> Any:
+        from dtrctl.session import open_session
+
+        settings = self.settings.with_url(url) if url else self.settings
+        if settings.insecure:
+            self.out.warn("TLS certificate verification is off (--insecure)")
+        return open_session(
+            settings,
+            need_credentials=write,
+            log=self.out.log if self.settings.verbose else None,
+            prompt_secret=prompt_secret if write and sys.stdin.isatty() else None,
+            secret=secret,
+        )
+
+
+def prompt_secret(url: str, username: str | None) -> tuple[str, str] | None:
+    """Ask on the terminal (hidden input); never from argv."""
+    user = username or typer.prompt(f"Username for {url}", err=True)
+    secret = typer.prompt(f"Password or access token for {user}", hide_input=True, err=True)
+    return (user, secret) if user and secret else None
+
+
+def dtrctl_command(func: F) -> F:
+    """Map dtrctl errors and interrupts to messages and exit codes; no traceback for users."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        output = kwargs.get("output", OutputFormat.text)
+        out = Output(getattr(output, "value", output))
+        try:
+            return func(*args, **kwargs)
+        except DtrctlError as error:
+            if os.environ.get("DTRCTL_DEBUG"):
+                raise
+            out.error(error)
+            raise typer.Exit(int(error.exit_code)) from None
+        except KeyboardInterrupt:
+            print("Interrupted", file=sys.stderr)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,150 @@
+"""One place that builds HTTP clients: TLS, timeouts, retries, User-Agent and redacted logging."""
+
+from __future__ import annotations
+
+import itertools
+import ssl
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from httpx_retries import Retry, RetryTransport
+
+from dtrctl import __version__
+from dtrctl.errors import UsageError
+
+USER_AGENT = f"dtrctl/{__version__}"
+RETRY_STATUSES = (429, 502, 503, 504)
+# PATCH is safe to repeat here: dtrctl always sends the full repository settings.
+RETRY_METHODS = ("GET", "HEAD", "PATCH")
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+LogFunction = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    timeout: float = 30.0
+    retries: int = 3
+    ca_file: str | None = None
+    bundle: str | None = None
+    insecure: bool = False
+    # Upper bound of all retries of one request, so a flaky registry cannot stall CI for long.
+    retry_deadline: float = 120.0
+    backoff_factor: float = 0.5
+
+
+def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
+    """System trust (as docker and curl use) plus the DTR CA file and a UCP client bundle."""
+    try:
+        import truststore
+
+        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except ImportError:  # pragma: no cover - truststore is a dependency; keep working without it
+        context = ssl.create_default_context()
+    if options.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    extra_cas = [options.ca_file] if options.ca_file else []
+    if options.bundle:
+        bundle = Path(options.bundle)
+        if (bundle / "ca.pem").is_file():
+            extra_cas.append(str(bundle / "ca.pem"))
+        if (bundle / "cert.pem").is_file() and (bundle / "key.pem").is_file():
+            _load_client_certificate(context, bundle / "cert.pem", bundle / "key.pem")
+    for ca_file in extra_cas:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as error:
+            raise UsageError(
+                f"cannot read CA file {ca_file}: {error}",
+                hint="Give a PEM file with --ca-file or DTRCTL_CA_FILE",
+            ) from None
+    return context
+
+
+def _load_client_certificate(context: ssl.SSLContext, cert: Path, key: Path) -> None:
+    try:
+        context.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    except (OSError, ssl.SSLError) as error:
+        raise UsageError(f"cannot load the client certificate {cert}: {error}") from None
+
+
+def redact_headers(headers: httpx.Headers) -> str:
+    shown = []
+    for name, value in headers.multi_items():
+        if name.lower() in SENSITIVE_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} [redacted]".strip()
+        shown.append(f"{name}: {value}")
+    return ", ".join(shown)
+
+
+class LoggingTransport(httpx.BaseTransport):
+    """Logs every attempt (retries included) under -v, with secrets redacted."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, inner: httpx.BaseTransport, log: LogFunction) -> None:
+        self._inner = inner
+        self._log = log
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = request.extensions.get("dtrctl_attempt", 0) + 1
+        request.extensions["dtrctl_attempt"] = attempt
+        again = f" (retry {attempt - 1})" if attempt > 1 else ""
+        self._log(f"> {request.method} {request.url}{again}")
+        self._log(f">   {redact_headers(request.headers)}")
+        try:
+            response = self._inner.handle_request(request)
+        except httpx.HTTPError as error:
+            self._log(f"< {request.method} {request.url}: {type(error).__name__}: {error}")
+            raise
+        self._log(f"< {response.status_code} {request.method} {request.url}")
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def stderr_log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_http_client(
+    options: TransportOptions,
+    *,
+    log: LogFunction | None = None,
+    max_connections: int = 16,
+) -> httpx.Client:
+    """The one HTTP client of a run: one connection pool, keep-alive, retries in the transport."""
+    base: httpx.BaseTransport = httpx.HTTPTransport(
+        verify=build_ssl_context(options),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+    )
+    if log is not None:
+        base = LoggingTransport(base, log)
+    transport: httpx.BaseTransport = base
+    if options.retries > 0:
+        retry = Retry(
+            total=options.retries,
+            allowed_methods=RETRY_METHODS,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=options.backoff_factor,
+            backoff_jitter=1.0,
+            respect_retry_after_header=True,
+            max_backoff_wait=30.0,
+            total_timeout=options.retry_deadline,
+        )
+        transport = RetryTransport(transport=base, retry=retry)
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(options.timeout),
+        headers={"User-Agent": USER_AGENT},
+        # Redirects are not followed: credentials must never travel to another host.
+        follow_redirects=False,
+    )

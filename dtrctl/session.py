@@ -1,0 +1,113 @@
+"""From settings to a ready connection: URL, credentials, one HTTP client for the whole run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from dtrctl.errors import MissingSetting, UsageError
+from dtrctl.settings import ConnectionSettings, is_loopback, normalize_url, url_registry
+
+if TYPE_CHECKING:
+    import httpx
+
+    from dtrctl.client.dtr import DtrClient
+    from dtrctl.credentials import Credential
+
+CREDENTIALS_MISSING_HINT = (
+    "Set DTRCTL_USERNAME and DTRCTL_PASSWORD (a UCP password or a DTR access token), run "
+    "`dtrctl login`, or `docker login` to the DTR host"
+)
+
+
+@dataclass
+class Session:
+    """One run's connection to one DTR: close it (or use `with`) when done."""
+
+    url: str
+    settings: ConnectionSettings
+    credential: Credential | None
+    http: httpx.Client
+    notes: list[str] = field(default_factory=list)
+    _dtr: DtrClient | None = None
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        return (self.credential.username, self.credential.secret) if self.credential else None
+
+    @property
+    def dtr(self) -> DtrClient:
+        if self._dtr is None:
+            from dtrctl.client.dtr import DtrClient
+
+            self._dtr = DtrClient(self.http, self.url, self.auth)
+        return self._dtr
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_session(
+    settings: ConnectionSettings,
+    *,
+    need_credentials: bool,
+    log: Callable[[str], None] | None = None,
+    prompt_secret: Callable[[str, str | None], tuple[str, str] | None] | None = None,
+    secret: str | None = None,
+) -> Session:
+    """Resolve URL and credentials, then build the run's HTTP client.
+
+    A write command (`need_credentials`) without credentials fails before any request; a read
+    command goes anonymous, and a 401 then says how to supply credentials.
+    """
+    from dtrctl.credentials import resolve_credentials
+
+    url = normalize_url(settings.require_url())
+    if url.startswith("http://") and not is_loopback(url) and not settings.allow_http:
+        raise UsageError(
+            f"refusing to send credentials over plain HTTP to {url}",
+            hint="Use https://, or pass --allow-http if you really mean it",
+        )
+    lookup = resolve_credentials(
+        host=str(url_registry(url)), url=url, username=settings.username, secret=secret
+    )
+    credential = lookup.credential
+    notes = list(lookup.notes)
+    if credential is None and need_credentials and prompt_secret is not None:
+        prompted = prompt_secret(url, settings.username)
+        if prompted:
+            from dtrctl.credentials import Credential
+
+            credential = Credential(prompted[0], prompted[1], "prompt")
+    if credential is None and need_credentials:
+        raise MissingSetting("this command needs credentials", hint=CREDENTIALS_MISSING_HINT)
+    if log is not None:
+        for note in notes:
+            log(f"credentials: {note}")
+        source = credential.source if credential else "none (anonymous)"
+        who = f" for user {credential.username}" if credential else ""
+        log(f"credentials: using {source}{who}")
+    from dtrctl.client.transport import TransportOptions, build_http_client
+
+    options = TransportOptions(
+        timeout=settings.timeout,
+        retries=settings.retries,
+        ca_file=settings.ca_file,
+        bundle=settings.bundle,
+        insecure=settings.insecure,
+    )
+    http = build_http_client(options, log=log)
+    return Session(url=url, settings=settings, credential=credential, http=http, notes=notes)

@@ -1,0 +1,70 @@
+"""Connection settings, as the CLI gathered them from options, environment and profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from dtrctl.errors import MissingSetting, UsageError
+from dtrctl.reference import Registry, parse_registry
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    url: str | None = None
+    username: str | None = None
+    ca_file: str | None = None
+    bundle: str | None = None
+    insecure: bool = False
+    allow_http: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    verbose: bool = False
+    profile: str | None = None
+
+    def with_url(self, url: str) -> ConnectionSettings:
+        return replace(self, url=url)
+
+    def require_url(self) -> str:
+        if not self.url:
+            raise MissingSetting(
+                "no DTR URL given",
+                hint="Pass --url https://dtr.example.com or set DTRCTL_URL",
+            )
+        return self.url
+
+
+def normalize_url(text: str) -> str:
+    """`dtr.example.com` → `https://dtr.example.com`; no trailing slash; http only if explicit."""
+    candidate = text.strip()
+    if "://" not in candidate:
+        candidate = f"https://{candidate}"
+    parts = urlsplit(candidate)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"invalid DTR URL {text!r}", hint="Use a URL like https://dtr.example.com")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise UsageError(
+            f"invalid DTR URL {text!r}",
+            hint="Give scheme, host and port only; credentials never go in the URL",
+        )
+    registry = parse_registry(parts.netloc)
+    port = parts.port if parts.port not in (None, 443 if parts.scheme == "https" else 80) else None
+    host = registry.host if port is None else f"{registry.host}:{port}"
+    return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
+
+
+def url_registry(url: str) -> Registry:
+    """The registry (host and non-default port) a DTR URL points at, as references name it."""
+    parts = urlsplit(url)
+    registry = parse_registry(parts.netloc)
+    if parts.scheme == "http" and registry.port == 80:
+        return Registry(registry.host)
+    return registry
+
+
+def is_loopback(url: str) -> bool:
+    return url_registry(url).host in LOOPBACK_HOSTS

@@ -1,0 +1,74 @@
+"""Isolation for every test: no real HOME, config, docker credentials, keyring or DTRCTL_* env."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend, so tests never touch the machine's secrets."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        import keyring.errors
+
+        if (service, username) not in self.passwords:
+            raise keyring.errors.PasswordDeleteError("not found")
+        del self.passwords[(service, username)]
+
+
+def _memory_backend() -> object:
+    from keyring.backend import KeyringBackend
+
+    class Backend(MemoryKeyring, KeyringBackend):
+        def __init__(self) -> None:
+            KeyringBackend.__init__(self)
+            MemoryKeyring.__init__(self)
+
+    return Backend()
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in list(os.environ):
+        # DTRCTL_REQUIRE_* are CI's switches (skip → fail), not user settings.
+        if name.startswith("DTRCTL_REQUIRE_"):
+            continue
+        if name.startswith("DTRCTL_") or name in (
+            "DOCKER_AUTH_CONFIG",
+            "NO_COLOR",
+            "GITHUB_ACTIONS",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("DTRCTL_CONFIG_DIR", str(home / ".config" / "dtrctl"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
+    yield home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[object]:
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = _memory_backend()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
