@@ -1,0 +1,138 @@
+"""Which credential dtrctl uses for a DTR, and where it came from.
+
+First hit wins:
+
+1. a secret the caller read (`--password-stdin`), source "flag"; else `DTRCTL_PASSWORD` (a
+   password or DTR access token) or its alias `DTRCTL_TOKEN` (`DTRCTL_PASSWORD` wins when both are
+   set), source "env". The username is `--username`, else `DTRCTL_USERNAME`, else the profile's.
+2. the secret `dtrctl login` stored for that URL and username: source "keyring" or "file".
+3. docker's credentials for the registry host (see `dtrctl.docker_credentials`): source
+   "docker-auth-config", "docker-config" or "docker-credential-helper:NAME".
+4. none: the caller decides (write commands prompt or fail, read commands go anonymous).
+
+The lookup also returns notes for `-v` (what was tried, warnings) and, when nothing usable was
+found for a reason the user should hear, that reason. Neither ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dtrctl.config import Profile
+from dtrctl.secret_store import credentials_path, get_secret, keyring_service
+
+USERNAME_VARIABLE = "DTRCTL_USERNAME"
+PASSWORD_VARIABLE = "DTRCTL_PASSWORD"
+TOKEN_VARIABLE = "DTRCTL_TOKEN"
+
+
+@dataclass(frozen=True)
+class Credential:
+    username: str
+    secret: str = field(repr=False)
+    source: str
+
+
+@dataclass
+class CredentialLookup:
+    credential: Credential | None
+    notes: list[str] = field(default_factory=list)
+    # Why nothing usable was found, when the user should be told (e.g. docker has only an
+    # identity token, or a password was given without a username).
+    unusable_reason: str | None = None
+
+
+def resolve_credentials(
+    *,
+    host: str,
+    url: str | None,
+    username: str | None = None,
+    secret: str | None = None,
+    profile: Profile | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> CredentialLookup:
+    """The credential for the DTR at `url` (registry `host`, `name[:port]`), by the order above.
+
+    `username` and `secret` are what the caller got from `--username` and `--password-stdin`.
+    """
+    env = os.environ if environ is None else environ
+    notes: list[str] = []
+    wanted_username, username_origin = _wanted_username(username, env, profile)
+    if wanted_username:
+        notes.append(f"username {wanted_username!r} from {username_origin}")
+
+    if secret is not None:
+        if not secret:
+            return CredentialLookup(None, notes, "the password read from stdin is empty")
+        if not wanted_username:
+            return CredentialLookup(None, notes, _no_username_reason("--password-stdin"))
+        notes.append("secret from --password-stdin")
+        return CredentialLookup(Credential(wanted_username, secret, "flag"), notes)
+
+    variable = next((name for name in (PASSWORD_VARIABLE, TOKEN_VARIABLE) if env.get(name)), None)
+    if variable is not None:
+        if not wanted_username:
+            return CredentialLookup(None, notes, _no_username_reason(variable))
+        notes.append(f"secret from {variable}")
+        return CredentialLookup(Credential(wanted_username, env[variable], "env"), notes)
+    notes.append(f"env: neither {PASSWORD_VARIABLE} nor {TOKEN_VARIABLE} is set")
+
+    dtr_url = url or (profile.url if profile else None)
+    if not dtr_url:
+        notes.append("stored secret: no DTR URL to look it up by, skipped")
+    elif not wanted_username:
+        notes.append("stored secret: no username to look it up by, skipped")
+    else:
+        stored, where = get_secret(
+            keyring_service(dtr_url),
+            wanted_username,
+            store_path=credentials_path(env),
+            notes=notes,
+        )
+        if stored:
+            notes.append(f"secret from the {where} store")
+            return CredentialLookup(Credential(wanted_username, stored, where), notes)
+
+    # docker_credentials builds on Credential, so it is imported here, not at the top.
+    from dtrctl.docker_credentials import find_docker_credential
+
+    docker = find_docker_credential(host, notes=notes, environ=env)
+    if docker.credential is not None:
+        if wanted_username and docker.credential.username != wanted_username:
+            notes.append(
+                f"docker: its credential for {host} is for {docker.credential.username!r}, "
+                f"not {wanted_username!r}: not used"
+            )
+        else:
+            return CredentialLookup(docker.credential, notes)
+    if docker.identity_token_source is not None:
+        return CredentialLookup(
+            None,
+            notes,
+            f"docker has an identity token for {host} ({docker.identity_token_source}), which "
+            f"the DTR API does not accept; use a DTR access token via {PASSWORD_VARIABLE} or "
+            "dtrctl login",
+        )
+    notes.append("no credentials found")
+    return CredentialLookup(None, notes)
+
+
+def _wanted_username(
+    username: str | None, env: Mapping[str, str], profile: Profile | None
+) -> tuple[str | None, str]:
+    if username:
+        return username, "--username"
+    if env.get(USERNAME_VARIABLE):
+        return env[USERNAME_VARIABLE], USERNAME_VARIABLE
+    if profile is not None and profile.username:
+        return profile.username, f"profile {profile.name!r}"
+    return None, ""
+
+
+def _no_username_reason(secret_origin: str) -> str:
+    return (
+        f"a secret was given by {secret_origin} but no username: pass --username, "
+        f"set {USERNAME_VARIABLE} or set username in the profile"
+    )
