@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import httpx
 
     from dtrctl.client.dtr import DtrClient
+    from dtrctl.config import Profile
     from dtrctl.credentials import Credential
 
 CREDENTIALS_MISSING_HINT = (
@@ -30,6 +31,7 @@ class Session:
     settings: ConnectionSettings
     credential: Credential | None
     http: httpx.Client
+    profile: Profile | None = None
     notes: list[str] = field(default_factory=list)
     _dtr: DtrClient | None = None
 
@@ -60,6 +62,35 @@ class Session:
         self.close()
 
 
+def load_profile(settings: ConnectionSettings) -> tuple[ConnectionSettings, Profile | None]:
+    """Fill what options and environment left open from the active profile of the config file."""
+    from dataclasses import replace
+
+    from dtrctl.config import active_profile_name, load_config
+
+    config = load_config()
+    name = active_profile_name(settings.profile, config=config)
+    profile = config.get_profile(name)
+    if profile is None:
+        if settings.profile:
+            known = ", ".join(sorted(config.profiles)) or "none"
+            raise UsageError(
+                f"profile {settings.profile!r} is not in {config.path}",
+                hint=f"Known profiles: {known}. Create one with `dtrctl login --profile NAME`",
+            )
+        return settings, None
+    merged = replace(
+        settings,
+        url=settings.url or profile.url,
+        username=settings.username or profile.username,
+        ca_file=settings.ca_file or profile.ca_file,
+        bundle=settings.bundle or profile.bundle,
+        insecure=settings.insecure or profile.insecure,
+        profile=name,
+    )
+    return merged, profile
+
+
 def open_session(
     settings: ConnectionSettings,
     *,
@@ -73,8 +104,9 @@ def open_session(
     A write command (`need_credentials`) without credentials fails before any request; a read
     command goes anonymous, and a 401 then says how to supply credentials.
     """
-    from dtrctl.credentials import resolve_credentials
+    from dtrctl.credentials import Credential, resolve_credentials
 
+    settings, profile = load_profile(settings)
     url = normalize_url(settings.require_url())
     if url.startswith("http://") and not is_loopback(url) and not settings.allow_http:
         raise UsageError(
@@ -82,24 +114,28 @@ def open_session(
             hint="Use https://, or pass --allow-http if you really mean it",
         )
     lookup = resolve_credentials(
-        host=str(url_registry(url)), url=url, username=settings.username, secret=secret
+        host=str(url_registry(url)),
+        url=url,
+        username=settings.username,
+        secret=secret,
+        profile=profile,
     )
     credential = lookup.credential
-    notes = list(lookup.notes)
     if credential is None and need_credentials and prompt_secret is not None:
         prompted = prompt_secret(url, settings.username)
         if prompted:
-            from dtrctl.credentials import Credential
-
             credential = Credential(prompted[0], prompted[1], "prompt")
-    if credential is None and need_credentials:
-        raise MissingSetting("this command needs credentials", hint=CREDENTIALS_MISSING_HINT)
     if log is not None:
-        for note in notes:
+        for note in lookup.notes:
             log(f"credentials: {note}")
         source = credential.source if credential else "none (anonymous)"
         who = f" for user {credential.username}" if credential else ""
         log(f"credentials: using {source}{who}")
+    if credential is None and need_credentials:
+        reason = lookup.unusable_reason or "this command needs credentials"
+        raise MissingSetting(reason, hint=CREDENTIALS_MISSING_HINT)
+    if credential is None and lookup.unusable_reason and log is not None:
+        log(f"credentials: {lookup.unusable_reason}")
     from dtrctl.client.transport import TransportOptions, build_http_client
 
     options = TransportOptions(
@@ -110,4 +146,11 @@ def open_session(
         insecure=settings.insecure,
     )
     http = build_http_client(options, log=log)
-    return Session(url=url, settings=settings, credential=credential, http=http, notes=notes)
+    return Session(
+        url=url,
+        settings=settings,
+        credential=credential,
+        http=http,
+        profile=profile,
+        notes=list(lookup.notes),
+    )

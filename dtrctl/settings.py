@@ -29,6 +29,9 @@ class ConnectionSettings:
     def with_url(self, url: str) -> ConnectionSettings:
         return replace(self, url=url)
 
+    def with_username(self, username: str) -> ConnectionSettings:
+        return replace(self, username=username)
+
     def require_url(self) -> str:
         if not self.url:
             raise MissingSetting(

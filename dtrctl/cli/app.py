@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dtrctl import __version__
-from dtrctl.cli import repo, sandbox
+from dtrctl.cli import auth, ca, push_check, repo, sandbox
 from dtrctl.cli.common import CliState
 from dtrctl.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ConnectionSettings
 
@@ -27,6 +27,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(repo.app, name="repo")
+app.add_typer(ca.app, name="ca")
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
+app.command("push-check")(push_check.push_check)
 app.command("sandbox")(sandbox.sandbox)
 
 
@@ -41,26 +46,42 @@ def main_options(
     ctx: typer.Context,
     url: Annotated[
         str | None,
-        typer.Option("--url", envvar="DTRCTL_URL", help="DTR URL, e.g. https://dtr.example.com."),
+        typer.Option(
+            "--url",
+            metavar="URL",
+            envvar="DTRCTL_URL",
+            help="DTR URL, e.g. https://dtr.example.com.",
+        ),
     ] = None,
     username: Annotated[
         str | None,
-        typer.Option("--username", "-u", envvar="DTRCTL_USERNAME", help="UCP/MKE user name."),
+        typer.Option(
+            "--username", "-u", metavar="USER", envvar="DTRCTL_USERNAME", help="UCP/MKE user name."
+        ),
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", envvar="DTRCTL_PROFILE", help="Profile from the config file."),
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            envvar="DTRCTL_PROFILE",
+            help="Profile from the config file.",
+        ),
     ] = None,
     ca_file: Annotated[
         str | None,
         typer.Option(
-            "--ca-file", envvar="DTRCTL_CA_FILE", help="PEM file with the DTR CA to trust."
+            "--ca-file",
+            metavar="PEM",
+            envvar="DTRCTL_CA_FILE",
+            help="PEM file with the DTR CA to trust.",
         ),
     ] = None,
     bundle: Annotated[
         str | None,
         typer.Option(
             "--bundle",
+            metavar="DIR",
             envvar="DTRCTL_BUNDLE",
             help="UCP client bundle directory: ca.pem is trusted, cert.pem/key.pem are presented.",
         ),
@@ -85,6 +106,7 @@ def main_options(
         float,
         typer.Option(
             "--timeout",
+            metavar="SECONDS",
             envvar="DTRCTL_TIMEOUT",
             min=0.1,
             help="Seconds each request may take (connect and read).",
@@ -94,6 +116,7 @@ def main_options(
         int,
         typer.Option(
             "--retries",
+            metavar="N",
             envvar="DTRCTL_RETRIES",
             min=0,
             max=20,

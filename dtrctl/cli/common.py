@@ -53,15 +53,16 @@ class Run:
         from dtrctl.session import open_session
 
         settings = self.settings.with_url(url) if url else self.settings
-        if settings.insecure:
-            self.out.warn("TLS certificate verification is off (--insecure)")
-        return open_session(
+        session = open_session(
             settings,
             need_credentials=write,
             log=self.out.log if self.settings.verbose else None,
             prompt_secret=prompt_secret if write and sys.stdin.isatty() else None,
             secret=secret,
         )
+        if session.settings.insecure:
+            self.out.warn("TLS certificate verification is off (--insecure)")
+        return session
 
 
 def prompt_secret(url: str, username: str | None) -> tuple[str, str] | None:

@@ -153,3 +153,8 @@ class DtrClient:
                     f"the registry repeated a page cursor while trying to {context.action}"
                 )
             seen.add(cursor)
+
+    def check_credentials(self) -> None:
+        """One cheap authenticated call: `AuthenticationFailed` when DTR refuses the credentials."""
+        context = self._context("list repositories")
+        self._request("GET", self._url("repositories"), context, params={"pageSize": "1"})

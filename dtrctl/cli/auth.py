@@ -1,0 +1,153 @@
+"""`dtrctl login`, `logout` and `whoami`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.errors import ExitCode, MissingSetting
+from dtrctl.session import CREDENTIALS_MISSING_HINT
+
+
+def _read_secret(password_stdin: bool, username: str) -> str:
+    if password_stdin:
+        return sys.stdin.read().rstrip("\r\n")
+    if sys.stdin.isatty():
+        return typer.prompt(f"Password or access token for {username}", hide_input=True, err=True)
+    raise MissingSetting(
+        "no password given", hint="Pipe it in with --password-stdin; it is never taken from argv"
+    )
+
+
+@dtrctl_command
+def login(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Argument(help="DTR URL (default: --url / DTRCTL_URL).")
+    ] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", "-u", help="UCP/MKE user name.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password or access token from stdin.")
+    ] = False,
+    profile: Annotated[str, typer.Option(help="Profile to save the settings in.")] = "default",
+    insecure_storage: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-storage",
+            help="No keyring: keep the secret in a 0600 file in the config directory.",
+        ),
+    ] = False,
+    output: OutputOption = "text",  # type: ignore[assignment]
+) -> None:
+    """Verify a credential with DTR, then store it (keyring) and the settings (profile).
+
+    Examples:
+
+      dtrctl login https://dtr.example.com -u alice
+
+      echo "$DTR_TOKEN" | dtrctl login dtr.example.com -u ci-bot --password-stdin
+    """
+    from dtrctl.login import log_in
+
+    run = Run(ctx, output)
+    user = username or run.settings.username
+    if not user and sys.stdin.isatty() and not password_stdin:
+        user = typer.prompt("Username", err=True)
+    if not user:
+        raise MissingSetting("no username given", hint="Pass -u USER or set DTRCTL_USERNAME")
+    secret = _read_secret(password_stdin, user)
+    run.settings = run.settings.with_username(user)
+    with run.session(write=True, secret=secret, url=url) as session:
+        result = log_in(session, profile_name=profile, insecure_storage=insecure_storage)
+    if result.secret_stored_in != "keyring":
+        run.out.warn(f"the secret is stored unencrypted in {result.secret_stored_in}")
+    run.out.emit(
+        {
+            "url": result.url,
+            "username": result.username,
+            "profile": result.profile,
+            "secret_stored_in": result.secret_stored_in,
+            "config_file": result.config_file,
+        },
+        lambda console: console.print(
+            f"Logged in to {result.url} as {result.username} (profile {result.profile}; "
+            f"secret in {result.secret_stored_in})"
+        ),
+    )
+
+
+@dtrctl_command
+def logout(
+    ctx: typer.Context,
+    profile: Annotated[str, typer.Option(help="Profile whose secret to remove.")] = "default",
+    output: OutputOption = "text",  # type: ignore[assignment]
+) -> None:
+    """Remove the stored secret of a profile (keyring or file); its settings stay.
+
+    Example:
+
+      dtrctl logout --profile prod
+    """
+    from dtrctl.login import log_out
+
+    run = Run(ctx, output)
+    result = log_out(profile)
+    removed = ", ".join(result.removed_from) or "nothing (no stored secret)"
+    run.out.emit(
+        {
+            "profile": result.profile,
+            "url": result.url,
+            "username": result.username,
+            "removed_from": result.removed_from,
+        },
+        lambda console: console.print(f"Profile {result.profile}: removed {removed}"),
+    )
+
+
+@dtrctl_command
+def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: ignore[assignment]
+    """Show URL, user and where the credential came from, and whether DTR accepts it.
+
+    Exit code 3 when no credential is found or DTR refuses it.
+
+    Examples:
+
+      dtrctl whoami
+
+      DTRCTL_PROFILE=prod dtrctl whoami -o json
+    """
+    from dtrctl.errors import AuthenticationFailed
+
+    run = Run(ctx, output)
+    with run.session(write=False) as session:
+        credential = session.credential
+        accepted: bool | None = None
+        if credential is not None:
+            try:
+                session.dtr.check_credentials()
+                accepted = True
+            except AuthenticationFailed:
+                accepted = False
+    user = f"{credential.username} (from {credential.source})" if credential else "none found"
+    verdict = {True: "accepted", False: "REFUSED by DTR", None: "-"}[accepted]
+    run.out.emit(
+        {
+            "url": session.url,
+            "username": credential.username if credential else None,
+            "source": credential.source if credential else None,
+            "profile": session.settings.profile,
+            "accepted": accepted,
+        },
+        lambda console: console.print(
+            f"URL:        {session.url}\nUser:       {user}\nCredential: {verdict}"
+        ),
+    )
+    if not accepted:
+        if credential is None:
+            run.out.info(f"No credential found. {CREDENTIALS_MISSING_HINT}")
+        raise typer.Exit(int(ExitCode.AUTH))

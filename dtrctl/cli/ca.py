@@ -1,0 +1,69 @@
+"""`dtrctl ca fetch`: download DTR's self-signed CA, show its fingerprint, save it on request."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.errors import UsageError
+
+app = typer.Typer(help="Work with the CA certificate DTR uses.", no_args_is_help=True)
+
+
+@app.command("fetch")
+@dtrctl_command
+def fetch(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Argument(help="DTR URL (default: --url / DTRCTL_URL).")
+    ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(help="Where to save the PEM (default: <config dir>/ca/<host>.pem)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Save without asking.")] = False,
+    output: OutputOption = "text",  # type: ignore[assignment]
+) -> None:
+    """Download the DTR CA from https://HOST/ca (trust on first use) and save it after you
+    confirm its SHA-256 fingerprint; the active profile then uses it as its --ca-file.
+
+    Examples:
+
+      dtrctl ca fetch https://dtr.example.com
+
+      dtrctl ca fetch dtr.example.com --save /etc/dtr/ca.pem --yes
+    """
+    from dtrctl.trust import fetch_ca, save_ca
+
+    run = Run(ctx, output)
+    fetched = fetch_ca(run.settings.with_url(url) if url else run.settings, log=run.out.log)
+    info = fetched.certificate
+    run.out.info(
+        f"CA of {fetched.url}\n  subject:     {info.subject}\n  expires:     {info.not_after}\n"
+        f"  SHA-256:     {info.sha256_fingerprint}"
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "not saved: confirm the fingerprint", hint="Compare it out of band, then add --yes"
+            )
+        if not typer.confirm("Trust and save this certificate?", err=True):
+            raise typer.Exit(1)
+    saved = save_ca(fetched, Path(save) if save else None, profile=run.settings.profile)
+    run.out.emit(
+        {
+            "url": fetched.url,
+            "sha256_fingerprint": info.sha256_fingerprint,
+            "subject": info.subject,
+            "saved_to": str(saved.path),
+            "profile": saved.profile,
+        },
+        lambda console: console.print(
+            f"Saved to {saved.path}"
+            + (f" and recorded as ca_file of profile {saved.profile}" if saved.profile else "")
+        ),
+    )

@@ -1,0 +1,63 @@
+"""`dtrctl login` and `logout`: verify a credential, then keep it; remove it again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from dtrctl.config import Profile, config_path, load_config, save_profile
+from dtrctl.secret_store import delete_secret, keyring_service, store_secret
+from dtrctl.session import Session
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    url: str
+    username: str
+    profile: str
+    secret_stored_in: str
+    config_file: str
+
+
+def log_in(session: Session, *, profile_name: str, insecure_storage: bool) -> LoginResult:
+    """Store nothing unless DTR accepts the credential (a 401 raises before any write)."""
+    assert session.credential is not None, "login always has a credential"
+    session.dtr.check_credentials()
+    credential = session.credential
+    stored_in = store_secret(
+        keyring_service(session.url),
+        credential.username,
+        credential.secret,
+        insecure_storage=insecure_storage,
+    )
+    existing = load_config().get_profile(profile_name) or Profile(name=profile_name)
+    profile = replace(
+        existing,
+        url=session.url,
+        username=credential.username,
+        ca_file=session.settings.ca_file,
+        bundle=session.settings.bundle,
+        insecure=session.settings.insecure,
+    )
+    path = save_profile(profile)
+    return LoginResult(session.url, credential.username, profile_name, stored_in, str(path))
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    profile: str
+    url: str | None
+    username: str | None
+    removed_from: list[str]
+
+
+def log_out(profile_name: str) -> LogoutResult:
+    """Remove the profile's stored secret; its non-secret settings stay."""
+    profile = load_config().get_profile(profile_name)
+    if profile is None or not profile.url or not profile.username:
+        return LogoutResult(profile_name, None, None, [])
+    removed = delete_secret(keyring_service(profile.url), profile.username)
+    return LogoutResult(profile_name, profile.url, profile.username, removed)
+
+
+def default_config_file() -> str:
+    return str(config_path())
