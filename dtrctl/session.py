@@ -62,8 +62,13 @@ class Session:
         self.close()
 
 
-def load_profile(settings: ConnectionSettings) -> tuple[ConnectionSettings, Profile | None]:
-    """Fill what options and environment left open from the active profile of the config file."""
+def load_profile(
+    settings: ConnectionSettings, *, must_exist: bool = True
+) -> tuple[ConnectionSettings, Profile | None]:
+    """Fill what options and environment left open from the active profile of the config file.
+
+    A profile named explicitly must exist, unless `must_exist` is false (login creates it).
+    """
     from dataclasses import replace
 
     from dtrctl.config import active_profile_name, load_config
@@ -72,7 +77,7 @@ def load_profile(settings: ConnectionSettings) -> tuple[ConnectionSettings, Prof
     name = active_profile_name(settings.profile, config=config)
     profile = config.get_profile(name)
     if profile is None:
-        if settings.profile:
+        if settings.profile and must_exist:
             known = ", ".join(sorted(config.profiles)) or "none"
             raise UsageError(
                 f"profile {settings.profile!r} is not in {config.path}",
@@ -98,15 +103,19 @@ def open_session(
     log: Callable[[str], None] | None = None,
     prompt_secret: Callable[[str, str | None], tuple[str, str] | None] | None = None,
     secret: str | None = None,
+    profile: Profile | None = None,
+    profile_loaded: bool = False,
 ) -> Session:
     """Resolve URL and credentials, then build the run's HTTP client.
 
-    A write command (`need_credentials`) without credentials fails before any request; a read
-    command goes anonymous, and a 401 then says how to supply credentials.
+    Settings not yet merged with the active profile are merged here (`profile_loaded` says the
+    caller did it already). A write command (`need_credentials`) without credentials fails
+    before any request; a read command goes anonymous, and a 401 then says how to supply them.
     """
     from dtrctl.credentials import Credential, resolve_credentials
 
-    settings, profile = load_profile(settings)
+    if not profile_loaded:
+        settings, profile = load_profile(settings)
     url = normalize_url(settings.require_url())
     if url.startswith("http://") and not is_loopback(url) and not settings.allow_http:
         raise UsageError(

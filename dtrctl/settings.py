@@ -32,6 +32,9 @@ class ConnectionSettings:
     def with_username(self, username: str) -> ConnectionSettings:
         return replace(self, username=username)
 
+    def with_profile(self, profile: str) -> ConnectionSettings:
+        return replace(self, profile=profile)
+
     def require_url(self) -> str:
         if not self.url:
             raise MissingSetting(

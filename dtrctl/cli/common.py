@@ -42,12 +42,23 @@ class CliState:
 class Run:
     """One command's run: its output object and its connection to DTR."""
 
-    def __init__(self, ctx: typer.Context, output: OutputFormat | ListFormat | str) -> None:
+    def __init__(
+        self,
+        ctx: typer.Context,
+        output: OutputFormat | ListFormat | str,
+        *,
+        profile: str | None = None,
+    ) -> None:
+        from dtrctl.session import load_profile
+
         state = ctx.find_root().obj
-        self.settings: ConnectionSettings = (
-            state.settings if isinstance(state, CliState) else ConnectionSettings()
-        )
-        self.out = Output(getattr(output, "value", output), verbose=self.settings.verbose)
+        given = state.settings if isinstance(state, CliState) else ConnectionSettings()
+        self.out = Output(getattr(output, "value", output), verbose=given.verbose)
+        if profile is not None:
+            given = given.with_profile(profile)
+        # Options and environment first, then the active profile of the config file; a command
+        # that names its own profile (login) may be about to create it.
+        self.settings, self.profile = load_profile(given, must_exist=profile is None)
 
     def session(self, *, write: bool, secret: str | None = None, url: str | None = None) -> Any:
         from dtrctl.session import open_session
@@ -59,6 +70,8 @@ class Run:
             log=self.out.log if self.settings.verbose else None,
             prompt_secret=prompt_secret if write and sys.stdin.isatty() else None,
             secret=secret,
+            profile=self.profile,
+            profile_loaded=True,
         )
         if session.settings.insecure:
             self.out.warn("TLS certificate verification is off (--insecure)")

@@ -175,3 +175,30 @@ def test_bad_config_file_names_file_and_line(cli, isolated_environment, content)
     assert result.exit_code == 2
     assert "config.toml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_login_to_a_second_profile_keeps_profiles_apart(dtr, cli, memory_keyring):
+    import respx
+
+    ok_listing(dtr)
+    assert cli("login", DTR_URL, "-u", "alice", "--password-stdin", input=SECRET).exit_code == 0
+    with respx.mock(base_url="https://staging.test") as staging:
+        staging.get("/api/v0/repositories").respond(200, json={"repositories": []})
+        result = cli(
+            "login",
+            "https://staging.test",
+            "-u",
+            "bob",
+            "--profile",
+            "staging",
+            "--password-stdin",
+            input="other-secret",
+        )
+        assert result.exit_code == 0, result.stderr
+        staging_user = cli("--profile", "staging", "whoami", "-o", "json").json()
+    assert memory_keyring.passwords[("dtrctl:https://staging.test", "bob")] == "other-secret"
+    assert staging_user["url"] == "https://staging.test"
+    assert staging_user["username"] == "bob"
+    default_user = cli("whoami", "-o", "json").json()
+    assert default_user["url"] == DTR_URL
+    assert default_user["username"] == "alice"

@@ -1,0 +1,279 @@
+"""Push-check orchestration: gather the facts for each tag and decide, without a terminal.
+
+Requests are economical and concurrent: each repository is fetched once from the DTR API (all
+repositories at once), then every tag's `/v2` manifest HEAD and DTR tag details are fetched
+together; everything goes through the session's one HTTP client, and registry tokens are fetched
+once per scope. A repository the DTR API reports absent is `no-repo` without asking `/v2`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from dtrctl.errors import DtrctlError, ExitCode, InvalidResponse, NotFound, TagNotFound
+from dtrctl.expected_content import DigestKind, ExpectedContent
+from dtrctl.pushcheck import CheckResult, PushVerdict, TagFacts, decide, matching_protect_pattern
+from dtrctl.reference import ImageReference, RepositoryName
+from dtrctl.settings import url_registry
+
+if TYPE_CHECKING:
+    from dtrctl.client.registry import Manifest, ManifestHead
+    from dtrctl.models import Repository, Tag
+    from dtrctl.session import Session
+
+DEFAULT_CONCURRENCY = 8
+# What DTR's API says when a repository (or its namespace) is absent or not visible.
+DTR_ABSENT_CODES = frozenset({"NO_SUCH_REPOSITORY", "NO_SUCH_ACCOUNT"})
+MULTI_PLATFORM_CONFIG_NOTE = (
+    "multi-platform tag: it has no single config digest to compare with --config-digest "
+    "(compare the index digest with --digest instead)"
+)
+
+T = TypeVar("T")
+
+
+class RepositoryApi(Protocol):
+    def get_repository(self, name: RepositoryName) -> Repository: ...
+    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
+
+
+class RegistryApi(Protocol):
+    def head_manifest(self, name: RepositoryName, tag: str) -> ManifestHead | None: ...
+    def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None: ...
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    expected: ExpectedContent | None = None
+    protect: tuple[str, ...] = ()
+    assume_immutable: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
+@dataclass(frozen=True)
+class RepositoryState:
+    found: bool
+    immutable: bool | None  # None: the registry cannot tell (no DTR API)
+    has_api: bool
+    error: DtrctlError | None = None
+
+    @property
+    def note(self) -> str | None:
+        if self.has_api:
+            return None
+        return "no DTR API on this registry: the verdict uses existence and digest only"
+
+
+@dataclass(frozen=True)
+class TagDetails:
+    """Author and push time from the DTR tag API: for people, never for the verdict."""
+
+    author: str | None = None
+    pushed_at: str | None = None
+    config_digest: str | None = None
+    note: str | None = None
+
+
+def as_incomplete(error: DtrctlError) -> DtrctlError:
+    """An error that stops a check: kept when it is auth or availability, else garbled (5)."""
+    if error.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
+        return error
+    return InvalidResponse(
+        error.message, hint=error.hint, status=error.status, dtr_code=error.dtr_code
+    )
+
+
+def check_references(
+    session: Session, references: Sequence[ImageReference], options: CheckOptions
+) -> list[CheckResult]:
+    """One result per reference, in input order, against the session's registry."""
+    from dtrctl.client.registry import RegistryClient
+
+    registry = RegistryClient(session.http, session.url, session.auth)
+    return run_checks(session.dtr, registry, str(url_registry(session.url)), references, options)
+
+
+def run_checks(
+    api: RepositoryApi,
+    registry: RegistryApi,
+    host: str,
+    references: Sequence[ImageReference],
+    options: CheckOptions,
+) -> list[CheckResult]:
+    names = list(dict.fromkeys(reference.repository for reference in references))
+    keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        found = pool.map(lambda name: _repository_state(api, name), names)
+        states = dict(zip(names, found, strict=True))
+        checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
+        heads = {key: pool.submit(_capture, registry.head_manifest, *key) for key in checked}
+        details = {
+            key: pool.submit(_tag_details, api, *key) for key in checked if states[key[0]].has_api
+        }
+        configs = _config_digests(pool, registry, heads, details, options)
+        results = {
+            key: _result(
+                key,
+                host,
+                states[key[0]],
+                TagLookups(heads.get(key), details.get(key), configs.get(key)),
+                options,
+            )
+            for key in keys
+        }
+    return [results[(reference.repository, reference.tag)] for reference in references]
+
+
+def _capture(function: Callable[..., T], *args: object) -> T | DtrctlError:
+    try:
+        return function(*args)
+    except DtrctlError as error:
+        return as_incomplete(error)
+
+
+def _repository_state(api: RepositoryApi, name: RepositoryName) -> RepositoryState:
+    try:
+        repository = api.get_repository(name)
+    except NotFound as error:
+        if error.dtr_code in DTR_ABSENT_CODES:
+            return RepositoryState(found=False, immutable=None, has_api=True)
+        # A 404 that is not DTR's answer: no /api/v0 here, a plain registry.
+        return RepositoryState(found=True, immutable=None, has_api=False)
+    except DtrctlError as error:
+        return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
+    return RepositoryState(found=True, immutable=repository.immutable, has_api=True)
+
+
+def _tag_details(api: RepositoryApi, name: RepositoryName, tag: str) -> TagDetails:
+    try:
+        entries = api.get_tag(name, tag)
+    except TagNotFound:
+        return TagDetails()
+    except DtrctlError as error:
+        return TagDetails(note=f"tag details unavailable from the DTR API: {error.message}")
+    latest = max(entries, key=lambda entry: entry.updated_at or entry.created_at)
+    # Several entries are the platforms of a multi-platform tag: no single config digest.
+    config_digest = entries[0].manifest.config_digest if len(entries) == 1 else ""
+    return TagDetails(
+        author=latest.author or None,
+        pushed_at=latest.updated_at or latest.created_at or None,
+        config_digest=config_digest or None,
+    )
+
+
+@dataclass(frozen=True)
+class ConfigLookup:
+    digest: str | None
+    note: str | None = None
+
+
+def _config_digests(
+    pool: ThreadPoolExecutor,
+    registry: RegistryApi,
+    heads: dict[tuple[RepositoryName, str], Future[ManifestHead | DtrctlError | None]],
+    details: dict[tuple[RepositoryName, str], Future[TagDetails]],
+    options: CheckOptions,
+) -> dict[tuple[RepositoryName, str], Future[ConfigLookup | DtrctlError]]:
+    """Under --config-digest: each existing tag's config digest, from DTR's API or `/v2`."""
+    if options.expected is None or options.expected.kind is not DigestKind.CONFIG:
+        return {}
+    lookups = {}
+    for key, head_future in heads.items():
+        head = head_future.result()
+        if head is None or isinstance(head, DtrctlError):
+            continue
+        if head.is_index:
+            lookups[key] = _done(ConfigLookup(None, MULTI_PLATFORM_CONFIG_NOTE))
+            continue
+        known = details[key].result().config_digest if key in details else None
+        if known:
+            lookups[key] = _done(ConfigLookup(known))
+        else:
+            lookups[key] = pool.submit(
+                _capture, _config_from_registry, registry, key[0], head.digest
+            )
+    return lookups
+
+
+def _done(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
+def _config_from_registry(registry: RegistryApi, name: RepositoryName, digest: str) -> ConfigLookup:
+    manifest = registry.get_manifest(name, digest)
+    if manifest is None:
+        raise InvalidResponse(f"the registry named manifest {digest} of {name} but cannot serve it")
+    if manifest.is_index:
+        return ConfigLookup(None, MULTI_PLATFORM_CONFIG_NOTE)
+    if manifest.config_digest is None:
+        return ConfigLookup(None, "the remote manifest names no config digest")
+    return ConfigLookup(manifest.config_digest)
+
+
+@dataclass(frozen=True)
+class TagLookups:
+    """The pending answers about one tag; None where the question was not asked."""
+
+    head: Future[ManifestHead | DtrctlError | None] | None
+    details: Future[TagDetails] | None
+    config: Future[ConfigLookup | DtrctlError] | None
+
+
+def _result(
+    key: tuple[RepositoryName, str],
+    host: str,
+    state: RepositoryState,
+    lookups: TagLookups,
+    options: CheckOptions,
+) -> CheckResult:
+    name, tag = key
+    expected = options.expected
+    base = CheckResult(
+        reference=f"{host}/{name}:{tag}",
+        host=host,
+        repository=str(name),
+        tag=tag,
+        verdict=PushVerdict.ERROR,
+        immutable=state.immutable,
+        expected_digest=expected.digest if expected else None,
+        protected_by=matching_protect_pattern(tag, options.protect),
+    )
+    if state.error is not None:
+        return replace(base, error=state.error)
+    if not state.found or lookups.head is None:
+        return replace(base, verdict=PushVerdict.NO_REPO, exists=False)
+    head = lookups.head.result()
+    if isinstance(head, DtrctlError):
+        return replace(base, error=head)
+    details = lookups.details.result() if lookups.details else TagDetails()
+    notes = [note for note in (state.note, details.note) if note]
+    comparable = head.digest if head else None
+    remote_config = None
+    if head is not None and lookups.config is not None:
+        config = lookups.config.result()
+        if isinstance(config, DtrctlError):
+            return replace(base, exists=True, remote_digest=head.digest, error=config)
+        remote_config, comparable = config.digest, config.digest
+        notes += [config.note] if config.note else []
+    decision = decide(
+        TagFacts(exists=head is not None, immutable=state.immutable, comparable_digest=comparable),
+        expected_digest=expected.digest if expected else None,
+        protected_by=base.protected_by,
+        assume_immutable=options.assume_immutable,
+    )
+    return replace(
+        base,
+        verdict=decision.verdict,
+        exists=head is not None,
+        remote_digest=head.digest if head else None,
+        remote_config_digest=remote_config,
+        write_once_by=decision.write_once_by,
+        author=details.author if head else None,
+        pushed_at=details.pushed_at if head else None,
+        notes=tuple(notes),
+    )

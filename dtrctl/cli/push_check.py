@@ -1,0 +1,195 @@
+"""`dtrctl push-check`: before CI pushes, say for each tag what the push would do."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dtrctl.pushcheck import CheckResult
+
+VERDICT_STYLES = {
+    "free": "green",
+    "present": "cyan",
+    "overwrite": "yellow",
+    "collision": "bold red",
+    "no-repo": "red",
+    "error": "bold red",
+}
+VERDICT_WIDTH = max(len(verdict) for verdict in VERDICT_STYLES)
+
+
+@dtrctl_command
+def push_check(
+    ctx: typer.Context,
+    references: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REF",
+            help="Tags to check: [HOST[:PORT]/]NAMESPACE/NAME[:TAG] (no tag means latest).",
+            show_default=False,
+        ),
+    ],
+    digest: Annotated[
+        str | None,
+        typer.Option(metavar="DIGEST", help="The manifest or index digest the pipeline will push."),
+    ] = None,
+    config_digest: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DIGEST",
+            help="The image ID (docker image inspect -f {{.Id}}), compared with the remote "
+            "config digest; single-platform images only.",
+        ),
+    ] = None,
+    oci_layout: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DIR[:REF]",
+            help="Read the expected digest from an OCI image layout's index.json.",
+        ),
+    ] = None,
+    metadata_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Read containerimage.digest from `docker buildx build --metadata-file` output.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) when a push would overwrite a tag.")
+    ] = False,
+    protect: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="PATTERN",
+            help="Treat tags matching this glob (e.g. 'v*') as immutable; repeatable.",
+        ),
+    ] = None,
+    assume_immutable: Annotated[
+        bool,
+        typer.Option(
+            "--assume-immutable",
+            help="Where the registry cannot tell (no DTR API), treat existing tags as immutable.",
+        ),
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write a JUnit XML report to FILE.")
+    ] = None,
+    output: OutputOption = "text",  # type: ignore[assignment]
+) -> None:
+    """Predict, for each tag, whether pushing it will succeed, is unnecessary, or is refused.
+
+    Verdicts: free (push), present (already has the expected digest: skip the push),
+    overwrite (a mutable tag will be replaced), collision (DTR would refuse: immutable
+    repository or --protect), no-repo (the repository is absent or not visible).
+
+    Exit codes: 0 push is fine, 1 collision (or overwrite with --strict), 4 no-repo,
+    3 authentication or permission, 5 registry unreachable or garbled answer, 2 usage.
+
+    Examples:
+
+      dtrctl push-check dtr.example.com/engineering/api:1.4.2 --digest sha256:...
+
+      dtrctl push-check engineering/api:1.4.2 engineering/api:1.4 --protect 'v*' -o json
+
+      dtrctl push-check engineering/api:1.4.2 --oci-layout build/oci:1.4.2 --junit report.xml
+    """
+    from dtrctl.check import CheckOptions, check_references
+    from dtrctl.expected_content import read_expected_content
+    from dtrctl.pushcheck import exit_code_for, select_registry_url
+    from dtrctl.reference import parse_image_reference
+    from dtrctl.reports import github_annotations, junit_xml
+
+    run = Run(ctx, output)
+    expected = read_expected_content(
+        digest=digest,
+        config_digest=config_digest,
+        oci_layout=oci_layout,
+        metadata_file=metadata_file,
+    )
+    parsed = [parse_image_reference(text, allow_digest=False) for text in references]
+    url = select_registry_url(parsed, run.settings.url)
+    # The profile's `protect` list adds to --protect: a team's write-once tags stay protected.
+    protected = tuple(
+        dict.fromkeys([*(protect or ()), *(run.profile.protect if run.profile else ())])
+    )
+    options = CheckOptions(expected, protected, assume_immutable)
+    with run.session(write=False, url=url) as session:
+        results = check_references(session, parsed, options)
+    exit_code = exit_code_for(results, strict=strict)
+    if junit is not None:
+        _write_report(junit, junit_xml(results, strict=strict))
+    run.out.emit(
+        {"ok": exit_code == 0, "results": [result.to_json() for result in results]},
+        lambda console: _print_results(console, results),
+    )
+    if not run.out.is_json:
+        _print_details(run, results)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            for annotation in github_annotations(results, strict=strict):
+                print(annotation, flush=True)
+    if exit_code:
+        raise typer.Exit(int(exit_code))
+
+
+def _write_report(path: Path, text: str) -> None:
+    from dtrctl.errors import UsageError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write the JUnit report {path}: {error.strerror}") from None
+
+
+def _line(result: CheckResult) -> str:
+    from dtrctl.pushcheck import PushVerdict, short_digest
+
+    parts = [result.reference]
+    if result.exists:
+        parts.append(short_digest(result.remote_digest))
+        if result.pushed_at or result.author:
+            when = f" {result.pushed_at}" if result.pushed_at else ""
+            who = f" by {result.author}" if result.author else ""
+            parts.append(f"pushed{when}{who}")
+    if result.verdict is not PushVerdict.FREE:
+        parts.append(f"- {result.reason}")
+    return "  ".join(parts)
+
+
+def _print_results(console: Console, results: list[CheckResult]) -> None:
+    from rich.text import Text
+
+    for result in results:
+        verdict = result.verdict.value
+        console.print(
+            Text.assemble(
+                (f"{verdict:<{VERDICT_WIDTH}}", VERDICT_STYLES[verdict]), "  ", _line(result)
+            )
+        )
+
+
+def _print_details(run: Run, results: list[CheckResult]) -> None:
+    """Hints and notes once each (naming the tags unless they concern all), then a summary."""
+    from collections import Counter
+
+    hints = [result.error.hint for result in results if result.error and result.error.hint]
+    for hint in dict.fromkeys(hints):
+        run.out.info(hint)
+    noted: dict[str, list[str]] = {}
+    for result in results:
+        for note in result.notes:
+            noted.setdefault(note, []).append(result.reference)
+    for note, references in noted.items():
+        where = "" if len(references) == len(results) else f"{', '.join(references)}: "
+        run.out.info(f"note: {where}{note}")
+    counts = Counter(result.verdict.value for result in results)
+    summary = ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
+    run.out.info(f"{len(results)} tag{'s' if len(results) != 1 else ''}: {summary}")
