@@ -48,6 +48,7 @@ class Run:
         output: OutputFormat | ListFormat | str,
         *,
         profile: str | None = None,
+        allow_new_profile: bool = False,
     ) -> None:
         from dtrctl.session import load_profile
 
@@ -56,9 +57,9 @@ class Run:
         self.out = Output(getattr(output, "value", output), verbose=given.verbose)
         if profile is not None:
             given = given.with_profile(profile)
-        # Options and environment first, then the active profile of the config file; a command
-        # that names its own profile (login) may be about to create it.
-        self.settings, self.profile = load_profile(given, must_exist=profile is None)
+        # Options and environment first, then the active profile of the config file; login and
+        # ca fetch may be about to create the profile they name.
+        self.settings, self.profile = load_profile(given, must_exist=not allow_new_profile)
 
     def session(self, *, write: bool, secret: str | None = None, url: str | None = None) -> Any:
         from dtrctl.session import open_session

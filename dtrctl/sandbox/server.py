@@ -41,6 +41,9 @@ def dispatch(state: SandboxState, request: Request) -> Response:
             return json_response(200, {"error": "", "healthy": True})
         if path == "/_ping":
             return Response(200, b"OK", [("Content-Type", "text/plain")])
+        if path == "/ca" and state.ca_pem is not None:
+            # DTR serves the CA of its self-signed certificate here.
+            return Response(200, state.ca_pem, [("Content-Type", "application/x-pem-file")])
         raise ApiError(404, "NOT_FOUND", f"no endpoint {path}")
     except ApiError as error:
         return error.response()
@@ -251,15 +254,25 @@ class SandboxServer:
         seed: str | None = None,
         latency_ms: int = 0,
         create_on_push: bool = False,
+        tls_ca: str | None = None,
+        client_ca: str | None = None,
     ) -> None:
+        """`tls_ca`: a PEM file served at `/ca`, as DTR serves its CA. `client_ca`: require TLS
+        client certificates signed by it (as a UCP client bundle presents)."""
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
         self.state = SandboxState(create_on_push=create_on_push)
+        if tls_ca is not None:
+            with open(tls_ca, "rb") as pem:
+                self.state.ca_pem = pem.read()
         apply_seed(self.state, seed)
         ssl_context = None
         if tls_cert is not None and tls_key is not None:
             ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ssl_context.load_cert_chain(tls_cert, tls_key)
+            if client_ca is not None:
+                ssl_context.load_verify_locations(cafile=client_ca)
+                ssl_context.verify_mode = ssl.CERT_REQUIRED
         self._httpd = _SandboxHTTPServer((host, port), self.state, ssl_context, latency_ms / 1000)
         self._thread: threading.Thread | None = None
         self._serving = False

@@ -127,6 +127,8 @@ class SandboxState:
     def __init__(self, *, create_on_push: bool = False) -> None:
         self.lock = threading.RLock()
         self.create_on_push = create_on_push
+        # The CA certificate (PEM) served at /ca, when the sandbox serves TLS with its own CA.
+        self.ca_pem: bytes | None = None
         # Successful PATCHes of repository settings.
         self.patch_count = 0
         self._accounts: dict[str, Account] = {}
