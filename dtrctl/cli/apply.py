@@ -1,0 +1,201 @@
+"""`dtrctl apply -f POLICY.toml`: make the registry's repositories match a declarative file."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dtrctl.cli import repo
+from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dtrctl.cli.output import Output
+    from dtrctl.operations import BulkOutcome, SettingsResult
+    from dtrctl.policy import FieldChange, Plan
+
+
+@dtrctl_command
+def apply(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Option(
+            "--file", "-f", help="The policy file (TOML; '-' for stdin).", metavar="POLICY.toml"
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan only; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Apply without asking on a terminal; needed off a terminal when the plan "
+            "turns immutability off for more than one repository.",
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Repositories worked on at once.")
+    ] = 8,
+    output: OutputOption = "text",  # type: ignore[assignment]
+) -> None:
+    """Create and update repositories to match a policy file; the plan is printed first.
+
+    The file lists the repositories that must exist and their immutability, visibility and
+    description; a setting it does not give is left as it is. Applying twice changes nothing
+    the second time. Updates read each repository first and send all its settings back.
+
+    Policy file:
+
+    \b
+      [defaults]
+      immutable = true
+      [[repository]]
+      name = "engineering/api"
+      description = "API service images"
+      [[repository]]
+      name = "engineering/scratch"
+      immutable = false
+      visibility = "private"
+
+    Examples:
+
+      dtrctl apply -f repositories.toml --dry-run
+
+      dtrctl apply -f repositories.toml --yes -o json
+    """
+    from dtrctl.operations import apply_settings_changes, current_repositories
+    from dtrctl.policy import parse_policy, plan_policy
+
+    policy = parse_policy(repo.read_text(file), repo.source_label(file))
+    run = Run(ctx, output)
+    with run.session(write=True) as session:
+        names = [entry.name for entry in policy.entries]
+        plan = plan_policy(
+            policy, current_repositories(session.dtr, names, concurrency=concurrency)
+        )
+        if not run.out.is_json:
+            _print_plan(run.out.console, plan)
+        if dry_run or not plan.has_changes:
+            if run.out.is_json:
+                run.out.print_json(_document(plan, None, dry_run=dry_run))
+            return
+        turning_off = [change for change in plan.changes if change.turns_immutability_off]
+        if len(turning_off) > 1:
+            repo.confirm(
+                f"turn tag immutability off for {len(turning_off)} repositories",
+                yes=yes,
+                consequence="Their existing tags can then be overwritten",
+            )
+        elif not yes and repo.stdin_is_terminal():
+            repo.confirm("apply this plan", yes=False)
+        changes = plan.to_apply()
+        with repo.BulkProgress(run.out, len(changes), "changed") as progress:
+            outcome = apply_settings_changes(
+                session.dtr,
+                changes,
+                concurrency=concurrency,
+                on_result=lambda result: progress.advance(result.changed, result.error is not None),
+            )
+    _report(run.out, plan, outcome)
+    raise typer.Exit(repo.bulk_exit_code(outcome))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def _fields(changes: tuple[FieldChange, ...], *, created: bool) -> list[str]:
+    if created:
+        return [f"{change.field} = {_show(change.new)}" for change in changes]
+    return [f"{change.field}: {_show(change.old)} → {_show(change.new)}" for change in changes]
+
+
+def _print_plan(console: Console, plan: Plan) -> None:
+    """Like `terraform plan`: what is created, what changes in what is updated."""
+    for change in plan.changes:
+        if change.action == "unchanged":
+            continue
+        created = change.action == "create"
+        sign = "[green]+[/green] create" if created else "[yellow]~[/yellow] update"
+        console.print(f"{sign} {change.name}", highlight=False)
+        for line in _fields(change.fields, created=created):
+            console.print(f"    {line}", highlight=False, markup=False)
+    created = len(plan.of("create"))
+    updated = len(plan.of("update"))
+    unchanged = len(plan.of("unchanged"))
+    console.print(f"Plan: {created} to create, {updated} to update, {unchanged} unchanged.")
+
+
+def _plan_json(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "repository": str(change.name),
+            "action": change.action,
+            "changes": [
+                {"field": field.field, "old": field.old, "new": field.new}
+                for field in change.fields
+            ],
+        }
+        for change in plan.changes
+    ]
+
+
+def _document(
+    plan: Plan, outcome: BulkOutcome[SettingsResult] | None, *, dry_run: bool
+) -> dict[str, Any]:
+    results = outcome.results if outcome is not None else []
+    return {
+        "plan": _plan_json(plan),
+        "dry_run": dry_run,
+        "results": [
+            {
+                "repository": result.repository,
+                "action": result.action,
+                "changed": result.changed,
+                "error": result.error.to_dict() if result.error else None,
+            }
+            for result in results
+        ],
+        "interrupted": outcome.interrupted if outcome is not None else False,
+        "summary": {
+            "created": sum(result.action == "created" for result in results),
+            "updated": sum(result.action == "updated" for result in results),
+            "unchanged": len(plan.of("unchanged"))
+            + sum(result.action == "unchanged" for result in results),
+            "failed": sum(result.action == "failed" for result in results),
+            "not_started": outcome.not_started if outcome is not None else 0,
+        },
+    }
+
+
+def _report(out: Output, plan: Plan, outcome: BulkOutcome[SettingsResult]) -> None:
+    document = _document(plan, outcome, dry_run=False)
+    if out.is_json:
+        out.print_json(document)
+        return
+    for result in outcome.results:
+        if result.error is not None:
+            out.console.print(f"{result.repository}: [red]failed[/red] ({result.error.code})")
+        else:
+            out.console.print(f"{result.repository}: {result.action}")
+    for result in outcome.results:
+        if result.error is not None:
+            out.info(f"Error: {result.error.message}")
+    summary = document["summary"]
+    counts = (
+        f"{summary['created']} created, {summary['updated']} updated, "
+        f"{summary['unchanged']} unchanged, {summary['failed']} failed"
+    )
+    if outcome.interrupted:
+        out.info(f"Interrupted: {counts}; {outcome.not_started} not started.")
+    else:
+        out.info(f"Applied: {counts}.")
