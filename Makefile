@@ -19,6 +19,12 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
+completions: install
+	$(PY) scripts/generate_completions.py
+
+bench: install
+	$(PY) benchmarks/run.py
+
 lint: install
 	$(VENV)/bin/ruff check .
 

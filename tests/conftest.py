@@ -58,6 +58,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("DTRCTL_CONFIG_DIR", str(home / ".config" / "dtrctl"))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
     yield home

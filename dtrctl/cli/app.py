@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dtrctl import __version__
-from dtrctl.cli import auth, ca, push_check, repo, sandbox
+from dtrctl.cli import apply, auth, ca, completion, push_check, repo, sandbox
 from dtrctl.cli.common import CliState
 from dtrctl.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ConnectionSettings
 
@@ -17,9 +17,19 @@ app = typer.Typer(
     name="dtrctl",
     help=(
         "Administer tag immutability on Docker Trusted Registry / Mirantis Secure Registry "
-        "2.x-3.x, and check pushes before CI makes them."
+        "2.x-3.x, and check pushes before CI makes them.\n\n"
+        "The DTR comes from --url (DTRCTL_URL) or the profile `dtrctl login` saved. The "
+        "credential is the first found of: DTRCTL_USERNAME with DTRCTL_PASSWORD or DTRCTL_TOKEN, "
+        "the secret `dtrctl login` stored, docker's credentials for the host. "
+        "Run `dtrctl COMMAND --help` for a command's options and examples."
     ),
-    no_args_is_help=True,
+    epilog=(
+        "Examples:\n\n"
+        "\b\n"
+        "  dtrctl login https://dtr.example.com -u alice\n"
+        "  dtrctl repo create engineering/api --immutable\n"
+        "  dtrctl push-check dtr.example.com/engineering/api:1.4.2 --digest sha256:..."
+    ),
     # Plain help keeps `--help` and shell completion from importing Rich.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -30,9 +40,17 @@ app.add_typer(repo.app, name="repo")
 app.add_typer(ca.app, name="ca")
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
-app.command("whoami")(auth.whoami)
-app.command("push-check")(push_check.push_check)
+app.command(
+    "whoami", short_help="Show the URL, user and credential in use, and if DTR accepts it."
+)(auth.whoami)
+app.command("push-check", short_help="Before a push: would DTR accept, skip or refuse each tag?")(
+    push_check.push_check
+)
 app.command("sandbox")(sandbox.sandbox)
+app.command("completion")(completion.completion)
+app.command("apply", short_help="Make repositories match a policy file (plan, then apply).")(
+    apply.apply
+)
 
 
 def _version(value: bool) -> None:
@@ -41,7 +59,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main_options(
     ctx: typer.Context,
     url: Annotated[
@@ -50,13 +68,17 @@ def main_options(
             "--url",
             metavar="URL",
             envvar="DTRCTL_URL",
-            help="DTR URL, e.g. https://dtr.example.com.",
+            help="DTR URL, e.g. https://dtr.example.com (default: the profile's).",
         ),
     ] = None,
     username: Annotated[
         str | None,
         typer.Option(
-            "--username", "-u", metavar="USER", envvar="DTRCTL_USERNAME", help="UCP/MKE user name."
+            "--username",
+            "-u",
+            metavar="USER",
+            envvar="DTRCTL_USERNAME",
+            help="UCP/MKE user name (default: the profile's, else docker's login for the host).",
         ),
     ] = None,
     profile: Annotated[
@@ -65,7 +87,7 @@ def main_options(
             "--profile",
             metavar="NAME",
             envvar="DTRCTL_PROFILE",
-            help="Profile from the config file.",
+            help="Config file profile to use (default: its default_profile, else 'default').",
         ),
     ] = None,
     ca_file: Annotated[
@@ -74,7 +96,7 @@ def main_options(
             "--ca-file",
             metavar="PEM",
             envvar="DTRCTL_CA_FILE",
-            help="PEM file with the DTR CA to trust.",
+            help="PEM file with the DTR CA to trust besides the system's (default: the profile's).",
         ),
     ] = None,
     bundle: Annotated[
@@ -139,6 +161,10 @@ def main_options(
         ),
     ] = False,
 ) -> None:
+    if ctx.invoked_subcommand is None:
+        # `dtrctl` alone is a request for the overview, not a usage error.
+        print(ctx.get_help())
+        raise typer.Exit()
     ctx.obj = CliState(
         ConnectionSettings(
             url=url,
@@ -156,6 +182,7 @@ def main_options(
 
 
 def main() -> None:
+    completion.enable_shell_completion()
     try:
         app(prog_name="dtrctl")
     except KeyboardInterrupt:

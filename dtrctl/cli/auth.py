@@ -26,35 +26,62 @@ def _read_secret(password_stdin: bool, username: str) -> str:
 def login(
     ctx: typer.Context,
     url: Annotated[
-        str | None, typer.Argument(help="DTR URL (default: --url / DTRCTL_URL).")
+        str | None,
+        typer.Argument(
+            metavar="URL",
+            help="DTR URL, e.g. https://dtr.example.com (default: --url / DTRCTL_URL, else the "
+            "profile's).",
+            show_default=False,
+        ),
     ] = None,
     username: Annotated[
-        str | None, typer.Option("--username", "-u", help="UCP/MKE user name.")
+        str | None,
+        typer.Option(
+            "--username",
+            "-u",
+            metavar="USER",
+            help="UCP/MKE user name (default: the global --username / DTRCTL_USERNAME; asked "
+            "for on a terminal).",
+        ),
     ] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password or access token from stdin.")
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password or DTR access token from stdin (default: ask on a terminal; "
+            "never taken from the command line).",
+        ),
     ] = False,
-    profile: Annotated[str, typer.Option(help="Profile to save the settings in.")] = "default",
+    profile: Annotated[
+        str,
+        typer.Option(metavar="NAME", help="Profile to save the URL, user and TLS settings in."),
+    ] = "default",
     insecure_storage: Annotated[
         bool,
         typer.Option(
             "--insecure-storage",
-            help="No keyring: keep the secret in a 0600 file in the config directory.",
+            help="Keep the secret in a 0600 file in the config directory instead of the keyring "
+            "(for hosts without one).",
         ),
     ] = False,
     output: OutputOption = "text",  # type: ignore[assignment]
 ) -> None:
-    """Verify a credential with DTR, then store it (keyring) and the settings (profile).
+    """Check a credential with DTR and save it for later runs.
+
+    Nothing is saved unless DTR accepts the credential. The secret (a UCP password or, better, a
+    DTR access token) goes to the system keyring; URL, user and TLS settings go to the profile,
+    which later commands use when no option or environment variable says otherwise.
 
     Examples:
 
+    \b
       dtrctl login https://dtr.example.com -u alice
-
       echo "$DTR_TOKEN" | dtrctl login dtr.example.com -u ci-bot --password-stdin
+      dtrctl login https://dtr-staging.example.com -u alice --profile staging
     """
     from dtrctl.login import log_in
 
-    run = Run(ctx, output)
+    run = Run(ctx, output, profile=profile, allow_new_profile=True)
     user = username or run.settings.username
     if not user and sys.stdin.isatty() and not password_stdin:
         user = typer.prompt("Username", err=True)
@@ -84,14 +111,22 @@ def login(
 @dtrctl_command
 def logout(
     ctx: typer.Context,
-    profile: Annotated[str, typer.Option(help="Profile whose secret to remove.")] = "default",
+    profile: Annotated[
+        str, typer.Option(metavar="NAME", help="Profile whose stored secret to remove.")
+    ] = "default",
     output: OutputOption = "text",  # type: ignore[assignment]
 ) -> None:
-    """Remove the stored secret of a profile (keyring or file); its settings stay.
+    """Remove a profile's stored secret; its settings stay.
 
-    Example:
+    The secret is deleted from the keyring or the 0600 file, wherever `dtrctl login` put it;
+    URL, user and TLS settings stay in the profile for the next login.
 
-      dtrctl logout --profile prod
+    Examples:
+
+    \b
+      dtrctl logout
+      dtrctl logout --profile staging
+      dtrctl logout --profile ci -o json
     """
     from dtrctl.login import log_out
 
@@ -111,15 +146,18 @@ def logout(
 
 @dtrctl_command
 def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: ignore[assignment]
-    """Show URL, user and where the credential came from, and whether DTR accepts it.
+    """Show the URL, user and credential in use, and if DTR accepts it.
 
-    Exit code 3 when no credential is found or DTR refuses it.
+    The credential is the first found of: DTRCTL_PASSWORD or DTRCTL_TOKEN (with
+    DTRCTL_USERNAME), the secret `dtrctl login` stored, docker's credentials for the host.
+    Exit code 3 when none is found or DTR refuses it.
 
     Examples:
 
+    \b
       dtrctl whoami
-
       DTRCTL_PROFILE=prod dtrctl whoami -o json
+      dtrctl --url https://dtr.example.com -u alice whoami
     """
     from dtrctl.errors import AuthenticationFailed
 

@@ -11,7 +11,16 @@ import typer
 from dtrctl.cli.common import OutputOption, Run, dtrctl_command
 from dtrctl.errors import UsageError
 
-app = typer.Typer(help="Work with the CA certificate DTR uses.", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Work with the CA certificate DTR uses.\n\n"
+        "Examples:\n\n"
+        "\b\n"
+        "  dtrctl ca fetch https://dtr.example.com\n"
+        "  dtrctl --profile prod ca fetch"
+    ),
+    no_args_is_help=True,
+)
 
 
 @app.command("fetch")
@@ -19,27 +28,48 @@ app = typer.Typer(help="Work with the CA certificate DTR uses.", no_args_is_help
 def fetch(
     ctx: typer.Context,
     url: Annotated[
-        str | None, typer.Argument(help="DTR URL (default: --url / DTRCTL_URL).")
+        str | None,
+        typer.Argument(
+            metavar="URL",
+            help="DTR URL, e.g. https://dtr.example.com (default: --url / DTRCTL_URL, else the "
+            "profile's).",
+            show_default=False,
+        ),
     ] = None,
     save: Annotated[
         str | None,
-        typer.Option(help="Where to save the PEM (default: <config dir>/ca/<host>.pem)."),
+        typer.Option(
+            metavar="FILE",
+            help="Where to save the PEM (default: <config dir>/ca/<host>.pem).",
+        ),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Save without asking.")] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Save without asking (default: ask on a terminal, refuse otherwise); compare "
+            "the fingerprint out of band first.",
+        ),
+    ] = False,
     output: OutputOption = "text",  # type: ignore[assignment]
 ) -> None:
-    """Download the DTR CA from https://HOST/ca (trust on first use) and save it after you
-    confirm its SHA-256 fingerprint; the active profile then uses it as its --ca-file.
+    """Download DTR's CA certificate and save it once you confirm it.
+
+    The certificate comes from https://HOST/ca without verification (trust on first use), so
+    its subject, expiry and SHA-256 fingerprint are shown first: compare the fingerprint with
+    one from your DTR administrator. Once saved, the active profile uses it as its --ca-file.
 
     Examples:
 
+    \b
       dtrctl ca fetch https://dtr.example.com
-
       dtrctl ca fetch dtr.example.com --save /etc/dtr/ca.pem --yes
+      dtrctl --profile prod ca fetch
     """
     from dtrctl.trust import fetch_ca, save_ca
 
-    run = Run(ctx, output)
+    run = Run(ctx, output, allow_new_profile=True)
     fetched = fetch_ca(run.settings.with_url(url) if url else run.settings, log=run.out.log)
     info = fetched.certificate
     run.out.info(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.cli.completion import complete_reference
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,6 +36,7 @@ def push_check(
             metavar="REF",
             help="Tags to check: [HOST[:PORT]/]NAMESPACE/NAME[:TAG] (no tag means latest).",
             show_default=False,
+            autocompletion=complete_reference,
         ),
     ],
     digest: Annotated[
@@ -96,10 +98,9 @@ def push_check(
 
     Examples:
 
+    \b
       dtrctl push-check dtr.example.com/engineering/api:1.4.2 --digest sha256:...
-
       dtrctl push-check engineering/api:1.4.2 engineering/api:1.4 --protect 'v*' -o json
-
       dtrctl push-check engineering/api:1.4.2 --oci-layout build/oci:1.4.2 --junit report.xml
     """
     from dtrctl.check import CheckOptions, check_references

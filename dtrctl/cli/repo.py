@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dtrctl.cli.common import ListOutputOption, OutputOption, Run, dtrctl_command
+from dtrctl.cli.completion import complete_namespace, complete_repository
 from dtrctl.errors import ExitCode, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -24,25 +25,36 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help=(
-        "Create repositories, turn tag immutability on or off (one or many), "
-        "show, list and audit them."
+        "Create, show, list and audit repositories; turn tag immutability on or off.\n\n"
+        "Examples:\n\n\b\n"
+        "  dtrctl repo create engineering/api --immutable\n"
+        "  dtrctl repo set-immutable 'engineering/*' --dry-run\n"
+        "  dtrctl repo list --mutable"
     ),
+    short_help="Create, show, list and audit repositories; set immutability.",
     no_args_is_help=True,
 )
 
-RepositoryArgument = Annotated[str, typer.Argument(help="Repository as NAMESPACE/NAME.")]
+RepositoryArgument = Annotated[
+    str,
+    typer.Argument(help="Repository as NAMESPACE/NAME.", autocompletion=complete_repository),
+]
 SelectionArgument = Annotated[
     list[str] | None,
     typer.Argument(
         help="Repositories as NAMESPACE/NAME, or quoted patterns: 'ns/*', 'ns/app-*', '*/*'.",
         show_default=False,
         metavar="SELECTION",
+        autocompletion=complete_repository,
     ),
 ]
 NamespaceOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--namespace", help="Every repository of namespace NS (repeatable).", metavar="NS"
+        "--namespace",
+        help="Every repository of namespace NS (repeatable).",
+        metavar="NS",
+        autocompletion=complete_namespace,
     ),
 ]
 FromFileOption = Annotated[
@@ -100,10 +112,9 @@ def create(
 
     Examples:
 
+    \b
       dtrctl repo create engineering/api --immutable
-
       dtrctl repo create library/tools --visibility public --description "Build tools"
-
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
     from dtrctl.operations import RepositorySettings, create_repository
@@ -166,13 +177,10 @@ def set_immutable(
 
     Examples:
 
+    \b
       dtrctl repo set-immutable engineering/api
-
       dtrctl repo set-immutable 'engineering/*' --exclude 'engineering/sandbox-*' --dry-run
-
-      dtrctl repo set-immutable --namespace ci --off --yes -o json
-
-      dtrctl repo set-immutable --from-file release-repos.txt --concurrency 16
+      dtrctl repo set-immutable --from-file release-repos.txt --off --yes -o json
     """
     from dtrctl.operations import set_immutability_bulk
 
@@ -224,8 +232,8 @@ def show(
 
     Examples:
 
+    \b
       dtrctl repo show engineering/api
-
       dtrctl repo show engineering/api -o json | jq .repository.immutable
     """
     from dtrctl.reference import parse_repository_name
@@ -248,6 +256,7 @@ def list_repositories(
             "(all visible repositories by default).",
             show_default=False,
             metavar="SELECTION",
+            autocompletion=complete_repository,
         ),
     ] = None,
     namespace: NamespaceOption = None,
@@ -263,10 +272,9 @@ def list_repositories(
 
     Examples:
 
+    \b
       dtrctl repo list --mutable
-
       dtrctl repo list engineering -o csv > engineering.csv
-
       dtrctl repo list 'engineering/release-*' --exclude 'engineering/release-0*'
     """
     from dtrctl.operations import load_repositories
@@ -303,6 +311,7 @@ def audit(
             "--require-immutable names, else every visible repository).",
             show_default=False,
             metavar="SELECTION",
+            autocompletion=complete_repository,
         ),
     ] = None,
     namespace: NamespaceOption = None,
@@ -342,10 +351,9 @@ def audit(
 
     Examples:
 
+    \b
       dtrctl repo audit --require-immutable 'engineering/release-*' --junit audit.xml
-
       dtrctl repo audit 'engineering/*' --exclude 'engineering/scratch' -o json
-
       dtrctl repo audit --namespace ci --fix --dry-run
     """
     from dtrctl.operations import fix_drift, load_repositories
