@@ -1,4 +1,4 @@
-from dtrctl.cli.app import main
+from dtrctl.main import main
 
 if __name__ == "__main__":
     main()

@@ -78,7 +78,9 @@ class Output:
             render_text(self.console)
 
     def print_json(self, document: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps({"schema": SCHEMA, **document}, indent=2) + "\n")
+        # Streamed: a listing of 100,000 repositories is not held twice as text.
+        json.dump({"schema": SCHEMA, **document}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
         sys.stdout.flush()
 
     def error(self, error: DtrctlError) -> None:

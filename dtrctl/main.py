@@ -1,0 +1,17 @@
+"""The `dtrctl` entry point: answers `--version` before loading the CLI framework."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    # `dtrctl --version` runs in scripts and health checks: it needs no command tree.
+    if sys.argv[1:] == ["--version"]:
+        from dtrctl import __version__
+
+        print(f"dtrctl {__version__}")
+        return
+    from dtrctl.cli.app import main as run_cli
+
+    run_cli()
