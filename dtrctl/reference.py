@@ -20,6 +20,7 @@ HOST_RE = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
     r"|\[[0-9A-Fa-f:.]+\]"
 )
+PORT_RE = re.compile(r"[0-9]{1,5}")
 MAX_NAME_LENGTH = 255
 DEFAULT_TAG = "latest"
 
@@ -130,7 +131,8 @@ def parse_registry(text: str) -> Registry:
         raise InvalidReference(f"invalid registry host {text!r}")
     port_number: int | None = None
     if port is not None:
-        if not port.isdigit() or not 0 < int(port) < 65536:
+        # ASCII digits only: str.isdigit() also accepts "²" and "５", which int() rejects or reads.
+        if not PORT_RE.fullmatch(port) or not 0 < int(port) < 65536:
             raise InvalidReference(f"invalid port in registry {text!r}")
         port_number = int(port)
     if port_number == 443:

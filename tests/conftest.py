@@ -50,6 +50,10 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         # DTRCTL_REQUIRE_* are CI's switches (skip → fail), not user settings.
         if name.startswith("DTRCTL_REQUIRE_"):
             continue
+        # A proxy of the developer's or CI's would carry loopback test traffic elsewhere.
+        if name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+            continue
         if name.startswith("DTRCTL_") or name in (
             "DOCKER_AUTH_CONFIG",
             "NO_COLOR",

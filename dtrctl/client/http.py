@@ -36,6 +36,18 @@ TLS_HINT = (
     "--ca-file (DTRCTL_CA_FILE); --insecure skips verification (not recommended)"
 )
 
+CLIENT_CERTIFICATE_HINT = (
+    "The server asks for a TLS client certificate: pass a UCP client bundle (cert.pem and "
+    "key.pem) with --bundle"
+)
+# TLS alerts by which a server refuses the client certificate (or its absence).
+CLIENT_CERTIFICATE_ALERTS = (
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "SSLV3_ALERT_BAD_CERTIFICATE",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "TLSV1_ALERT_UNKNOWN_CA",
+)
+
 
 @dataclass(frozen=True)
 class ErrorBody:
@@ -94,7 +106,7 @@ def error_for_response(response: httpx.Response, context: RequestContext) -> Dtr
         if body.code == "NO_SUCH_ACCOUNT" and context.namespace:
             return NotFound(f"namespace {context.namespace} does not exist", **kwargs)
         if body.code == "NO_SUCH_REF":
-            return TagNotFound(f"tag not found in {context.repository}", **kwargs)
+            return TagNotFound(f"cannot {context.action}: the tag does not exist", **kwargs)
         if context.repository and body.code in (None, "NO_SUCH_REPOSITORY", "NAME_UNKNOWN"):
             return RepositoryNotFound(
                 f"repository {context.repository} does not exist, or {who} may not see it",
@@ -131,6 +143,11 @@ def error_for_exception(error: httpx.HTTPError, context: RequestContext) -> Dtrc
             f"cannot verify the TLS certificate of {error.request.url.host}: {_root_cause(error)}",
             hint=TLS_HINT,
         )
+    if _cause_mentions(error, CLIENT_CERTIFICATE_ALERTS):
+        return TLSVerificationError(
+            f"{error.request.url.host} refused the TLS client certificate: {_root_cause(error)}",
+            hint=CLIENT_CERTIFICATE_HINT,
+        )
     if isinstance(error, (httpx.RemoteProtocolError, httpx.DecodingError)):
         return InvalidResponse(f"the registry's answer was broken while trying to {context.action}")
     if isinstance(error, httpx.TransportError):
@@ -150,10 +167,17 @@ def _root_cause(error: BaseException) -> str:
 
 
 def _is_certificate_failure(error: BaseException) -> bool:
+    return _cause_mentions(error, ("CERTIFICATE_VERIFY_FAILED",), ssl.SSLCertVerificationError)
+
+
+def _cause_mentions(
+    error: BaseException, words: tuple[str, ...], kind: type[BaseException] | None = None
+) -> bool:
+    """Whether the error or one of its causes is of `kind` or names one of `words`."""
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
-            cause
+        if (kind is not None and isinstance(cause, kind)) or any(
+            word in str(cause) for word in words
         ):
             return True
         cause = cause.__cause__ or cause.__context__

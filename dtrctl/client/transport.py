@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
+import ipaddress
 import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.request import getproxies_environment
 
 import httpx
 from httpx_retries import Retry, RetryTransport
@@ -74,7 +75,9 @@ def _load_client_certificate(context: ssl.SSLContext, cert: Path, key: Path) -> 
 
 def redact_headers(headers: httpx.Headers) -> str:
     shown = []
-    for name, value in headers.multi_items():
+    # The raw items keep the names as sent (`Authorization`, not httpx's lowercased form).
+    for raw_name, raw_value in headers.raw:
+        name, value = raw_name.decode(headers.encoding), raw_value.decode(headers.encoding)
         if name.lower() in SENSITIVE_HEADERS:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             value = f"{scheme} [redacted]".strip()
@@ -84,8 +87,6 @@ def redact_headers(headers: httpx.Headers) -> str:
 
 class LoggingTransport(httpx.BaseTransport):
     """Logs every attempt (retries included) under -v, with secrets redacted."""
-
-    _ids = itertools.count(1)
 
     def __init__(self, inner: httpx.BaseTransport, log: LogFunction) -> None:
         self._inner = inner
@@ -113,38 +114,87 @@ def stderr_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def environment_proxies() -> dict[str, str | None]:
+    """URL patterns → proxy URL (None: connect directly), from HTTP(S)_PROXY, ALL_PROXY, NO_PROXY.
+
+    httpx reads these only when it builds its own transport; dtrctl builds its own (TLS, retries,
+    logging), so it reads them here, with httpx's and curl's rules.
+    """
+    found = getproxies_environment()
+    patterns: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        if found.get(scheme):
+            proxy = found[scheme]
+            patterns[f"{scheme}://"] = proxy if "://" in proxy else f"http://{proxy}"
+    for host in (entry.strip() for entry in found.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            patterns[host] = None
+        elif _is_ip_address(host):
+            patterns[f"all://[{host}]" if ":" in host else f"all://{host}"] = None
+        elif host.lower() == "localhost":
+            patterns[f"all://{host}"] = None
+        else:
+            # `example.com` covers the host and its subdomains, `.example.com` subdomains only.
+            patterns[f"all://*{host}"] = None
+    return patterns
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def build_http_client(
     options: TransportOptions,
     *,
     log: LogFunction | None = None,
     max_connections: int = 16,
 ) -> httpx.Client:
-    """The one HTTP client of a run: one connection pool, keep-alive, retries in the transport."""
-    base: httpx.BaseTransport = httpx.HTTPTransport(
-        verify=build_ssl_context(options),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+    """The one HTTP client of a run: one connection pool, keep-alive, retries in the transport.
+
+    Requests through a proxy from the environment get the same TLS, retries and logging.
+    """
+    context = build_ssl_context(options)
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
     )
-    if log is not None:
-        base = LoggingTransport(base, log)
-    transport: httpx.BaseTransport = base
-    if options.retries > 0:
-        retry = Retry(
-            total=options.retries,
-            allowed_methods=RETRY_METHODS,
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=options.backoff_factor,
-            backoff_jitter=1.0,
-            respect_retry_after_header=True,
-            max_backoff_wait=30.0,
-            total_timeout=options.retry_deadline,
-        )
-        transport = RetryTransport(transport=base, retry=retry)
+
+    def transport(proxy: str | None) -> httpx.BaseTransport:
+        stack: httpx.BaseTransport = httpx.HTTPTransport(verify=context, limits=limits, proxy=proxy)
+        if log is not None:
+            stack = LoggingTransport(stack, log)
+        if options.retries > 0:
+            stack = RetryTransport(transport=stack, retry=_retry(options))
+        return stack
+
     return httpx.Client(
-        transport=transport,
+        transport=transport(None),
+        mounts={
+            pattern: None if proxy is None else transport(proxy)
+            for pattern, proxy in environment_proxies().items()
+        },
         timeout=httpx.Timeout(options.timeout),
         headers={"User-Agent": USER_AGENT},
         # Redirects are not followed: credentials must never travel to another host.
         follow_redirects=False,
+    )
+
+
+def _retry(options: TransportOptions) -> Retry:
+    return Retry(
+        total=options.retries,
+        allowed_methods=RETRY_METHODS,
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=options.backoff_factor,
+        backoff_jitter=1.0,
+        respect_retry_after_header=True,
+        max_backoff_wait=30.0,
+        total_timeout=options.retry_deadline,
     )
