@@ -37,14 +37,32 @@ class TransportOptions:
     backoff_factor: float = 0.5
 
 
-def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
-    """System trust (as docker and curl use) plus the DTR CA file and a UCP client bundle."""
-    try:
-        import truststore
+def system_trust_context() -> ssl.SSLContext:
+    """A context that trusts what the machine trusts, as docker and curl do.
 
-        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    except ImportError:  # pragma: no cover - truststore is a dependency; keep working without it
-        context = ssl.create_default_context()
+    On Linux the system store is OpenSSL's own (the distribution's CA directory, where
+    `update-ca-certificates` puts an admin's DTR CA): the standard context reads it once.
+    truststore does the same there but re-reads the bundle on every handshake, one handshake
+    at a time, so it is kept for macOS and Windows (keychain, certificate store) and for a
+    Python whose OpenSSL does not know where the system's CAs are.
+    """
+    if sys.platform.startswith("linux") and _openssl_knows_system_cas():
+        return ssl.create_default_context()
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def _openssl_knows_system_cas() -> bool:
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile and Path(paths.cafile).is_file():
+        return True
+    return bool(paths.capath) and Path(paths.capath).is_dir() and any(Path(paths.capath).iterdir())
+
+
+def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
+    """System trust plus the DTR CA file and a UCP client bundle's CA and client certificate."""
+    context = system_trust_context()
     if options.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

@@ -136,3 +136,11 @@ def test_bundle_presents_client_certificate(ca, tls_files, tmp_path):
         )
         assert with_bundle.returncode == 0, with_bundle.stderr
     assert not (bundle / "should-not-exist").exists()
+
+
+def test_a_ca_in_the_system_store_is_trusted(tls_sandbox, tls_files):
+    # OpenSSL's system store: SSL_CERT_FILE stands in for a CA an admin installed with
+    # update-ca-certificates.
+    env = environment(tls_sandbox.url, SSL_CERT_FILE=str(tls_files["ca"]), SSL_CERT_DIR="")
+    result = run("repo", "show", "library/nginx", env=env)
+    assert result.returncode == 0, result.stderr
