@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+# The DTR 2.7 Swagger excerpt: ../shared beside the checkout (and beside CI's clone).
+SWAGGER_PATH = (
+    Path(__file__).resolve().parents[2] / "shared" / "dtr-api" / "dtr-2.7-swagger-excerpt.json"
+)
 
 
 class MemoryKeyring:
@@ -77,3 +84,15 @@ def memory_keyring() -> Iterator[object]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def swagger() -> dict[str, Any]:
+    """The Swagger excerpt; skipped where it is absent, a failure under DTRCTL_REQUIRE_SWAGGER=1."""
+    if not SWAGGER_PATH.is_file():
+        if os.environ.get("DTRCTL_REQUIRE_SWAGGER") == "1":
+            pytest.fail(
+                f"the Swagger excerpt is required (DTRCTL_REQUIRE_SWAGGER=1): {SWAGGER_PATH}"
+            )
+        pytest.skip(f"the Swagger excerpt is not beside the checkout: {SWAGGER_PATH}")
+    return json.loads(SWAGGER_PATH.read_text())

@@ -7,10 +7,8 @@ and every body must validate against the schema of that operation's body paramet
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,24 +23,9 @@ from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.models import VISIBILITIES, Repository, Tag
 from dtrctl.reference import RepositoryName
 
-SWAGGER = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "dtr-api"
-    / "dtr-2.7-swagger-excerpt.json"
-)
 BASE = "https://dtr.example.com"
 API = RepositoryName("engineering", "api")
 DIGEST = "sha256:" + "d" * 64
-
-
-@pytest.fixture(scope="module")
-def swagger() -> dict[str, Any]:
-    if not SWAGGER.is_file():
-        if os.environ.get("DTRCTL_REQUIRE_SWAGGER") == "1":
-            pytest.fail(f"the Swagger excerpt is required (DTRCTL_REQUIRE_SWAGGER=1): {SWAGGER}")
-        pytest.skip(f"the Swagger excerpt is not beside the clone: {SWAGGER}")
-    return json.loads(SWAGGER.read_text())
 
 
 def validator(swagger: dict[str, Any], schema: dict[str, Any]) -> jsonschema.Draft4Validator:

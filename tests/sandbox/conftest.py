@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import ssl
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,15 +13,6 @@ import pytest
 
 from dtrctl.sandbox.accounts import ADMIN
 from dtrctl.sandbox.server import SandboxServer
-
-# /work/shared beside the /work/main checkout (and `../shared` beside the clone in CI).
-SWAGGER_PATH = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "dtr-api"
-    / "dtr-2.7-swagger-excerpt.json"
-)
 
 ClientFactory = Callable[..., httpx.Client]
 
@@ -90,11 +79,6 @@ def registry_for(sandbox: SandboxServer, client_for: ClientFactory) -> Callable[
         return client_for(None, headers={"Authorization": f"Bearer {token}"})
 
     return make
-
-
-@pytest.fixture(scope="session")
-def swagger() -> dict[str, Any]:
-    return json.loads(SWAGGER_PATH.read_text())
 
 
 def _error_code(response: httpx.Response) -> str:
