@@ -13,7 +13,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from dtrctl.errors import DtrctlError, ExitCode, InvalidResponse, NotFound, TagNotFound
+from dtrctl.errors import (
+    AuthenticationFailed,
+    DtrctlError,
+    ExitCode,
+    InvalidResponse,
+    NotFound,
+    PermissionDenied,
+    TagNotFound,
+)
 from dtrctl.expected_content import DigestKind, ExpectedContent
 from dtrctl.pushcheck import CheckResult, PushVerdict, TagFacts, decide, matching_protect_pattern
 from dtrctl.reference import ImageReference, RepositoryName
@@ -21,7 +29,7 @@ from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
     from dtrctl.client.registry import Manifest, ManifestHead
-    from dtrctl.models import Repository, Tag
+    from dtrctl.models import Repository, RepositoryAccess, Tag
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
@@ -37,6 +45,7 @@ T = TypeVar("T")
 
 class RepositoryApi(Protocol):
     def get_repository(self, name: RepositoryName) -> Repository: ...
+    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
     def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
 
 
@@ -59,6 +68,9 @@ class RepositoryState:
     immutable: bool | None  # None: the registry cannot tell (no DTR API)
     has_api: bool
     error: DtrctlError | None = None
+    # Whether `user` may push here: None when unknown (anonymous, or no DTR API).
+    user: str | None = None
+    may_push: bool | None = None
 
     @property
     def note(self) -> str | None:
@@ -93,7 +105,10 @@ def check_references(
     from dtrctl.client.registry import RegistryClient
 
     registry = RegistryClient(session.http, session.url, session.auth)
-    return run_checks(session.dtr, registry, str(url_registry(session.url)), references, options)
+    username = session.credential.username if session.credential else None
+    return run_checks(
+        session.dtr, registry, str(url_registry(session.url)), references, options, username
+    )
 
 
 def run_checks(
@@ -102,11 +117,12 @@ def run_checks(
     host: str,
     references: Sequence[ImageReference],
     options: CheckOptions,
+    username: str | None = None,
 ) -> list[CheckResult]:
     names = list(dict.fromkeys(reference.repository for reference in references))
     keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        found = pool.map(lambda name: _repository_state(api, name), names)
+        found = pool.map(lambda name: _repository_state(api, name, username), names)
         states = dict(zip(names, found, strict=True))
         checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
         heads = {key: pool.submit(_capture, registry.head_manifest, *key) for key in checked}
@@ -134,7 +150,29 @@ def _capture(function: Callable[..., T], *args: object) -> T | DtrctlError:
         return as_incomplete(error)
 
 
-def _repository_state(api: RepositoryApi, name: RepositoryName) -> RepositoryState:
+def _repository_state(
+    api: RepositoryApi, name: RepositoryName, username: str | None
+) -> RepositoryState:
+    if username is not None:
+        # One call tells both immutability and whether this user may push at all.
+        try:
+            access = api.get_repository_access(username, name)
+        except NotFound as error:
+            if error.dtr_code == "NO_SUCH_REPOSITORY":
+                return RepositoryState(found=False, immutable=None, has_api=True)
+            # Anything else (no such endpoint: a plain registry): the repository call decides.
+        except DtrctlError as error:
+            if error.exit_code is not ExitCode.AUTH or isinstance(error, AuthenticationFailed):
+                return _state_from_error(error)
+            # A 403 here (a DTR that keeps this call for admins): the repository call decides.
+        else:
+            return RepositoryState(
+                found=True,
+                immutable=access.repository.immutable,
+                has_api=True,
+                user=username,
+                may_push=access.may_push,
+            )
     try:
         repository = api.get_repository(name)
     except NotFound as error:
@@ -143,8 +181,12 @@ def _repository_state(api: RepositoryApi, name: RepositoryName) -> RepositorySta
         # A 404 that is not DTR's answer: no /api/v0 here, a plain registry.
         return RepositoryState(found=True, immutable=None, has_api=False)
     except DtrctlError as error:
-        return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
+        return _state_from_error(error)
     return RepositoryState(found=True, immutable=repository.immutable, has_api=True)
+
+
+def _state_from_error(error: DtrctlError) -> RepositoryState:
+    return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
 
 
 def _tag_details(api: RepositoryApi, name: RepositoryName, tag: str) -> TagDetails:
@@ -266,6 +308,17 @@ def _result(
         protected_by=base.protected_by,
         assume_immutable=options.assume_immutable,
     )
+    if state.may_push is False and decision.verdict in (PushVerdict.FREE, PushVerdict.OVERWRITE):
+        # The push would be attempted, and DTR would refuse it for want of the right.
+        return replace(
+            base,
+            exists=head is not None,
+            remote_digest=head.digest if head else None,
+            error=PermissionDenied(
+                f"user {state.user} may not push to {name}: read-only access",
+                hint="Ask a repository or organization admin for read-write access",
+            ),
+        )
     return replace(
         base,
         verdict=decision.verdict,

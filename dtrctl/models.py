@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 VISIBILITIES = ("private", "public")
+ACCESS_LEVELS = ("read-only", "read-write", "admin")
 NAMESPACE_TYPES = ("user", "organization")
 
 
@@ -125,6 +126,27 @@ class Repository:
             "pulls": self.pulls,
             "pushes": self.pushes,
         }
+
+
+@dataclass(frozen=True)
+class RepositoryAccess:
+    """A user's access level on a repository (`responses.RepoUserAccess`)."""
+
+    access_level: str
+    repository: Repository
+
+    @property
+    def may_push(self) -> bool:
+        return self.access_level in ("read-write", "admin")
+
+    @classmethod
+    def from_api(cls, body: Any) -> RepositoryAccess:
+        if not isinstance(body, dict):
+            raise ValueError("a repository access answer must be a JSON object")
+        level = _typed(body, "accessLevel", str)
+        if level not in ACCESS_LEVELS:
+            raise ValueError(f"unknown access level {level!r}")
+        return cls(level, Repository.from_api(body.get("repository")))
 
 
 @dataclass(frozen=True)

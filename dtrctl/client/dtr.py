@@ -10,7 +10,7 @@ import httpx
 
 from dtrctl.client.http import RequestContext, json_body, parse_model, send
 from dtrctl.errors import InvalidResponse
-from dtrctl.models import Repository, Tag
+from dtrctl.models import Repository, RepositoryAccess, Tag
 from dtrctl.reference import RepositoryName
 
 DEFAULT_PAGE_SIZE = 100
@@ -61,6 +61,13 @@ class DtrClient:
             "GET", self._url("repositories", name.namespace, name.name), context
         )
         return parse_model(Repository.from_api, json_body(response, context), context)
+
+    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess:
+        """The user's access level on the repository, and the repository itself, in one call."""
+        context = self._context(f"read the access of user {username} to {name}", name)
+        url = self._url("accounts", username, "repositoryAccess", name.namespace, name.name)
+        response = self._request("GET", url, context)
+        return parse_model(RepositoryAccess.from_api, json_body(response, context), context)
 
     def create_repository(self, repository: Repository) -> Repository:
         name = RepositoryName(repository.namespace, repository.name)

@@ -120,7 +120,27 @@ def handle(state: SandboxState, request: Request) -> Response:
             if method == "GET":
                 return _get_tag(state, request, caller, namespace, name, reference)
             return _delete_tag(state, caller, namespace, name, reference)
+        case ["accounts", username, "repositoryAccess", namespace, name]:
+            _allow(method, "GET")
+            return _repository_access(state, caller, username, namespace, name)
     raise fail("NOT_FOUND", f"no API endpoint {request.path}")
+
+
+def _repository_access(
+    state: SandboxState, caller: str | None, username: str, namespace: str, name: str
+) -> Response:
+    """A user's access level on a repository: for that user or a system admin only."""
+    caller = _require_caller(caller)
+    if caller != username and not state.is_sysadmin(caller):
+        raise fail("NOT_AUTHORIZED", "only the user in question or a system admin may ask")
+    account = state.user_account(username)
+    if account is None:
+        raise fail("NO_SUCH_ACCOUNT", username)
+    repository = _visible_repository(state, username, namespace, name)
+    level = state.access_level(username, namespace, repository)
+    return json_response(
+        200, {"accessLevel": level, "user": account, "repository": repository.to_api()}
+    )
 
 
 def _allow(method: str, *allowed: str) -> None:

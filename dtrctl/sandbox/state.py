@@ -187,6 +187,27 @@ class SandboxState:
             candidates = [account.password, *account.tokens]
         return any(hmac.compare_digest(secret, candidate) for candidate in candidates)
 
+    def user_account(self, username: str) -> dict[str, object] | None:
+        """A user as DTR's `responses.Account` shows it; None for an unknown user."""
+        with self.lock:
+            account = self._accounts.get(username)
+            if account is None or account.is_org:
+                return None
+            return {
+                "id": f"user-{account.name}",
+                "name": account.name,
+                "fullName": account.name,
+                "isOrg": False,
+                "isAdmin": account.sysadmin,
+                "isActive": True,
+                "isImported": False,
+            }
+
+    def is_sysadmin(self, username: str) -> bool:
+        with self.lock:
+            account = self._accounts.get(username)
+            return account is not None and account.sysadmin
+
     def has_namespace(self, name: str) -> bool:
         with self.lock:
             return name in self._accounts

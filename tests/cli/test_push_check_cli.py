@@ -47,6 +47,8 @@ class FakeDtr:
 
     def __init__(self, router: respx.MockRouter) -> None:
         self.repositories: dict[str, bool] = {}
+        # The user's access level per repository (DTR's repositoryAccess); default read-write.
+        self.access: dict[str, str] = {}
         self.tags: dict[tuple[str, str], RemoteTag] = {}
         # Canned answers that replace the fake's own: (method, path) -> response.
         self.answers: dict[tuple[str, str], httpx.Response] = {}
@@ -54,6 +56,9 @@ class FakeDtr:
         self.repository_route = router.get(
             path__regex=r"^/api/v0/repositories/(?P<ns>[^/]+)/(?P<name>[^/]+)$"
         ).mock(side_effect=self._repository)
+        self.access_route = router.get(
+            path__regex=r"^/api/v0/accounts/(?P<user>[^/]+)/repositoryAccess/(?P<ns>[^/]+)/(?P<name>[^/]+)$"
+        ).mock(side_effect=self._access)
         self.tag_route = router.get(
             path__regex=r"^/api/v0/repositories/(?P<ns>[^/]+)/(?P<name>[^/]+)/tags/(?P<tag>[^/]+)$"
         ).mock(side_effect=self._tag)
@@ -81,6 +86,15 @@ class FakeDtr:
                 404, json={"errors": [{"code": "NO_SUCH_REPOSITORY", "message": "not found"}]}
             )
         body = repository_body(ns, name, immutableTags=self.repositories[key])
+        return httpx.Response(200, json=body)
+
+    def _access(self, request: httpx.Request, user: str, ns: str, name: str) -> httpx.Response:
+        answer = self._repository(request, ns, name)
+        if answer.status_code != 200:
+            return answer
+        level = self.access.get(f"{ns}/{name}", "read-write")
+        account = {"id": user, "name": user, "fullName": user, "isOrg": False}
+        body = {"accessLevel": level, "user": account, "repository": answer.json()}
         return httpx.Response(200, json=body)
 
     def _tag(self, request: httpx.Request, ns: str, name: str, tag: str) -> httpx.Response:
@@ -258,11 +272,11 @@ def test_proxy_404_on_v2_is_exit_5_not_free(fake: FakeDtr, cli: Any) -> None:
 
 
 def test_bad_credentials_are_exit_3(fake: FakeDtr, cli: Any) -> None:
-    fake.repository_route.mock(
-        return_value=httpx.Response(
-            401, json={"errors": [{"code": "NOT_AUTHENTICATED", "message": "bad"}]}
-        )
+    refused = httpx.Response(
+        401, json={"errors": [{"code": "NOT_AUTHENTICATED", "message": "bad"}]}
     )
+    fake.access_route.mock(return_value=refused)
+    fake.repository_route.mock(return_value=refused)
     result = cli("push-check", "engineering/api:1.0", "engineering/web:1.0")
     assert result.exit_code == 3
     assert result.stdout.startswith("error      dtr.test/engineering/api:1.0")
@@ -288,7 +302,9 @@ def test_requests_are_economical(fake: FakeDtr, cli: Any) -> None:
         "push-check", "engineering/api:1.0", "engineering/api:1.1", "engineering/api:latest"
     )
     assert result.exit_code == 1
-    assert fake.repository_route.call_count == 1
+    # One API call tells immutability and the user's right to push.
+    assert fake.access_route.call_count == 1
+    assert fake.repository_route.call_count == 0
     assert fake.ping_route.call_count == 1
     assert fake.token_route.call_count == 1
     assert fake.head_route.call_count == 3
@@ -411,7 +427,7 @@ def test_without_url_the_host_of_the_references_is_used(
     code, document = run_json(cli, "dtr.test/engineering/api:1.0")
     assert code == 0
     assert document["results"][0]["verdict"] == "free"
-    assert fake.repository_route.calls.last.request.url.host == HOST
+    assert fake.access_route.calls.last.request.url.host == HOST
 
 
 def test_without_url_or_host_is_exit_2_naming_the_setting(dtr: respx.MockRouter, cli: Any) -> None:
@@ -420,3 +436,31 @@ def test_without_url_or_host_is_exit_2_naming_the_setting(dtr: respx.MockRouter,
     assert "--url" in result.stderr
     assert "DTRCTL_URL" in result.stderr
     assert not dtr.calls
+
+
+def test_read_only_user_is_told_the_push_would_be_refused(fake: FakeDtr, cli: Any) -> None:
+    fake.add("engineering/api", immutable=False, **{"1.0": RemoteTag(OLD)})
+    fake.access["engineering/api"] = "read-only"
+    result = cli(
+        "push-check", "engineering/api:1.0", "engineering/api:2.0", "--digest", OLD, "-o", "json"
+    )
+    present, free = result.json()["results"]
+    # Already published: nothing to push, so the missing right does not matter.
+    assert present["verdict"] == "present"
+    assert free["verdict"] == "error"
+    assert free["error"]["code"] == "permission"
+    assert "may not push" in free["error"]["message"]
+    assert result.exit_code == 3
+
+
+def test_without_the_access_call_the_repository_call_decides(fake: FakeDtr, cli: Any) -> None:
+    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD)})
+    fake.access_route.mock(
+        return_value=httpx.Response(
+            403, json={"errors": [{"code": "NOT_AUTHORIZED", "message": "admins only"}]}
+        )
+    )
+    code, document = run_json(cli, "engineering/api:1.0", "--digest", NEW)
+    assert code == 1
+    assert document["results"][0]["verdict"] == "collision"
+    assert fake.repository_route.call_count == 1

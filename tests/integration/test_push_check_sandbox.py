@@ -235,6 +235,15 @@ def test_read_only_user_sees_the_policy_but_not_other_teams(published: Published
     assert hidden.stdout.startswith("no-repo")
 
 
+def test_read_only_user_is_told_a_new_tag_cannot_be_pushed(published: Published) -> None:
+    refused, document = check(published, "engineering/web:9.9", "-o", "json", user=BOB)
+    assert refused.code == 3
+    assert document["results"][0]["error"]["code"] == "permission"
+    allowed, document = check(published, "engineering/web:9.9", "-o", "json", user=ALICE)
+    assert allowed.code == 0
+    assert document["results"][0]["verdict"] == "free"
+
+
 def test_anonymous_check_of_a_public_repository(published: Published) -> None:
     result, _ = check(
         published,
