@@ -167,6 +167,10 @@ def every_client_request(dtr: DtrClient) -> list[httpx.Request]:
             return httpx.Response(200, json=[tag], headers=more)
         if path.endswith("/tags/1.0"):
             return httpx.Response(200, json=[tag])
+        if "/repositoryAccess/" in path:
+            account = {"id": "u1", "name": "alice", "fullName": "Alice", "isOrg": False}
+            access = {"accessLevel": "read-write", "user": account, "repository": repository}
+            return httpx.Response(200, json=access)
         if request.method == "GET" and path.count("/") <= 4:
             return httpx.Response(200, json={"repositories": [repository]}, headers=more)
         return httpx.Response(201 if request.method == "POST" else 200, json=repository)
@@ -181,6 +185,7 @@ def every_client_request(dtr: DtrClient) -> list[httpx.Request]:
         list(dtr.list_repositories("engineering"))
         list(dtr.list_tags(name))
         dtr.get_tag(name, "1.0")
+        dtr.get_repository_access("alice", name)
     return [call.request for call in route.calls]
 
 
@@ -209,6 +214,7 @@ def test_every_request_uses_a_documented_path_method_and_query(
         ("GET", "/api/v0/repositories/{namespace}/{reponame}/tags", ("pageSize",)),
         ("GET", "/api/v0/repositories/{namespace}/{reponame}/tags", ("pageSize", "pageStart")),
         ("GET", "/api/v0/repositories/{namespace}/{reponame}/tags/{reference}", ()),
+        ("GET", "/api/v0/accounts/{username}/repositoryAccess/{namespace}/{reponame}", ()),
     }
 
 

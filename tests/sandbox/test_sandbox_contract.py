@@ -84,3 +84,10 @@ def test_tag_answers_are_arrays_of_responses_tag(swagger, admin, multi_platform,
         assert_rfc3339(entry["manifest"]["createdAt"])
         # dtrctl's own model reads them too.
         assert Tag.from_api(entry).manifest.os == "linux"
+
+
+def test_repository_access_is_responses_repo_user_access(swagger, admin):
+    body = admin.get("/api/v0/accounts/alice/repositoryAccess/engineering/api").json()
+    validate(swagger, definition("responses.RepoUserAccess"), body)
+    assert_only_declared_fields(swagger, "responses.RepoUserAccess", body)
+    assert body["accessLevel"] == "read-write"
