@@ -121,7 +121,8 @@ def run_checks(
 ) -> list[CheckResult]:
     names = list(dict.fromkeys(reference.repository for reference in references))
     keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    try:
         found = pool.map(lambda name: _repository_state(api, name, username), names)
         states = dict(zip(names, found, strict=True))
         checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
@@ -140,6 +141,11 @@ def run_checks(
             )
             for key in keys
         }
+    except KeyboardInterrupt:
+        # Ctrl-C: start nothing more; what is in flight ends within --timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [results[(reference.repository, reference.tag)] for reference in references]
 
 

@@ -67,7 +67,7 @@ class RepositoryNameCache:
         """The cached names, or None when there are none younger than `CACHE_TTL_SECONDS`."""
         try:
             document = json.loads(self.path(namespace).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if not isinstance(document, dict):
             return None

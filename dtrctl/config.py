@@ -137,6 +137,10 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
         raise ConfigError(
             path, f"invalid TOML: {_decode_message(error)}", line=_decode_line(error, text)
         ) from error
+    except ValueError as error:  # e.g. an integer longer than Python converts
+        raise ConfigError(path, f"invalid TOML: {error}") from error
+    except RecursionError:
+        raise ConfigError(path, "invalid TOML: arrays or tables nested too deeply") from None
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -14,7 +14,6 @@ takes HTTP Basic with a password or access token, so such an entry is reported, 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 import re
@@ -105,6 +104,9 @@ def _parse_config(text: str, where: str, notes: list[str]) -> dict[str, Any] | N
         document = json.loads(text)
     except json.JSONDecodeError as error:
         notes.append(f"warning: docker: {where} is not valid JSON (line {error.lineno}), ignored")
+        return None
+    except (ValueError, RecursionError):  # a number too long, or nesting too deep
+        notes.append(f"warning: docker: {where} is not JSON dtrctl can read, ignored")
         return None
     if not isinstance(document, dict):
         notes.append(f"warning: docker: {where} is not a JSON object, ignored")
@@ -247,7 +249,7 @@ def _ask_helper(
 def _parse_helper_output(stdout: str) -> _Found | None:
     try:
         answer = json.loads(stdout)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(answer, dict):
         return None
@@ -269,7 +271,8 @@ def _decode_auth_entry(entry: object, where: str, notes: list[str]) -> _Found | 
     if isinstance(encoded, str) and encoded:
         try:
             decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        # binascii.Error is a ValueError, as is the one for text that is not ASCII.
+        except (ValueError, UnicodeDecodeError):
             notes.append(f"warning: docker: {where} auth is not base64 of user:password, ignored")
             return None
         username, colon, secret = decoded.partition(":")

@@ -99,6 +99,8 @@ def _read_json(path: Path, origin: str) -> Any:
         raise UsageError(f"{origin}: cannot read {path}: {error.strerror or error}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UsageError(f"{origin}: {path} is not JSON: {error}") from None
+    except RecursionError:
+        raise UsageError(f"{origin}: {path} nests JSON too deeply") from None
 
 
 def digest_from_oci_layout(argument: str) -> str:

@@ -24,6 +24,8 @@ from dtrctl.reference import RepositoryName
 from dtrctl.selection import Resolution, Selection
 
 MAX_SHORT_DESCRIPTION = 140
+# A request whose answer never arrived whole: DTR may or may not have acted on it.
+LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)
 
 
 class RepositoryApi(Protocol):
@@ -98,11 +100,10 @@ def _create_once(api: RepositoryApi, wanted: Repository, name: RepositoryName) -
     """POST, and after a lost answer look before deciding: a create is never sent twice blindly."""
     try:
         return api.create_repository(wanted)
-    except (RequestTimeout, NetworkError, InvalidResponse) as lost:
-        try:
-            existing = api.get_repository(name)
-        except RepositoryNotFound:
-            raise lost from None
+    except LOST_ANSWER as lost:
+        existing = _read_after_lost_answer(api, name, lost, "created it")
+        if existing is None:
+            raise _perhaps_applied(lost, name, "created it") from None
         if _same_settings(existing, wanted):
             return existing
         raise RepositoryExists(
@@ -112,12 +113,45 @@ def _create_once(api: RepositoryApi, wanted: Repository, name: RepositoryName) -
         ) from None
 
 
+def _read_after_lost_answer(
+    api: RepositoryApi, name: RepositoryName, lost: DtrctlError, done: str
+) -> Repository | None:
+    """The repository as DTR has it now (None: it does not exist); `lost` if it cannot be read."""
+    try:
+        return api.get_repository(name)
+    except RepositoryNotFound:
+        return None
+    except DtrctlError:
+        raise _perhaps_applied(lost, name, done) from None
+
+
+def _perhaps_applied(lost: DtrctlError, name: RepositoryName, done: str) -> DtrctlError:
+    """`lost`, its hint now saying that DTR may have acted on the request all the same."""
+    hint = f"DTR may have {done} all the same: check with `dtrctl repo show {name}` before retrying"
+    lost.hint = f"{hint}. {lost.hint}" if lost.hint else hint
+    return lost
+
+
 def _same_settings(left: Repository, right: Repository) -> bool:
     return left.update_body() == right.update_body()
 
 
 def _patch(api: RepositoryApi, wanted: Repository) -> Repository:
-    updated = api.update_repository(wanted)
+    """PATCH, and after a lost answer look before reporting: the change may be in all the same.
+
+    The transport repeats a PATCH whose answer did not begin (connection refused or dropped,
+    timeout, 429/502/503/504): it carries the full settings, so a repeat changes nothing more. One
+    whose answer broke off after DTR began it is not sent again: DTR is asked what it now has, so
+    a bulk run reports exactly what changed.
+    """
+    name = RepositoryName(wanted.namespace, wanted.name)
+    try:
+        updated = api.update_repository(wanted)
+    except LOST_ANSWER as lost:
+        current = _read_after_lost_answer(api, name, lost, "applied the change")
+        if current is None or not _same_settings(current, wanted):
+            raise _perhaps_applied(lost, name, "applied the change") from None
+        updated = current
     if updated.immutable != wanted.immutable:
         raise InvalidResponse(
             f"the registry accepted the change of {wanted.full_name} but reports "

@@ -129,6 +129,12 @@ def parse_policy(text: str, source: str) -> Policy:
         message = _TOML_LINE_RE.sub("", str(error)).strip()
         problems.add(int(found.group(1)) if found else None, f"invalid TOML: {message}")
         problems.raise_any()
+    except ValueError as error:  # e.g. an integer longer than Python converts
+        problems.add(None, f"invalid TOML: {error}")
+        problems.raise_any()
+    except RecursionError:
+        problems.add(None, "invalid TOML: arrays or tables nested too deeply")
+        problems.raise_any()
     lines = _Lines(text)
     for key in document:
         if key not in TOP_LEVEL_KEYS:

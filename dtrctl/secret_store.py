@@ -38,10 +38,10 @@ class KeyringUnavailable(UsageError):
 
 def keyring_service(url: str) -> str:
     """The keyring service name for a DTR URL: one name however the URL is spelled."""
-    parts = urlsplit(url if "://" in url else f"https://{url}")
     try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
         port = parts.port
-    except ValueError:  # not a port number: keep the URL as written rather than guess
+    except ValueError:  # not a URL or port number: keep the URL as written rather than guess
         return f"{SERVICE_PREFIX}{url.rstrip('/')}"
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

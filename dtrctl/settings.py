@@ -49,8 +49,11 @@ def normalize_url(text: str) -> str:
     candidate = text.strip()
     if "://" not in candidate:
         candidate = f"https://{candidate}"
-    parts = urlsplit(candidate)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"invalid DTR URL {text!r}", hint="Use a URL like https://dtr.example.com")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UsageError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Annotated
@@ -51,6 +52,17 @@ app.command("completion")(completion.completion)
 app.command("apply", short_help="Make repositories match a policy file (plan, then apply).")(
     apply.apply
 )
+
+
+# A day: a longer wait is a hung run, and an infinite one overflows the socket's timer.
+MAX_TIMEOUT = 86400.0
+
+
+def _reject_nan(value: float) -> float:
+    # NaN passes every range check: all comparisons with it are false.
+    if math.isnan(value):
+        raise typer.BadParameter("nan is not a number of seconds")
+    return value
 
 
 def _version(value: bool) -> None:
@@ -131,6 +143,8 @@ def main_options(
             metavar="SECONDS",
             envvar="DTRCTL_TIMEOUT",
             min=0.1,
+            max=MAX_TIMEOUT,
+            callback=_reject_nan,
             help="Seconds each request may take (connect and read).",
         ),
     ] = DEFAULT_TIMEOUT,
@@ -182,8 +196,8 @@ def main_options(
 
 
 def main() -> None:
-    completion.enable_shell_completion()
     try:
+        completion.enable_shell_completion()
         app(prog_name="dtrctl")
     except KeyboardInterrupt:
         if os.environ.get("DTRCTL_DEBUG"):

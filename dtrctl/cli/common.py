@@ -86,6 +86,12 @@ def prompt_secret(url: str, username: str | None) -> tuple[str, str] | None:
     return (user, secret) if user and secret else None
 
 
+def interrupted() -> typer.Exit:
+    """Say that Ctrl-C stopped the run; raise the result (exit code 130)."""
+    print("Interrupted", file=sys.stderr, flush=True)
+    return typer.Exit(int(ExitCode.INTERRUPTED))
+
+
 def dtrctl_command(func: F) -> F:
     """Map dtrctl errors and interrupts to messages and exit codes; no traceback for users."""
 
@@ -101,7 +107,6 @@ def dtrctl_command(func: F) -> F:
             out.error(error)
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
-            print("Interrupted", file=sys.stderr)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            raise interrupted() from None
 
     return wrapper  # type: ignore[return-value]

@@ -60,7 +60,7 @@ def parse_error_body(response: httpx.Response) -> ErrorBody:
     """DTR's `{"errors": [...]}` envelope, the bare `{"code", "message"}` form, or nothing."""
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ErrorBody(None, None)
     if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
         body = body["errors"][0]
@@ -166,6 +166,12 @@ def _root_cause(error: BaseException) -> str:
     return text
 
 
+def is_tls_failure(error: BaseException) -> bool:
+    """A certificate that failed verification, or a refused client certificate: the same
+    request fails the same way again."""
+    return _is_certificate_failure(error) or _cause_mentions(error, CLIENT_CERTIFICATE_ALERTS)
+
+
 def _is_certificate_failure(error: BaseException) -> bool:
     return _cause_mentions(error, ("CERTIFICATE_VERIFY_FAILED",), ssl.SSLCertVerificationError)
 
@@ -212,7 +218,8 @@ def json_body(response: httpx.Response, context: RequestContext) -> Any:
         )
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: nesting deeper than the parser goes, as a hostile answer may send.
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidResponse(
             f"the registry's answer is not JSON while trying to {context.action} "
             "(a proxy in front of DTR?)",

@@ -35,6 +35,7 @@ from dtrctl.errors import (
     PermissionDenied,
 )
 from dtrctl.reference import DIGEST_RE, RepositoryName
+from dtrctl.settings import LOOPBACK_HOSTS
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -194,10 +195,14 @@ class RegistryClient:
 
     def _fetch_token(self, challenge: Challenge, scope: str) -> str:
         realm = challenge.realm or ""
-        parts = urlsplit(realm)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(realm)
+            httpx.URL(realm)
+        except (ValueError, httpx.InvalidURL):  # e.g. a space in the host, an unclosed bracket
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidResponse(f"the registry's token realm {realm!r} is not an http(s) URL")
-        if parts.scheme == "http" and self._base.startswith("https://"):
+        if parts.scheme == "http" and not self._may_send_plain_http_to(parts.hostname):
             raise InvalidResponse(
                 f"the registry at {self._base} sends credentials to a plain-http token realm "
                 f"{realm}; refusing"
@@ -226,6 +231,12 @@ class RegistryClient:
                 f"the token server's answer has no token while trying to {context.action}"
             )
         return token
+
+    def _may_send_plain_http_to(self, host: str | None) -> bool:
+        """Credentials go over plain http only where this run already sends them: the plain-http
+        registry's own host (loopback, or allowed by --allow-http), or loopback."""
+        base = urlsplit(self._base)
+        return base.scheme == "http" and (host == base.hostname or host in LOOPBACK_HOSTS)
 
     # Manifests
 

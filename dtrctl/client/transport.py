@@ -14,12 +14,15 @@ import httpx
 from httpx_retries import Retry, RetryTransport
 
 from dtrctl import __version__
+from dtrctl.client.http import is_tls_failure
 from dtrctl.errors import UsageError
 
 USER_AGENT = f"dtrctl/{__version__}"
 RETRY_STATUSES = (429, 502, 503, 504)
 # PATCH is safe to repeat here: dtrctl always sends the full repository settings.
 RETRY_METHODS = ("GET", "HEAD", "PATCH")
+# Requests that change nothing: an answer cut off in its body is simply asked for again.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 LogFunction = Callable[[str], None]
@@ -34,7 +37,8 @@ class TransportOptions:
     insecure: bool = False
     # Upper bound of all retries of one request, so a flaky registry cannot stall CI for long.
     retry_deadline: float = 120.0
-    backoff_factor: float = 0.5
+    # Waits of up to 0.5, 1, 2, 4 ... seconds (full jitter) unless the server sends Retry-After.
+    backoff_factor: float = 0.25
 
 
 def system_trust_context() -> ssl.SSLContext:
@@ -62,13 +66,19 @@ def _openssl_knows_system_cas() -> bool:
 
 def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
     """System trust plus the DTR CA file and a UCP client bundle's CA and client certificate."""
+    bundle = Path(options.bundle) if options.bundle else None
+    if bundle is not None and not bundle.is_dir():
+        raise UsageError(
+            f"the client bundle {bundle} is not a directory",
+            hint="Give the directory a UCP client bundle was unpacked in (ca.pem, cert.pem, "
+            "key.pem) with --bundle or DTRCTL_BUNDLE",
+        )
     context = system_trust_context()
     if options.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     extra_cas = [options.ca_file] if options.ca_file else []
-    if options.bundle:
-        bundle = Path(options.bundle)
+    if bundle is not None:
         if (bundle / "ca.pem").is_file():
             extra_cas.append(str(bundle / "ca.pem"))
         if (bundle / "cert.pem").is_file() and (bundle / "key.pem").is_file():
@@ -101,6 +111,32 @@ def redact_headers(headers: httpx.Headers) -> str:
             value = f"{scheme} [redacted]".strip()
         shown.append(f"{name}: {value}")
     return ", ".join(shown)
+
+
+class WholeAnswerTransport(httpx.BaseTransport):
+    """Reads the whole answer of a safe request before the retry layer sees it.
+
+    httpx reads a body only after the transports returned, outside any retry: a connection
+    dropped mid-body would end the run although asking again is harmless. dtrctl never streams,
+    so reading here costs nothing. The answer to a write is left alone: its headers arrived, so
+    the server acted, and repeating it is the operation's decision (it looks first).
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        if request.method in SAFE_METHODS:
+            try:
+                response.read()
+            except BaseException:
+                response.close()
+                raise
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class LoggingTransport(httpx.BaseTransport):
@@ -185,7 +221,9 @@ def build_http_client(
     )
 
     def transport(proxy: str | None) -> httpx.BaseTransport:
-        stack: httpx.BaseTransport = httpx.HTTPTransport(verify=context, limits=limits, proxy=proxy)
+        stack: httpx.BaseTransport = WholeAnswerTransport(
+            httpx.HTTPTransport(verify=context, limits=limits, proxy=proxy)
+        )
         if log is not None:
             stack = LoggingTransport(stack, log)
         if options.retries > 0:
@@ -205,8 +243,16 @@ def build_http_client(
     )
 
 
+class RetryPolicy(Retry):
+    """httpx-retries' policy, except that a failed TLS verification is final: a certificate
+    that did not verify fails the same way on every try."""
+
+    def is_retryable_exception(self, exception: Exception) -> bool:
+        return super().is_retryable_exception(exception) and not is_tls_failure(exception)
+
+
 def _retry(options: TransportOptions) -> Retry:
-    return Retry(
+    return RetryPolicy(
         total=options.retries,
         allowed_methods=RETRY_METHODS,
         status_forcelist=RETRY_STATUSES,

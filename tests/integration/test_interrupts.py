@@ -1,0 +1,211 @@
+"""Ctrl-C in any command: "Interrupted" on stderr, exit 130, never a traceback.
+
+The installed `dtrctl` runs against a sandbox whose answer to one request is slow; once the
+sandbox has that request (dtrctl is waiting for the answer), the test sends SIGINT. Interrupts
+where no request can be waited for (parsing, the global options, opening the session, loading
+the CLI) are raised in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dtrctl.sandbox.server import SandboxServer
+from tests.integration.conftest import SUBPROCESS_TIMEOUT, dtrctl_binary
+
+pytestmark = pytest.mark.integration
+
+ADMIN = ("admin", "sandbox-admin-password")
+# Longer than any test runs: the request stays in flight until dtrctl gives up on it.
+HANGING_SECONDS = 60.0
+# Upper bound for the sandbox to receive the request dtrctl sends.
+ARRIVAL_SECONDS = 10.0
+
+
+def start(server: SandboxServer, *args: str) -> subprocess.Popen[str]:
+    environment = {
+        **os.environ,
+        "DTRCTL_URL": server.url,
+        "DTRCTL_USERNAME": ADMIN[0],
+        "DTRCTL_PASSWORD": ADMIN[1],
+    }
+    return subprocess.Popen(
+        [dtrctl_binary(), *args],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_request(server: SandboxServer, method: str, path: str) -> None:
+    """Return once the sandbox has received `method path` (dtrctl now awaits the answer)."""
+    deadline = time.monotonic() + ARRIVAL_SECONDS
+    while time.monotonic() < deadline:
+        if any(r.method == method and r.path == path for r in server.state.requests):
+            return
+        time.sleep(0.01)  # polling interval, not a timing assumption
+    raise AssertionError(f"dtrctl did not send {method} {path} within {ARRIVAL_SECONDS} s")
+
+
+def interrupt(process: subprocess.Popen[str]) -> tuple[str, str]:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=SUBPROCESS_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def interrupted_cleanly(process: subprocess.Popen[str]) -> tuple[str, str]:
+    stdout, stderr = interrupt(process)
+    assert process.returncode == 130, stderr
+    assert "Interrupted" in stderr
+    assert "Traceback" not in stderr
+    return stdout, stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "method", "path"),
+    [
+        (("repo", "show", "engineering/api"), "GET", "/api/v0/repositories/engineering/api"),
+        (("repo", "list"), "GET", "/api/v0/repositories"),
+        (("whoami",), "GET", "/api/v0/repositories"),
+        (("repo", "create", "engineering/new"), "POST", "/api/v0/repositories/engineering"),
+    ],
+    ids=["repo-show", "repo-list", "whoami", "repo-create"],
+)
+def test_ctrl_c_while_waiting_for_dtr_exits_130(sandbox, args, method, path):
+    sandbox.state.inject_fault("slow", path_prefix=path, method=method, seconds=HANGING_SECONDS)
+    process = start(sandbox, *args)
+    wait_for_request(sandbox, method, path)
+    stdout, _ = interrupted_cleanly(process)
+    assert stdout == ""
+
+
+def test_ctrl_c_during_push_check_exits_130(sandbox):
+    # The manifest HEAD runs on a worker thread; the check lets it end (here: time out) first.
+    path = "/v2/engineering/web/manifests/v1"
+    sandbox.state.inject_fault("slow", path_prefix=path, method="HEAD", seconds=HANGING_SECONDS)
+    process = start(sandbox, "--timeout", "2", "--retries", "0", "push-check", "engineering/web:v1")
+    wait_for_request(sandbox, "HEAD", path)
+    stdout, _ = interrupted_cleanly(process)
+    assert "free" not in stdout
+
+
+@pytest.fixture
+def fleet() -> Iterator[SandboxServer]:
+    server = SandboxServer().start()
+    server.state.seed_repositories(30, namespaces=["ci"])
+    yield server
+    server.stop()
+
+
+def test_ctrl_c_during_a_bulk_change_prints_the_partial_summary_first(fleet):
+    # The first change is slow: Ctrl-C lands while it is in flight; it finishes, nothing else
+    # starts, and the summary names it.
+    fleet.state.inject_fault("slow", path_prefix="/api/v0/", method="PATCH", seconds=1.0)
+    process = start(fleet, "repo", "set-immutable", "ci/*", "--concurrency", "1")
+    wait_for_request(fleet, "PATCH", "/api/v0/repositories/ci/repo-000000")
+    stdout, stderr = interrupt(process)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "Interrupted: 1 of 30 repositories done (1 changed" in stderr
+    assert "Changed before the interrupt: ci/repo-000000" in stderr
+    assert stdout.splitlines() == ["ci/repo-000000: now immutable"]
+    assert fleet.state.patch_count == 1
+    assert fleet.state.get_repository("ci", "repo-000000").immutable
+    assert not fleet.state.get_repository("ci", "repo-000001").immutable
+
+
+def test_the_json_document_of_an_interrupted_bulk_run_is_complete(fleet):
+    fleet.state.inject_fault("slow", path_prefix="/api/v0/", method="PATCH", seconds=1.0)
+    process = start(fleet, "repo", "set-immutable", "ci/*", "--concurrency", "1", "-o", "json")
+    wait_for_request(fleet, "PATCH", "/api/v0/repositories/ci/repo-000000")
+    stdout, stderr = interrupt(process)
+    assert process.returncode == 130, stderr
+    document = json.loads(stdout)
+    assert document["interrupted"] is True
+    assert document["summary"] == {
+        "selected": 30,
+        "changed": 1,
+        "unchanged": 0,
+        "failed": 0,
+        "not_started": 29,
+    }
+
+
+# Where no request is in flight: in-process, the interrupt raised where it would land.
+
+
+def invoke(*args: str) -> Any:
+    from dtrctl.cli.app import app
+
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def raise_interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+class InterruptedEnvironment(dict):  # type: ignore[type-arg]
+    """os.environ whose DTRCTL_URL lookup is where Ctrl-C lands: during option parsing."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "DTRCTL_URL":
+            raise KeyboardInterrupt
+        return super().get(key, default)
+
+
+def test_ctrl_c_while_the_options_are_parsed_exits_130(monkeypatch):
+    monkeypatch.setattr(os, "environ", InterruptedEnvironment(os.environ))
+    result = invoke("repo", "show", "engineering/api")
+    # Before a command runs, Typer itself answers Ctrl-C: exit 130, no traceback.
+    assert result.exit_code == 130
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_the_global_options_are_applied_exits_130(monkeypatch):
+    monkeypatch.setattr("dtrctl.cli.app.ConnectionSettings", raise_interrupt)
+    result = invoke("--url", "https://dtr.test", "repo", "show", "engineering/api")
+    assert result.exit_code == 130
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_the_session_opens_exits_130(monkeypatch):
+    monkeypatch.setattr("dtrctl.session.open_session", raise_interrupt)
+    result = invoke("--url", "https://dtr.test", "repo", "show", "engineering/api")
+    assert result.exit_code == 130
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_the_cli_loads_exits_130():
+    # In a child process: an interrupt that escaped would otherwise stop the test run itself.
+    program = (
+        "import sys, dtrctl.cli.app\n"
+        "def interrupted():\n"
+        "    raise KeyboardInterrupt\n"
+        "dtrctl.cli.app.main = interrupted\n"
+        "sys.argv = ['dtrctl', 'repo', 'list']\n"
+        "from dtrctl.main import main\n"
+        "main()\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+    assert (loaded.returncode, loaded.stderr) == (130, "Interrupted\n")
