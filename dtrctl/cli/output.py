@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 SCHEMA = "dtrctl/v1"
+JSON_PIECES_PER_WRITE = 4096
 
 
 class OutputFormat(str, Enum):
@@ -78,9 +79,16 @@ class Output:
             render_text(self.console)
 
     def print_json(self, document: dict[str, Any]) -> None:
-        # Streamed: a listing of 100,000 repositories is not held twice as text.
-        json.dump({"schema": SCHEMA, **document}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        # Streamed in batches: a listing of 100,000 repositories is not held twice as text,
+        # and the encoder's millions of small pieces do not cost a write call each.
+        batch: list[str] = []
+        for piece in json.JSONEncoder(indent=2).iterencode({"schema": SCHEMA, **document}):
+            batch.append(piece)
+            if len(batch) >= JSON_PIECES_PER_WRITE:
+                sys.stdout.write("".join(batch))
+                batch.clear()
+        batch.append("\n")
+        sys.stdout.write("".join(batch))
         sys.stdout.flush()
 
     def error(self, error: DtrctlError) -> None:
