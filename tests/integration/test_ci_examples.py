@@ -1,4 +1,4 @@
-"""The CI snippets of docs/push-check.md, run as written against the sandbox.
+"""The CI snippets of the README's push-check section, run as written against the sandbox.
 
 The commands below must appear verbatim in the document; they run under `bash -e` (GitHub's
 default shell) with the snippets' environment variables pointing at a sandbox, and skopeo told
@@ -26,7 +26,7 @@ from tests.integration.conftest import SUBPROCESS_TIMEOUT, Skopeo
 
 pytestmark = [pytest.mark.integration, pytest.mark.skopeo]
 
-DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "push-check.md"
+DOCUMENT = Path(__file__).resolve().parents[2] / "README.md"
 GITHUB_CHECK = (
     """dtrctl push-check "engineering/api:${VERSION}" --oci-layout image --protect 'v*' """
     "--junit push-check.xml"
