@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
+import keyring.errors
 import pytest
+from keyring.backend import KeyringBackend
 
 # The DTR 2.7 Swagger excerpt: ../shared beside the checkout (and beside CI's clone).
 SWAGGER_PATH = (
@@ -16,12 +19,13 @@ SWAGGER_PATH = (
 )
 
 
-class MemoryKeyring:
-    """An in-memory keyring backend, so tests never touch the machine's secrets."""
+class InMemoryKeyring(KeyringBackend):
+    """A keyring backend that keeps secrets in a dict, so tests never touch the machine's."""
 
-    priority = 1
+    priority = 1  # type: ignore[assignment]
 
     def __init__(self) -> None:
+        super().__init__()
         self.passwords: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -31,22 +35,9 @@ class MemoryKeyring:
         self.passwords[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
-        import keyring.errors
-
         if (service, username) not in self.passwords:
             raise keyring.errors.PasswordDeleteError("not found")
         del self.passwords[(service, username)]
-
-
-def _memory_backend() -> object:
-    from keyring.backend import KeyringBackend
-
-    class Backend(MemoryKeyring, KeyringBackend):
-        def __init__(self) -> None:
-            KeyringBackend.__init__(self)
-            MemoryKeyring.__init__(self)
-
-    return Backend()
 
 
 @pytest.fixture(autouse=True)
@@ -76,11 +67,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[object]:
-    import keyring
-
+def memory_keyring() -> Iterator[InMemoryKeyring]:
     previous = keyring.get_keyring()
-    backend = _memory_backend()
+    backend = InMemoryKeyring()
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)

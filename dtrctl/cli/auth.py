@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.cli.common import OutputOption, Run, UrlArgument, dtrctl_command
 from dtrctl.errors import ExitCode, MissingSetting
 from dtrctl.session import CREDENTIALS_MISSING_HINT
 
@@ -25,15 +25,7 @@ def _read_secret(password_stdin: bool, username: str) -> str:
 @dtrctl_command
 def login(
     ctx: typer.Context,
-    url: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="URL",
-            help="DTR URL, e.g. https://dtr.example.com (default: --url / DTRCTL_URL, else the "
-            "profile's).",
-            show_default=False,
-        ),
-    ] = None,
+    url: UrlArgument = None,
     username: Annotated[
         str | None,
         typer.Option(

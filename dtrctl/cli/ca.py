@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.cli.common import OutputOption, Run, UrlArgument, dtrctl_command
 from dtrctl.errors import UsageError
 
 app = typer.Typer(
@@ -27,15 +27,7 @@ app = typer.Typer(
 @dtrctl_command
 def fetch(
     ctx: typer.Context,
-    url: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="URL",
-            help="DTR URL, e.g. https://dtr.example.com (default: --url / DTRCTL_URL, else the "
-            "profile's).",
-            show_default=False,
-        ),
-    ] = None,
+    url: UrlArgument = None,
     save: Annotated[
         str | None,
         typer.Option(

@@ -33,6 +33,16 @@ ListOutputOption = Annotated[
     ),
 ]
 
+UrlArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="URL",
+        help="DTR URL, e.g. https://dtr.example.com (default: --url / DTRCTL_URL, else the "
+        "profile's).",
+        show_default=False,
+    ),
+]
+
 
 @dataclass
 class CliState:

@@ -39,13 +39,22 @@ RepositoryArgument = Annotated[
     str,
     typer.Argument(help="Repository as NAMESPACE/NAME.", autocompletion=complete_repository),
 ]
-SelectionArgument = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="Repositories as NAMESPACE/NAME, or quoted patterns: 'ns/*', 'ns/app-*', '*/*'.",
+
+
+def selection_argument(help_text: str) -> Any:
+    """The SELECTION argument of the commands that take many repositories."""
+    return typer.Argument(
+        help=help_text,
         show_default=False,
         metavar="SELECTION",
         autocompletion=complete_repository,
+    )
+
+
+SelectionArgument = Annotated[
+    list[str] | None,
+    selection_argument(
+        "Repositories as NAMESPACE/NAME, or quoted patterns: 'ns/*', 'ns/app-*', '*/*'."
     ),
 ]
 NamespaceOption = Annotated[
@@ -251,12 +260,9 @@ def list_repositories(
     ctx: typer.Context,
     repositories: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="Namespaces, NAMESPACE/NAME or quoted patterns such as 'ns/app-*' "
-            "(all visible repositories by default).",
-            show_default=False,
-            metavar="SELECTION",
-            autocompletion=complete_repository,
+        selection_argument(
+            "Namespaces, NAMESPACE/NAME or quoted patterns such as 'ns/app-*' "
+            "(all visible repositories by default)."
         ),
     ] = None,
     namespace: NamespaceOption = None,
@@ -306,12 +312,9 @@ def audit(
     ctx: typer.Context,
     repositories: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="What to check: NAMESPACE/NAME or quoted patterns (default: what "
-            "--require-immutable names, else every visible repository).",
-            show_default=False,
-            metavar="SELECTION",
-            autocompletion=complete_repository,
+        selection_argument(
+            "What to check: NAMESPACE/NAME or quoted patterns (default: what "
+            "--require-immutable names, else every visible repository)."
         ),
     ] = None,
     namespace: NamespaceOption = None,

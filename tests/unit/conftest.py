@@ -14,26 +14,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-
-class InMemoryKeyring(KeyringBackend):
-    """A keyring backend that keeps secrets in a dict, so tests never touch the machine's."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.passwords:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.passwords[(service, username)]
+from tests.conftest import InMemoryKeyring
 
 
 class BrokenKeyring(KeyringBackend):
