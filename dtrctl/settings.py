@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from dtrctl.errors import MissingSetting, UsageError
-from dtrctl.reference import Registry, parse_registry
+
+if TYPE_CHECKING:
+    from dtrctl.reference import Registry
+
+# URL parsing and the reference grammar are imported where used: every command module imports
+# this one, and `--help` or a TAB never parses a URL.
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -49,6 +54,10 @@ def normalize_url(text: str) -> str:
     candidate = text.strip()
     if "://" not in candidate:
         candidate = f"https://{candidate}"
+    from urllib.parse import urlsplit
+
+    from dtrctl.reference import parse_registry
+
     try:
         parts = urlsplit(candidate)
     except ValueError:  # e.g. an unclosed IPv6 bracket
@@ -68,6 +77,10 @@ def normalize_url(text: str) -> str:
 
 def url_registry(url: str) -> Registry:
     """The registry (host and non-default port) a DTR URL points at, as references name it."""
+    from urllib.parse import urlsplit
+
+    from dtrctl.reference import Registry, parse_registry
+
     parts = urlsplit(url)
     registry = parse_registry(parts.netloc)
     if parts.scheme == "http" and registry.port == 80:

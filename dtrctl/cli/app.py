@@ -1,7 +1,5 @@
 """The `dtrctl` application: global options and the command groups."""
 
-from __future__ import annotations
-
 import math
 import os
 import sys

@@ -1,7 +1,5 @@
 """`dtrctl apply -f POLICY.toml`: make the registry's repositories match a declarative file."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -113,13 +111,13 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _fields(changes: tuple[FieldChange, ...], *, created: bool) -> list[str]:
+def _fields(changes: "tuple[FieldChange, ...]", *, created: bool) -> list[str]:
     if created:
         return [f"{change.field} = {_show(change.new)}" for change in changes]
     return [f"{change.field}: {_show(change.old)} → {_show(change.new)}" for change in changes]
 
 
-def _print_plan(console: Console, plan: Plan) -> None:
+def _print_plan(console: "Console", plan: "Plan") -> None:
     """Like `terraform plan`: what is created, what changes in what is updated."""
     for change in plan.changes:
         if change.action == "unchanged":
@@ -135,7 +133,7 @@ def _print_plan(console: Console, plan: Plan) -> None:
     console.print(f"Plan: {created} to create, {updated} to update, {unchanged} unchanged.")
 
 
-def _plan_json(plan: Plan) -> list[dict[str, Any]]:
+def _plan_json(plan: "Plan") -> list[dict[str, Any]]:
     return [
         {
             "repository": str(change.name),
@@ -150,7 +148,7 @@ def _plan_json(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _document(
-    plan: Plan, outcome: BulkOutcome[SettingsResult] | None, *, dry_run: bool
+    plan: "Plan", outcome: "BulkOutcome[SettingsResult] | None", *, dry_run: bool
 ) -> dict[str, Any]:
     results = outcome.results if outcome is not None else []
     return {
@@ -177,7 +175,7 @@ def _document(
     }
 
 
-def _report(out: Output, plan: Plan, outcome: BulkOutcome[SettingsResult]) -> None:
+def _report(out: "Output", plan: "Plan", outcome: "BulkOutcome[SettingsResult]") -> None:
     document = _document(plan, outcome, dry_run=False)
     if out.is_json:
         out.print_json(document)

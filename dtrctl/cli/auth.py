@@ -1,7 +1,5 @@
 """`dtrctl login`, `logout` and `whoami`."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 
@@ -9,7 +7,6 @@ import typer
 
 from dtrctl.cli.common import OutputOption, Run, UrlArgument, dtrctl_command
 from dtrctl.errors import ExitCode, MissingSetting
-from dtrctl.session import CREDENTIALS_MISSING_HINT
 
 
 def _read_secret(password_stdin: bool, username: str) -> str:
@@ -179,5 +176,7 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
     )
     if not accepted:
         if credential is None:
+            from dtrctl.session import CREDENTIALS_MISSING_HINT
+
             run.out.info(f"No credential found. {CREDENTIALS_MISSING_HINT}")
         raise typer.Exit(int(ExitCode.AUTH))

@@ -1,7 +1,5 @@
 """`dtrctl ca fetch`: download DTR's self-signed CA, show its fingerprint, save it on request."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

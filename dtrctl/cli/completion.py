@@ -11,8 +11,6 @@ This module is imported on every run, so it imports nothing heavy; the completer
 through `dtrctl.completion_cache` only when its cache cannot answer.
 """
 
-from __future__ import annotations
-
 import os
 import re
 import sys

@@ -6,7 +6,6 @@ Rich is imported only when human output is actually rendered.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -79,6 +78,8 @@ class Output:
             render_text(self.console)
 
     def print_json(self, document: dict[str, Any]) -> None:
+        import json
+
         # Streamed in batches: a listing of 100,000 repositories is not held twice as text,
         # and the encoder's millions of small pieces do not cost a write call each.
         batch: list[str] = []

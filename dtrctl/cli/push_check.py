@@ -1,7 +1,5 @@
 """`dtrctl push-check`: before CI pushes, say for each tag what the push would do."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -150,7 +148,7 @@ def _write_report(path: Path, text: str) -> None:
         raise UsageError(f"cannot write the JUnit report {path}: {error.strerror}") from None
 
 
-def _line(result: CheckResult) -> str:
+def _line(result: "CheckResult") -> str:
     from dtrctl.pushcheck import PushVerdict, short_digest
 
     parts = [result.reference]
@@ -165,7 +163,7 @@ def _line(result: CheckResult) -> str:
     return "  ".join(parts)
 
 
-def _print_results(console: Console, results: list[CheckResult]) -> None:
+def _print_results(console: "Console", results: "list[CheckResult]") -> None:
     from rich.text import Text
 
     for result in results:
@@ -177,7 +175,7 @@ def _print_results(console: Console, results: list[CheckResult]) -> None:
         )
 
 
-def _print_details(run: Run, results: list[CheckResult]) -> None:
+def _print_details(run: Run, results: "list[CheckResult]") -> None:
     """Hints and notes once each (naming the tags unless they concern all), then a summary."""
     from collections import Counter
 

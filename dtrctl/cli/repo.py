@@ -1,7 +1,5 @@
 """`dtrctl repo`: create repositories, toggle immutability (one or a fleet), list and audit."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Sequence
 from types import TracebackType
@@ -443,7 +441,7 @@ def _read_selection(
     excludes: Sequence[str] | None,
     *,
     bare_is_namespace: bool = False,
-) -> Selection:
+) -> "Selection":
     from dtrctl.selection import parse_name_list, parse_selection
 
     file_names = []
@@ -472,7 +470,7 @@ def read_text(path: str) -> str:
         raise UsageError(f"cannot read {path}: {error}") from None
 
 
-def _or_every_repository(selection: Selection) -> Selection:
+def _or_every_repository(selection: "Selection") -> "Selection":
     """No selection means every visible repository (exclusions still apply)."""
     if not selection.is_empty:
         return selection
@@ -481,7 +479,7 @@ def _or_every_repository(selection: Selection) -> Selection:
     return selection.with_patterns(parse_pattern(EVERY_REPOSITORY))
 
 
-def _resolve(out: Output, api: RepositoryLister, selection: Selection) -> Resolution:
+def _resolve(out: "Output", api: "RepositoryLister", selection: "Selection") -> "Resolution":
     from dtrctl.operations import resolve_selection
 
     resolution = resolve_selection(api, selection)
@@ -514,7 +512,7 @@ class BulkProgress:
     """A Rich bar on stderr when it is a terminal; otherwise, for long runs only, a plain line
     every tenth of the way, so logs show progress without animation."""
 
-    def __init__(self, out: Output, total: int, verb: str) -> None:
+    def __init__(self, out: "Output", total: int, verb: str) -> None:
         self.out = out
         self.total = total
         self.verb = verb
@@ -525,7 +523,7 @@ class BulkProgress:
         self._plain = total >= PLAIN_PROGRESS_MINIMUM
         self._bar: Progress | None = None
 
-    def __enter__(self) -> BulkProgress:
+    def __enter__(self) -> "BulkProgress":
         if self.out.stderr_is_terminal and self.total > 1:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -562,7 +560,7 @@ class BulkProgress:
             self.out.info(f"progress: {self.done}/{self.total} repositories, {self._description()}")
 
 
-def _bulk_summary(outcome: BulkOutcome[ImmutabilityResult]) -> dict[str, int]:
+def _bulk_summary(outcome: "BulkOutcome[ImmutabilityResult]") -> dict[str, int]:
     results = outcome.results
     return {
         "selected": outcome.total,
@@ -573,7 +571,7 @@ def _bulk_summary(outcome: BulkOutcome[ImmutabilityResult]) -> dict[str, int]:
     }
 
 
-def _bulk_json(outcome: BulkOutcome[ImmutabilityResult], *, dry_run: bool) -> dict[str, object]:
+def _bulk_json(outcome: "BulkOutcome[ImmutabilityResult]", *, dry_run: bool) -> dict[str, object]:
     return {
         "results": [_result_json(result) for result in outcome.results],
         "dry_run": dry_run,
@@ -583,7 +581,7 @@ def _bulk_json(outcome: BulkOutcome[ImmutabilityResult], *, dry_run: bool) -> di
 
 
 def _report_immutability(
-    out: Output, outcome: BulkOutcome[ImmutabilityResult], *, on: bool, dry_run: bool
+    out: "Output", outcome: "BulkOutcome[ImmutabilityResult]", *, on: bool, dry_run: bool
 ) -> None:
     """Results on stdout; the summary (with every failure and its reason) on stderr."""
     if out.is_json:
@@ -613,7 +611,7 @@ def _report_immutability(
         out.info(f"{counts} (of {outcome.total}).")
 
 
-def bulk_exit_code(outcome: BulkOutcome[Any]) -> int:
+def bulk_exit_code(outcome: "BulkOutcome[Any]") -> int:
     """130 after Ctrl-C; 1 for a partial failure, or the common code when all failed alike."""
     from dtrctl.operations import common_failure
 
@@ -626,7 +624,7 @@ def bulk_exit_code(outcome: BulkOutcome[Any]) -> int:
     return int(common.exit_code if common else ExitCode.FAILED)
 
 
-def _print_drift(out: Output, report: AuditReport) -> None:
+def _print_drift(out: "Output", report: "AuditReport") -> None:
     out.console.print(
         f"Drift: {len(report.drift)} of {len(report.checked)} checked repositories must be "
         "immutable but are not:"
@@ -635,7 +633,7 @@ def _print_drift(out: Output, report: AuditReport) -> None:
         out.console.print(f"  {item.repository.full_name} (required by {item.rule})")
 
 
-def _write_junit(path: str, report: AuditReport, fixed: set[str]) -> None:
+def _write_junit(path: str, report: "AuditReport", fixed: set[str]) -> None:
     from dtrctl.policy import audit_junit_xml
 
     try:
@@ -645,7 +643,7 @@ def _write_junit(path: str, report: AuditReport, fixed: set[str]) -> None:
         raise UsageError(f"cannot write the JUnit report {path}: {error}") from None
 
 
-def _result_json(result: ImmutabilityResult) -> dict[str, object]:
+def _result_json(result: "ImmutabilityResult") -> dict[str, object]:
     return {
         "repository": result.repository,
         "immutable": result.immutable,
@@ -656,7 +654,7 @@ def _result_json(result: ImmutabilityResult) -> dict[str, object]:
 
 
 def _print_results(
-    console: Console, results: Sequence[ImmutabilityResult], *, dry_run: bool = False
+    console: "Console", results: "Sequence[ImmutabilityResult]", *, dry_run: bool = False
 ) -> None:
     for result in results:
         if result.error is not None:
@@ -676,7 +674,7 @@ def _print_results(
         console.print(f"{result.repository}: {what}{extra}")
 
 
-def _print_repository(console: Console, repository: Repository, heading: str = "") -> None:
+def _print_repository(console: "Console", repository: "Repository", heading: str = "") -> None:
     immutable = (
         "[bold green]on[/bold green] (existing tags cannot be overwritten)"
         if repository.immutable
@@ -701,7 +699,7 @@ def _print_repository(console: Console, repository: Repository, heading: str = "
         console.print(f"{label + ':':<{width + 1}} {value}")
 
 
-def _print_table(console: Console, repositories: list[Repository]) -> None:
+def _print_table(console: "Console", repositories: "list[Repository]") -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -717,7 +715,7 @@ def _print_table(console: Console, repositories: list[Repository]) -> None:
     console.print(table)
 
 
-def _print_csv(repositories: list[Repository]) -> None:
+def _print_csv(repositories: "list[Repository]") -> None:
     import csv
     import sys
 

@@ -1,7 +1,5 @@
 """`dtrctl sandbox`: a local DTR-compatible server for demos, tests and CI rehearsals."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
