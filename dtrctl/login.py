@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dtrctl.config import Profile, config_path, load_config, save_profile
+from dtrctl.config import Profile, load_config, save_profile
 from dtrctl.secret_store import delete_secret, keyring_service, store_secret
 from dtrctl.session import Session
 
@@ -57,7 +57,3 @@ def log_out(profile_name: str) -> LogoutResult:
         return LogoutResult(profile_name, None, None, [])
     removed = delete_secret(keyring_service(profile.url), profile.username)
     return LogoutResult(profile_name, profile.url, profile.username, removed)
-
-
-def default_config_file() -> str:
-    return str(config_path())

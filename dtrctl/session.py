@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,6 @@ class Session:
     credential: Credential | None
     http: httpx.Client
     profile: Profile | None = None
-    notes: list[str] = field(default_factory=list)
     _dtr: DtrClient | None = None
 
     @property
@@ -161,5 +160,4 @@ def open_session(
         credential=credential,
         http=http,
         profile=profile,
-        notes=list(lookup.notes),
     )

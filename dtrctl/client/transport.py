@@ -164,10 +164,6 @@ class LoggingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def stderr_log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def environment_proxies() -> dict[str, str | None]:
     """URL patterns → proxy URL (None: connect directly), from HTTP(S)_PROXY, ALL_PROXY, NO_PROXY.
 
