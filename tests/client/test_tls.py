@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from dtrctl.client.dtr import DtrClient
-from dtrctl.client.transport import TransportOptions, build_http_client
+from dtrctl.client.transport import TransportOptions, build_http_client, build_ssl_context
 from dtrctl.errors import ExitCode, TLSVerificationError
 from dtrctl.reference import RepositoryName
 
@@ -175,3 +175,31 @@ def test_client_certificate_from_another_ca_is_refused_with_the_same_hint(
         read_repository(mutual_tls_server.url, TransportOptions(retries=0, bundle=str(bundle)))
     assert "--bundle" in (caught.value.hint or "")
     assert mutual_tls_server.client_subjects == []
+
+
+@pytest.fixture
+def system_store_with(server: TlsServer, monkeypatch: pytest.MonkeyPatch) -> TlsServer:
+    """OpenSSL's system store holding the server's CA, as after `update-ca-certificates`."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+    monkeypatch.setenv("SSL_CERT_DIR", "")
+    return server
+
+
+def test_the_system_store_is_trusted(system_store_with: TlsServer) -> None:
+    assert read_repository(system_store_with.url, TransportOptions(retries=0))
+
+
+def test_the_system_store_is_read_at_the_first_handshake_not_before(
+    system_store_with: TlsServer,
+) -> None:
+    # A run against http:// never handshakes, so it never pays for parsing the bundle.
+    context = build_ssl_context(TransportOptions())
+    assert context.cert_store_stats()["x509_ca"] == 0
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="127.0.0.1")
+    assert context.cert_store_stats()["x509_ca"] == 1
+
+
+def test_insecure_reads_no_system_store(system_store_with: TlsServer) -> None:
+    context = build_ssl_context(TransportOptions(insecure=True))
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="127.0.0.1")
+    assert context.cert_store_stats()["x509_ca"] == 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -149,10 +148,10 @@ def test_retries_0_fails_fast(sandbox, how):
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between retries, recorded instead of slept."""
-    import httpx_retries.retry
+    from dtrctl.client import retry
 
     recorded: list[float] = []
-    monkeypatch.setattr(httpx_retries.retry, "time", SimpleNamespace(sleep=recorded.append))
+    monkeypatch.setattr(retry, "sleep", recorded.append)
     return recorded
 
 
