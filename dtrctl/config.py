@@ -34,11 +34,6 @@ from typing import Any
 
 from dtrctl.errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_PROFILE_NAME = "default"
 PRIVATE_DIR_MODE = 0o700
@@ -131,6 +126,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
         return None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, f"cannot read the file ({error})") from error
+    # Imported only when there is a file: most CI runs have none.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
@@ -394,7 +394,7 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _decode_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
+def _decode_line(error: ValueError, text: str) -> int | None:
     lineno = getattr(error, "lineno", None)  # Python 3.14+ and recent tomli
     if isinstance(lineno, int):
         return lineno
@@ -406,6 +406,6 @@ def _decode_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
     return None
 
 
-def _decode_message(error: tomllib.TOMLDecodeError) -> str:
+def _decode_message(error: ValueError) -> str:
     message = getattr(error, "msg", None) or str(error)
     return _DECODE_POSITION_RE.sub("", message).strip()

@@ -6,7 +6,6 @@ Pure: builds text; the CLI decides where it goes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.etree import ElementTree
 
 from dtrctl.pushcheck import CheckResult, PushVerdict, short_digest
 
@@ -15,6 +14,8 @@ SUITE_NAME = "dtrctl push-check"
 
 def junit_xml(results: Sequence[CheckResult], *, strict: bool) -> str:
     """One test case per tag: `<failure>` when the push would fail, `<error>` when unchecked."""
+    from xml.etree import ElementTree
+
     failures = sum(result.is_failure(strict=strict) for result in results)
     errors = sum(result.verdict is PushVerdict.ERROR for result in results)
     counts = {"tests": str(len(results)), "failures": str(failures), "errors": str(errors)}
