@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 
 def main() -> None:
+    # Loading the CLI creates long-lived objects only (modules, classes, the command tree), so
+    # collecting garbage meanwhile is wasted work; each command turns the collector back on
+    # when it starts (`dtrctl.cli.common.dtrctl_command`).
+    gc.disable()
     try:
         # `dtrctl --version` runs in scripts and health checks: it needs no command tree.
         if sys.argv[1:] == ["--version"]:
@@ -23,3 +28,7 @@ def main() -> None:
         # Ctrl-C while the CLI is still being loaded: the same exit as anywhere later.
         print("Interrupted", file=sys.stderr)
         sys.exit(130)
+    finally:
+        # The process ends here: the OS frees its memory at once, whereas the interpreter's
+        # final collection would visit every object first (~10% of a short run).
+        gc.freeze()
