@@ -8,8 +8,6 @@ from dtrctl.cli import repo
 from dtrctl.cli.common import OutputOption, Run, dtrctl_command
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from dtrctl.cli.output import Output
     from dtrctl.operations import BulkOutcome, SettingsResult
     from dtrctl.policy import FieldChange, Plan
@@ -77,7 +75,7 @@ def apply(
             policy, current_repositories(session.dtr, names, concurrency=concurrency)
         )
         if not run.out.is_json:
-            _print_plan(run.out.console, plan)
+            _print_plan(run.out, plan)
         if dry_run or not plan.has_changes:
             if run.out.is_json:
                 run.out.print_json(_document(plan, None, dry_run=dry_run))
@@ -117,20 +115,20 @@ def _fields(changes: "tuple[FieldChange, ...]", *, created: bool) -> list[str]:
     return [f"{change.field}: {_show(change.old)} → {_show(change.new)}" for change in changes]
 
 
-def _print_plan(console: "Console", plan: "Plan") -> None:
+def _print_plan(out: "Output", plan: "Plan") -> None:
     """Like `terraform plan`: what is created, what changes in what is updated."""
     for change in plan.changes:
         if change.action == "unchanged":
             continue
         created = change.action == "create"
-        sign = "[green]+[/green] create" if created else "[yellow]~[/yellow] update"
-        console.print(f"{sign} {change.name}", highlight=False)
+        sign = (("+", "green"), " create ") if created else (("~", "yellow"), " update ")
+        out.line(*sign, str(change.name))
         for line in _fields(change.fields, created=created):
-            console.print(f"    {line}", highlight=False, markup=False)
+            out.line(f"    {line}")
     created = len(plan.of("create"))
     updated = len(plan.of("update"))
     unchanged = len(plan.of("unchanged"))
-    console.print(f"Plan: {created} to create, {updated} to update, {unchanged} unchanged.")
+    out.line(f"Plan: {created} to create, {updated} to update, {unchanged} unchanged.")
 
 
 def _plan_json(plan: "Plan") -> list[dict[str, Any]]:
@@ -182,9 +180,9 @@ def _report(out: "Output", plan: "Plan", outcome: "BulkOutcome[SettingsResult]")
         return
     for result in outcome.results:
         if result.error is not None:
-            out.console.print(f"{result.repository}: [red]failed[/red] ({result.error.code})")
+            out.line(f"{result.repository}: ", ("failed", "red"), f" ({result.error.code})")
         else:
-            out.console.print(f"{result.repository}: {result.action}")
+            out.line(f"{result.repository}: {result.action}")
     for result in outcome.results:
         if result.error is not None:
             out.info(f"Error: {result.error.message}")

@@ -90,7 +90,7 @@ def login(
             "secret_stored_in": result.secret_stored_in,
             "config_file": result.config_file,
         },
-        lambda console: console.print(
+        lambda out: out.line(
             f"Logged in to {result.url} as {result.username} (profile {result.profile}; "
             f"secret in {result.secret_stored_in})"
         ),
@@ -129,7 +129,7 @@ def logout(
             "username": result.username,
             "removed_from": result.removed_from,
         },
-        lambda console: console.print(f"Profile {result.profile}: removed {removed}"),
+        lambda out: out.line(f"Profile {result.profile}: removed {removed}"),
     )
 
 
@@ -170,7 +170,7 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
             "profile": session.settings.profile,
             "accepted": accepted,
         },
-        lambda console: console.print(
+        lambda out: out.line(
             f"URL:        {session.url}\nUser:       {user}\nCredential: {verdict}"
         ),
     )

@@ -82,7 +82,7 @@ def fetch(
             "saved_to": str(saved.path),
             "profile": saved.profile,
         },
-        lambda console: console.print(
+        lambda out: out.line(
             f"Saved to {saved.path}"
             + (f" and recorded as ca_file of profile {saved.profile}" if saved.profile else "")
         ),

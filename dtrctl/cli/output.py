@@ -1,25 +1,33 @@
 """One output object per command: data to stdout, everything else to stderr.
 
 `-o json` prints exactly one versioned document (`"schema": "dtrctl/v1"`), also on failure.
-Rich is imported only when human output is actually rendered.
+Human output is written in a small vocabulary (`line`, `table`) of plain text and styled
+segments. Rich renders it on a terminal only; elsewhere (pipes, files, CI logs) the text is
+written directly, so those runs never import Rich. Data is never parsed as Rich markup.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
 from dtrctl.errors import DtrctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 SCHEMA = "dtrctl/v1"
 JSON_PIECES_PER_WRITE = 4096
+# Between table columns: what Rich puts there with box=None, pad_edge=False.
+COLUMN_GAP = "  "
+
+# Plain text, or (text, Rich style name such as "bold green"); the style is used on a terminal.
+Segment: TypeAlias = str | tuple[str, str]
 
 
 class OutputFormat(str, Enum):
@@ -33,19 +41,47 @@ class ListFormat(str, Enum):
     csv = "csv"
 
 
-def _make_console(stream: Any) -> Console:
+def is_terminal(stream: TextIO) -> bool:
+    """Whether human output on `stream` gets Rich: colour, tables sized to the window."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _make_console(stream: TextIO) -> Console:
+    """Rich, for a stream already known to be a terminal."""
     from rich.console import Console
 
-    terminal = stream.isatty()
-    # Off a terminal: no colour, no wrapping of long names, nothing animated.
     return Console(
         file=stream,
-        no_color=not terminal or "NO_COLOR" in os.environ,
-        width=None if terminal else 10_000,
-        soft_wrap=not terminal,
+        force_terminal=True,
+        no_color="NO_COLOR" in os.environ,
         highlight=False,
         emoji=False,
     )
+
+
+def _text(segment: Segment) -> Text:
+    from rich.text import Text
+
+    if isinstance(segment, str):
+        return Text(segment)
+    text, style = segment
+    return Text(text, style=style)
+
+
+def _plain(segment: Segment) -> str:
+    return segment if isinstance(segment, str) else segment[0]
+
+
+def _plain_table(columns: Sequence[str], rows: Sequence[Sequence[Segment]]) -> Iterable[str]:
+    """Lines of left-aligned columns, as Rich prints a borderless table, without trailing blanks."""
+    cells = [[_plain(cell) for cell in row] for row in rows]
+    widths = [len(column) for column in columns]
+    for row in cells:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
+    for row in (list(columns), *cells):
+        padded = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        yield COLUMN_GAP.join(padded).rstrip() + "\n"
 
 
 class Output:
@@ -59,23 +95,54 @@ class Output:
         return self.format == "json"
 
     @cached_property
-    def console(self) -> Console:
+    def stdout_is_terminal(self) -> bool:
+        return is_terminal(sys.stdout)
+
+    @property
+    def stderr_is_terminal(self) -> bool:
+        return is_terminal(sys.stderr)
+
+    @cached_property
+    def _console(self) -> Console:
         return _make_console(sys.stdout)
 
     @cached_property
     def err_console(self) -> Console:
+        """Rich on stderr, for the progress bar; only when stderr is a terminal."""
         return _make_console(sys.stderr)
 
-    @property
-    def stderr_is_terminal(self) -> bool:
-        return sys.stderr.isatty()
-
-    def emit(self, document: dict[str, Any], render_text: Callable[[Console], None]) -> None:
+    def emit(self, document: dict[str, Any], render_text: Callable[[Output], None]) -> None:
         """Print a command's result: the JSON document, or its human rendering."""
         if self.is_json:
             self.print_json(document)
         else:
-            render_text(self.console)
+            render_text(self)
+
+    def line(self, *segments: Segment) -> None:
+        """One line of human output on stdout; styles apply on a terminal only."""
+        if self.stdout_is_terminal:
+            from rich.text import Text
+
+            self._console.print(Text.assemble(*(_text(segment) for segment in segments)))
+            return
+        sys.stdout.write("".join(_plain(segment) for segment in segments) + "\n")
+        # Flushed like Rich does, so stdout and stderr lines keep their order in a shared log.
+        sys.stdout.flush()
+
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Segment]]) -> None:
+        """A borderless table with a header row; cells are plain or styled segments."""
+        if self.stdout_is_terminal:
+            from rich.table import Table
+
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            for column in columns:
+                table.add_column(column, no_wrap=True)
+            for row in rows:
+                table.add_row(*(_text(cell) for cell in row))
+            self._console.print(table)
+            return
+        sys.stdout.writelines(_plain_table(columns, rows))
+        sys.stdout.flush()
 
     def print_json(self, document: dict[str, Any]) -> None:
         import json

@@ -10,8 +10,7 @@ from dtrctl.cli.common import OutputOption, Run, dtrctl_command
 from dtrctl.cli.completion import complete_reference
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from dtrctl.cli.output import Output
     from dtrctl.pushcheck import CheckResult
 
 VERDICT_STYLES = {
@@ -128,7 +127,7 @@ def push_check(
         _write_report(junit, junit_xml(results, strict=strict))
     run.out.emit(
         {"ok": exit_code == 0, "results": [result.to_json() for result in results]},
-        lambda console: _print_results(console, results),
+        lambda out: _print_results(out, results),
     )
     if not run.out.is_json:
         _print_details(run, results)
@@ -163,16 +162,10 @@ def _line(result: "CheckResult") -> str:
     return "  ".join(parts)
 
 
-def _print_results(console: "Console", results: "list[CheckResult]") -> None:
-    from rich.text import Text
-
+def _print_results(out: "Output", results: "list[CheckResult]") -> None:
     for result in results:
         verdict = result.verdict.value
-        console.print(
-            Text.assemble(
-                (f"{verdict:<{VERDICT_WIDTH}}", VERDICT_STYLES[verdict]), "  ", _line(result)
-            )
-        )
+        out.line((f"{verdict:<{VERDICT_WIDTH}}", VERDICT_STYLES[verdict]), "  ", _line(result))
 
 
 def _print_details(run: Run, results: "list[CheckResult]") -> None:

@@ -12,10 +12,9 @@ from dtrctl.cli.completion import complete_namespace, complete_repository
 from dtrctl.errors import ExitCode, NotFound, UsageError
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.progress import Progress
 
-    from dtrctl.cli.output import Output
+    from dtrctl.cli.output import Output, Segment
     from dtrctl.models import Repository
     from dtrctl.operations import BulkOutcome, ImmutabilityResult, RepositoryLister
     from dtrctl.policy import AuditReport
@@ -147,7 +146,7 @@ def create(
             "created": outcome.created,
             "changed": outcome.changed,
         },
-        lambda console: _print_repository(console, outcome.repository, heading=verb),
+        lambda out: _print_repository(out, outcome.repository, heading=verb),
     )
 
 
@@ -249,7 +248,7 @@ def show(
     run = Run(ctx, output)
     with run.session(write=False) as session:
         found = session.dtr.get_repository(name)
-    run.out.emit({"repository": found.to_json()}, lambda console: _print_repository(console, found))
+    run.out.emit({"repository": found.to_json()}, lambda out: _print_repository(out, found))
 
 
 @app.command("list")
@@ -297,7 +296,7 @@ def list_repositories(
         return
     run.out.emit(
         {"repositories": [repository.to_json() for repository in found]},
-        lambda console: _print_table(console, found),
+        lambda out: _print_table(out, found),
     )
     if not run.out.is_json:
         mutable_count = sum(not repository.immutable for repository in found)
@@ -423,7 +422,7 @@ def audit(
     elif report.drift:
         _print_drift(run.out, report)
     else:
-        run.out.console.print(
+        run.out.line(
             f"OK: {len(report.checked)} repositories checked; every one that must be immutable is."
         )
     if outcome is not None and (outcome.interrupted or any(r.error for r in outcome.results)):
@@ -587,7 +586,7 @@ def _report_immutability(
     if out.is_json:
         out.print_json(_bulk_json(outcome, dry_run=dry_run))
         return
-    _print_results(out.console, outcome.results, dry_run=dry_run)
+    _print_results(out, outcome.results, dry_run=dry_run)
     for result in outcome.results:
         if result.error is not None:
             out.info(f"Error: {result.error.message}")
@@ -625,12 +624,12 @@ def bulk_exit_code(outcome: "BulkOutcome[Any]") -> int:
 
 
 def _print_drift(out: "Output", report: "AuditReport") -> None:
-    out.console.print(
+    out.line(
         f"Drift: {len(report.drift)} of {len(report.checked)} checked repositories must be "
         "immutable but are not:"
     )
     for item in report.drift:
-        out.console.print(f"  {item.repository.full_name} (required by {item.rule})")
+        out.line(f"  {item.repository.full_name} (required by {item.rule})")
 
 
 def _write_junit(path: str, report: "AuditReport", fixed: set[str]) -> None:
@@ -654,11 +653,11 @@ def _result_json(result: "ImmutabilityResult") -> dict[str, object]:
 
 
 def _print_results(
-    console: "Console", results: "Sequence[ImmutabilityResult]", *, dry_run: bool = False
+    out: "Output", results: "Sequence[ImmutabilityResult]", *, dry_run: bool = False
 ) -> None:
     for result in results:
         if result.error is not None:
-            console.print(f"{result.repository}: [red]failed[/red] ({result.error.code})")
+            out.line(f"{result.repository}: ", ("failed", "red"), f" ({result.error.code})")
             continue
         state = "immutable" if result.immutable else "mutable"
         if result.changed:
@@ -671,48 +670,47 @@ def _print_results(
             if result.tag_limit_cleared
             else ""
         )
-        console.print(f"{result.repository}: {what}{extra}")
+        out.line(f"{result.repository}: {what}{extra}")
 
 
-def _print_repository(console: "Console", repository: "Repository", heading: str = "") -> None:
-    immutable = (
-        "[bold green]on[/bold green] (existing tags cannot be overwritten)"
+def _print_repository(out: "Output", repository: "Repository", heading: str = "") -> None:
+    immutable: list[Segment] = (
+        [("on", "bold green"), " (existing tags cannot be overwritten)"]
         if repository.immutable
-        else "[bold yellow]off[/bold yellow] (tags can be overwritten)"
+        else [("off", "bold yellow"), " (tags can be overwritten)"]
     )
     if heading:
-        console.print(f"{repository.full_name}: {heading}")
-    rows = [
-        ("Repository", repository.full_name),
+        out.line(f"{repository.full_name}: {heading}")
+    rows: list[tuple[str, list[Segment]]] = [
+        ("Repository", [repository.full_name]),
         ("Immutable tags", immutable),
-        ("Visibility", repository.visibility),
-        ("Tag limit", str(repository.tag_limit or "none")),
-        ("Scan on push", "yes" if repository.scan_on_push else "no"),
-        ("Description", repository.short_description or "-"),
-        ("Namespace type", repository.namespace_type),
-        ("Pulls / pushes", f"{repository.pulls} / {repository.pushes}"),
+        ("Visibility", [repository.visibility]),
+        ("Tag limit", [str(repository.tag_limit or "none")]),
+        ("Scan on push", ["yes" if repository.scan_on_push else "no"]),
+        ("Description", [repository.short_description or "-"]),
+        ("Namespace type", [repository.namespace_type]),
+        ("Pulls / pushes", [f"{repository.pulls} / {repository.pushes}"]),
     ]
     if repository.long_description:
-        rows.append(("Long description", repository.long_description))
+        rows.append(("Long description", [repository.long_description]))
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
-        console.print(f"{label + ':':<{width + 1}} {value}")
+        out.line(f"{label + ':':<{width + 1}} ", *value)
 
 
-def _print_table(console: "Console", repositories: "list[Repository]") -> None:
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("REPOSITORY", "IMMUTABLE", "VISIBILITY", "TAG LIMIT"):
-        table.add_column(column, no_wrap=True)
-    for repository in repositories:
-        table.add_row(
-            repository.full_name,
-            "yes" if repository.immutable else "[yellow]no[/yellow]",
-            repository.visibility,
-            str(repository.tag_limit or "-"),
-        )
-    console.print(table)
+def _print_table(out: "Output", repositories: "list[Repository]") -> None:
+    out.table(
+        ("REPOSITORY", "IMMUTABLE", "VISIBILITY", "TAG LIMIT"),
+        [
+            (
+                repository.full_name,
+                "yes" if repository.immutable else ("no", "yellow"),
+                repository.visibility,
+                str(repository.tag_limit or "-"),
+            )
+            for repository in repositories
+        ],
+    )
 
 
 def _print_csv(repositories: "list[Repository]") -> None:
