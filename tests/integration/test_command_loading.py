@@ -1,0 +1,77 @@
+"""The installed `dtrctl` loads only the command it runs, and still behaves as one whole CLI."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dtrctl.sandbox.server import SandboxServer
+from tests.integration.conftest import SUBPROCESS_TIMEOUT, run_dtrctl
+
+pytestmark = pytest.mark.integration
+
+OTHER_COMMAND_MODULES = ("dtrctl.cli.repo", "dtrctl.cli.apply", "dtrctl.cli.auth", "dtrctl.cli.ca")
+
+
+def sandbox_env(sandbox: SandboxServer, **more: str) -> dict[str, str]:
+    return {
+        "DTRCTL_URL": sandbox.url,
+        "DTRCTL_USERNAME": "admin",
+        "DTRCTL_PASSWORD": "sandbox-admin-password",
+        **more,
+    }
+
+
+def command_modules_loaded(sandbox: SandboxServer, *args: str) -> set[str]:
+    """The dtrctl.cli modules loaded by a run of dtrctl's entry point with `args`."""
+    program = (
+        "import atexit, sys\n"
+        "loaded = lambda: sorted(m for m in sys.modules if m.startswith('dtrctl.cli.'))\n"
+        "atexit.register(lambda: print(loaded(), file=sys.stderr))\n"
+        f"sys.argv = ['dtrctl', *{list(args)!r}]\n"
+        "from dtrctl.main import main\n"
+        "main()\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", program],
+        env={**os.environ, **sandbox_env(sandbox)},
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return set(ast.literal_eval(completed.stderr.strip().splitlines()[-1]))
+
+
+def test_push_check_loads_no_other_command(sandbox: SandboxServer) -> None:
+    modules = command_modules_loaded(sandbox, "push-check", "engineering/api:9.9")
+    assert "dtrctl.cli.push_check" in modules
+    assert not modules & set(OTHER_COMMAND_MODULES)
+
+
+def test_an_option_value_named_like_a_command_runs_the_real_command(
+    sandbox: SandboxServer,
+) -> None:
+    config_dir = Path(os.environ["DTRCTL_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(f'[profiles.repo]\nurl = "{sandbox.url}"\n')
+    env = sandbox_env(sandbox)
+    del env["DTRCTL_URL"]
+    run = run_dtrctl("--profile", "repo", "push-check", "engineering/api:9.9", env=env)
+    assert run.code == 0, run.stderr
+    assert run.stdout.startswith("free")
+
+
+def test_overview_and_typos_still_see_every_command() -> None:
+    overview = run_dtrctl(env={})
+    assert overview.code == 0
+    for name in ("repo", "push-check", "login", "apply", "completion"):
+        assert name in overview.stdout
+    typo = run_dtrctl("pusch-check", "engineering/api:1.0", env={})
+    assert typo.code == 2
+    assert "push-check" in typo.stderr
