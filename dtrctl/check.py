@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -54,16 +54,18 @@ class RegistryApi(Protocol):
     def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None: ...
 
 
-@dataclass(frozen=True)
-class CheckOptions:
+class CheckOptions(NamedTuple):
+    """How push-check decides, besides what the registry says."""
+
     expected: ExpectedContent | None = None
     protect: tuple[str, ...] = ()
     assume_immutable: bool = False
     concurrency: int = DEFAULT_CONCURRENCY
 
 
-@dataclass(frozen=True)
-class RepositoryState:
+class RepositoryState(NamedTuple):
+    """What the DTR API said about a repository."""
+
     found: bool
     immutable: bool | None  # None: the registry cannot tell (no DTR API)
     has_api: bool
@@ -79,8 +81,7 @@ class RepositoryState:
         return "no DTR API on this registry: the verdict uses existence and digest only"
 
 
-@dataclass(frozen=True)
-class TagDetails:
+class TagDetails(NamedTuple):
     """Author and push time from the DTR tag API: for people, never for the verdict."""
 
     author: str | None = None
@@ -212,8 +213,9 @@ def _tag_details(api: RepositoryApi, name: RepositoryName, tag: str) -> TagDetai
     )
 
 
-@dataclass(frozen=True)
-class ConfigLookup:
+class ConfigLookup(NamedTuple):
+    """A tag's config digest, or a note why there is none to compare."""
+
     digest: str | None
     note: str | None = None
 
@@ -263,8 +265,7 @@ def _config_from_registry(registry: RegistryApi, name: RepositoryName, digest: s
     return ConfigLookup(manifest.config_digest)
 
 
-@dataclass(frozen=True)
-class TagLookups:
+class TagLookups(NamedTuple):
     """The pending answers about one tag; None where the question was not asked."""
 
     head: Future[ManifestHead | DtrctlError | None] | None

@@ -62,6 +62,8 @@ class ConfigError(UsageError):
 
 @dataclass
 class Profile:
+    """One `[profiles.NAME]` table of the config file."""
+
     name: str
     url: str | None = None
     username: str | None = None
@@ -73,6 +75,8 @@ class Profile:
 
 @dataclass
 class Config:
+    """The config file's contents: its profiles and the default one."""
+
     path: Path
     default_profile: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)

@@ -30,6 +30,8 @@ TOKEN_VARIABLE = "DTRCTL_TOKEN"
 
 @dataclass(frozen=True)
 class Credential:
+    """A username and its password or access token, and where they came from."""
+
     username: str
     secret: str = field(repr=False)
     source: str
@@ -37,6 +39,8 @@ class Credential:
 
 @dataclass
 class CredentialLookup:
+    """The credential found (if any), with notes on each source tried for `-v`."""
+
     credential: Credential | None
     notes: list[str] = field(default_factory=list)
     # Why nothing usable was found, when the user should be told (e.g. docker has only an

@@ -28,6 +28,8 @@ class DigestKind(str, Enum):
 
 @dataclass(frozen=True)
 class ExpectedContent:
+    """The digest the pipeline will push, and whether it is a manifest or a config digest."""
+
     digest: str
     kind: DigestKind
     source: str  # where it came from, for messages

@@ -31,6 +31,8 @@ def _typed(body: dict[str, Any], key: str, kind: type, default: Any = ...) -> An
 
 @dataclass(frozen=True)
 class Repository:
+    """A DTR repository's settings, as the `/api/v0` repository calls read and write them."""
+
     namespace: str
     name: str
     immutable: bool = False
@@ -151,6 +153,8 @@ class RepositoryAccess:
 
 @dataclass(frozen=True)
 class TagManifest:
+    """The manifest a DTR tag entry points to."""
+
     digest: str
     media_type: str = ""
     config_media_type: str = ""
@@ -190,6 +194,8 @@ class TagManifest:
 
 @dataclass(frozen=True)
 class Tag:
+    """One entry of the DTR tag API: a tag, its digest, author and times."""
+
     name: str
     digest: str
     author: str = ""

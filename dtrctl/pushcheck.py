@@ -11,7 +11,7 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from dtrctl.errors import DtrctlError, ExitCode, MissingSetting, UsageError
@@ -30,8 +30,7 @@ class PushVerdict(str, Enum):
     ERROR = "error"  # the check could not complete: never read as "absent"
 
 
-@dataclass(frozen=True)
-class TagFacts:
+class TagFacts(NamedTuple):
     """What the registry said about one tag of an existing repository."""
 
     exists: bool
@@ -42,8 +41,9 @@ class TagFacts:
     comparable_digest: str | None
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
+    """The verdict for one tag, and why an existing tag is write-once."""
+
     verdict: PushVerdict
     # Why an existing tag counts as write-once: "repository", "protect" or "assume-immutable".
     write_once_by: str | None = None

@@ -25,8 +25,10 @@ MAX_NAME_LENGTH = 255
 DEFAULT_TAG = "latest"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class RepositoryName:
+    """`NAMESPACE/NAME` of a repository."""
+
     namespace: str
     name: str
 
@@ -47,6 +49,8 @@ class Registry:
 
 @dataclass(frozen=True)
 class ImageReference:
+    """`[HOST[:PORT]/]NAMESPACE/NAME[:TAG][@DIGEST]`, parsed."""
+
     registry: Registry | None
     repository: RepositoryName
     tag: str

@@ -20,6 +20,8 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 @dataclass(frozen=True)
 class ConnectionSettings:
+    """Where and how to connect: from options and environment, then the profile."""
+
     url: str | None = None
     username: str | None = None
     ca_file: str | None = None

@@ -7,8 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -45,8 +44,9 @@ UrlArgument = Annotated[
 ]
 
 
-@dataclass
-class CliState:
+class CliState(NamedTuple):
+    """What the global options say, for the command that runs."""
+
     settings: ConnectionSettings
 
 

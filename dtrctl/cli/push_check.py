@@ -104,7 +104,6 @@ def push_check(
     from dtrctl.expected_content import read_expected_content
     from dtrctl.pushcheck import exit_code_for, select_registry_url
     from dtrctl.reference import parse_image_reference
-    from dtrctl.reports import github_annotations, junit_xml
 
     run = Run(ctx, output)
     expected = read_expected_content(
@@ -124,7 +123,7 @@ def push_check(
         results = check_references(session, parsed, options)
     exit_code = exit_code_for(results, strict=strict)
     if junit is not None:
-        _write_report(junit, junit_xml(results, strict=strict))
+        _write_junit_report(junit, results, strict=strict)
     run.out.emit(
         {"ok": exit_code == 0, "results": [result.to_json() for result in results]},
         lambda out: _print_results(out, results),
@@ -132,19 +131,26 @@ def push_check(
     if not run.out.is_json:
         _print_details(run, results)
         if os.environ.get("GITHUB_ACTIONS") == "true":
-            for annotation in github_annotations(results, strict=strict):
-                print(annotation, flush=True)
+            _print_github_annotations(results, strict=strict)
     if exit_code:
         raise typer.Exit(int(exit_code))
 
 
-def _write_report(path: Path, text: str) -> None:
+def _write_junit_report(path: Path, results: "list[CheckResult]", *, strict: bool) -> None:
     from dtrctl.errors import UsageError
+    from dtrctl.reports import junit_xml
 
     try:
-        path.write_text(text, encoding="utf-8")
+        path.write_text(junit_xml(results, strict=strict), encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot write the JUnit report {path}: {error.strerror}") from None
+
+
+def _print_github_annotations(results: "list[CheckResult]", *, strict: bool) -> None:
+    from dtrctl.reports import github_annotations
+
+    for annotation in github_annotations(results, strict=strict):
+        print(annotation, flush=True)
 
 
 def _line(result: "CheckResult") -> str:

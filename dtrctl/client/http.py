@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -49,8 +48,9 @@ CLIENT_CERTIFICATE_ALERTS = (
 )
 
 
-@dataclass(frozen=True)
-class ErrorBody:
+class ErrorBody(NamedTuple):
+    """The code, message and detail of an error answer, where it has them."""
+
     code: str | None
     message: str | None
     detail: Any = None
@@ -74,8 +74,7 @@ def parse_error_body(response: httpx.Response) -> ErrorBody:
     return ErrorBody(None, None)
 
 
-@dataclass(frozen=True)
-class RequestContext:
+class RequestContext(NamedTuple):
     """What the request was for, so errors can say it in the user's terms."""
 
     action: str  # e.g. "read repository engineering/api"

@@ -13,8 +13,7 @@ import base64
 import hashlib
 import re
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -51,8 +50,7 @@ ABSENT_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})
 _CHALLENGE_PARAM_RE = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,"]+))')
 
 
-@dataclass(frozen=True)
-class Challenge:
+class Challenge(NamedTuple):
     """How the registry wants to be addressed: scheme "none", "basic" or "bearer"."""
 
     scheme: str
@@ -74,8 +72,9 @@ def parse_challenge(header: str) -> Challenge | None:
     return None
 
 
-@dataclass(frozen=True)
-class ManifestHead:
+class ManifestHead(NamedTuple):
+    """A manifest's digest and media type, from a HEAD request."""
+
     digest: str
     media_type: str
 
@@ -84,8 +83,9 @@ class ManifestHead:
         return self.media_type in INDEX_MEDIA_TYPES
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
+    """A manifest as served, with its parsed body."""
+
     digest: str
     media_type: str
     body: dict[str, Any]

@@ -32,6 +32,8 @@ LogFunction = Callable[[str], None]
 
 @dataclass(frozen=True)
 class TransportOptions:
+    """How requests are sent: timeouts, retries and TLS trust."""
+
     timeout: float = 30.0
     retries: int = 3
     ca_file: str | None = None
