@@ -27,19 +27,18 @@ def sandbox_env(sandbox: SandboxServer, **more: str) -> dict[str, str]:
     }
 
 
-def command_modules_loaded(sandbox: SandboxServer, *args: str) -> set[str]:
-    """The dtrctl.cli modules loaded by a run of dtrctl's entry point with `args`."""
+def modules_loaded(env: dict[str, str], *args: str) -> set[str]:
+    """The modules loaded by a run of dtrctl's entry point with `args`."""
     program = (
         "import atexit, sys\n"
-        "loaded = lambda: sorted(m for m in sys.modules if m.startswith('dtrctl.cli.'))\n"
-        "atexit.register(lambda: print(loaded(), file=sys.stderr))\n"
+        "atexit.register(lambda: print(sorted(sys.modules), file=sys.stderr))\n"
         f"sys.argv = ['dtrctl', *{list(args)!r}]\n"
         "from dtrctl.main import main\n"
         "main()\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", program],
-        env={**os.environ, **sandbox_env(sandbox)},
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=SUBPROCESS_TIMEOUT,
@@ -49,9 +48,21 @@ def command_modules_loaded(sandbox: SandboxServer, *args: str) -> set[str]:
 
 
 def test_push_check_loads_no_other_command(sandbox: SandboxServer) -> None:
-    modules = command_modules_loaded(sandbox, "push-check", "engineering/api:9.9")
+    modules = modules_loaded(sandbox_env(sandbox), "push-check", "engineering/api:9.9")
     assert "dtrctl.cli.push_check" in modules
     assert not modules & set(OTHER_COMMAND_MODULES)
+
+
+@pytest.mark.parametrize(
+    "args", [("--help",), ("push-check", "--help"), ("repo", "list", "-h"), ("--version",)]
+)
+def test_help_and_version_load_no_http_terminal_or_keyring_library(args: tuple[str, ...]) -> None:
+    # What every `--help` and every TAB of completion pays for (`dtrctl --version` not even Typer).
+    loaded = modules_loaded({}, *args)
+    top_level = {name.split(".")[0] for name in loaded}
+    assert not top_level & {"httpx", "httpcore", "rich", "keyring"}
+    assert "dtrctl.sandbox" not in loaded
+    assert ("typer" in top_level) is (args != ("--version",))
 
 
 def test_an_option_value_named_like_a_command_runs_the_real_command(
