@@ -55,7 +55,7 @@ def system_trust_context() -> ssl.SSLContext:
     Python whose OpenSSL does not know where the system's CAs are.
     """
     if sys.platform.startswith("linux") and _openssl_knows_system_cas():
-        return SystemTrustContext(ssl.PROTOCOL_TLS_CLIENT)
+        return SystemTrustContext()
     import truststore
 
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -70,9 +70,10 @@ class SystemTrustContext(ssl.SSLContext):
     httpcore starts TLS, directly and through an HTTPS proxy, load the CAs first.
     """
 
-    _lock = threading.Lock()
+    def __new__(cls) -> SystemTrustContext:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
 
-    def __init__(self, protocol: int = ssl.PROTOCOL_TLS_CLIENT) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.verify_mode = ssl.CERT_REQUIRED
         self.check_hostname = True
@@ -83,6 +84,8 @@ class SystemTrustContext(ssl.SSLContext):
         if keylog and not sys.flags.ignore_environment:
             self.keylog_filename = keylog
         self.system_cas_loaded = False
+        # Handshakes of concurrent look-ups may begin together; the CAs are loaded once.
+        self._lock = threading.Lock()
 
     def load_system_cas(self) -> None:
         with self._lock:
