@@ -13,9 +13,9 @@ from dtrctl.settings import ConnectionSettings, is_loopback, normalize_url, url_
 if TYPE_CHECKING:
     import httpx
 
+    from dtrctl.auth.credential import Credential
     from dtrctl.client.dtr import DtrClient
     from dtrctl.config import Profile
-    from dtrctl.credentials import Credential
 
 CREDENTIALS_MISSING_HINT = (
     "Set DTRCTL_USERNAME and DTRCTL_PASSWORD (a UCP password or a DTR access token), run "
@@ -111,7 +111,8 @@ def open_session(
     caller did it already). A write command (`need_credentials`) without credentials fails
     before any request; a read command goes anonymous, and a 401 then says how to supply them.
     """
-    from dtrctl.credentials import Credential, resolve_credentials
+    from dtrctl.auth.credential import Credential
+    from dtrctl.auth.resolve import resolve_credentials
 
     if not profile_loaded:
         settings, profile = load_profile(settings)

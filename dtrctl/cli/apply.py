@@ -9,8 +9,8 @@ from dtrctl.cli.common import OutputOption, Run, dtrctl_command
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
-    from dtrctl.operations import BulkOutcome, SettingsResult
-    from dtrctl.policy import FieldChange, Plan
+    from dtrctl.repos.operations import BulkOutcome, SettingsResult
+    from dtrctl.repos.policy import FieldChange, Plan
 
 
 @dtrctl_command
@@ -64,8 +64,8 @@ def apply(
 
       dtrctl apply -f repositories.toml --yes -o json
     """
-    from dtrctl.operations import apply_settings_changes, current_repositories
-    from dtrctl.policy import parse_policy, plan_policy
+    from dtrctl.repos.operations import apply_settings_changes, current_repositories
+    from dtrctl.repos.policy import parse_policy, plan_policy
 
     policy = parse_policy(repo.read_text(file), repo.source_label(file))
     run = Run(ctx, output)

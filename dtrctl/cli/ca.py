@@ -57,7 +57,7 @@ def fetch(
       dtrctl ca fetch dtr.example.com --save /etc/dtr/ca.pem --yes
       dtrctl --profile prod ca fetch
     """
-    from dtrctl.trust import fetch_ca, save_ca
+    from dtrctl.ca import fetch_ca, save_ca
 
     run = Run(ctx, output, allow_new_profile=True)
     fetched = fetch_ca(run.settings.with_url(url) if url else run.settings, log=run.out.log)

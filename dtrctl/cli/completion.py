@@ -8,7 +8,7 @@ The templates are dtrctl's own rather than Typer's defaults: bash keeps `host:po
 per TAB, and PowerShell leaves the Tab key's binding alone.
 
 This module is imported on every run, so it imports nothing heavy; the completers reach DTR
-through `dtrctl.completion_cache` only when its cache cannot answer.
+through `dtrctl.repos.name_cache` only when its cache cannot answer.
 """
 
 import os
@@ -218,7 +218,7 @@ def complete_namespace(ctx: typer.Context, incomplete: str) -> list[str]:
     """Namespaces that hold repositories visible on the DTR, starting with `incomplete`."""
     if not COMPONENT_PREFIX_RE.fullmatch(incomplete):
         return []
-    from dtrctl.completion_cache import repository_names
+    from dtrctl.repos.name_cache import repository_names
 
     names = repository_names(_settings(ctx))
     namespaces = dict.fromkeys(full_name.partition("/")[0] for full_name in names)
@@ -246,7 +246,7 @@ def _repositories_starting_with(settings: ConnectionSettings, incomplete: str) -
     # Only a prefix of NAMESPACE/NAME asks the server; a tag, digest or typo does not.
     if not COMPONENT_PREFIX_RE.fullmatch(namespace) or not COMPONENT_PREFIX_RE.fullmatch(name):
         return []
-    from dtrctl.completion_cache import repository_names
+    from dtrctl.repos.name_cache import repository_names
 
     names = repository_names(settings, namespace if separator else None)
     return [full_name for full_name in names if full_name.startswith(incomplete)]

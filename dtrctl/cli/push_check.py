@@ -11,7 +11,7 @@ from dtrctl.cli.completion import complete_reference
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
-    from dtrctl.pushcheck import CheckResult
+    from dtrctl.push_check.verdicts import CheckResult
 
 VERDICT_STYLES = {
     "free": "green",
@@ -100,9 +100,9 @@ def push_check(
       dtrctl push-check engineering/api:1.4.2 engineering/api:1.4 --protect 'v*' -o json
       dtrctl push-check engineering/api:1.4.2 --oci-layout build/oci:1.4.2 --junit report.xml
     """
-    from dtrctl.check import CheckOptions, check_references
-    from dtrctl.expected_content import read_expected_content
-    from dtrctl.pushcheck import exit_code_for, select_registry_url
+    from dtrctl.push_check.expected import read_expected_content
+    from dtrctl.push_check.gather import CheckOptions, check_references
+    from dtrctl.push_check.verdicts import exit_code_for, select_registry_url
     from dtrctl.reference import parse_image_reference
 
     run = Run(ctx, output)
@@ -138,7 +138,7 @@ def push_check(
 
 def _write_junit_report(path: Path, results: "list[CheckResult]", *, strict: bool) -> None:
     from dtrctl.errors import UsageError
-    from dtrctl.reports import junit_xml
+    from dtrctl.push_check.reports import junit_xml
 
     try:
         path.write_text(junit_xml(results, strict=strict), encoding="utf-8")
@@ -147,14 +147,14 @@ def _write_junit_report(path: Path, results: "list[CheckResult]", *, strict: boo
 
 
 def _print_github_annotations(results: "list[CheckResult]", *, strict: bool) -> None:
-    from dtrctl.reports import github_annotations
+    from dtrctl.push_check.reports import github_annotations
 
     for annotation in github_annotations(results, strict=strict):
         print(annotation, flush=True)
 
 
 def _line(result: "CheckResult") -> str:
-    from dtrctl.pushcheck import PushVerdict, short_digest
+    from dtrctl.push_check.verdicts import PushVerdict, short_digest
 
     parts = [result.reference]
     if result.exists:

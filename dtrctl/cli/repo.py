@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
     from dtrctl.cli.output import Output, Segment
     from dtrctl.models import Repository
-    from dtrctl.operations import BulkOutcome, ImmutabilityResult, RepositoryLister
-    from dtrctl.policy import AuditReport
-    from dtrctl.selection import Resolution, Selection
+    from dtrctl.repos.operations import BulkOutcome, ImmutabilityResult, RepositoryLister
+    from dtrctl.repos.policy import AuditReport
+    from dtrctl.repos.selection import Resolution, Selection
 
 app = typer.Typer(
     help=(
@@ -123,8 +123,8 @@ def create(
       dtrctl repo create library/tools --visibility public --description "Build tools"
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
-    from dtrctl.operations import RepositorySettings, create_repository
     from dtrctl.reference import parse_repository_name
+    from dtrctl.repos.operations import RepositorySettings, create_repository
 
     name = parse_repository_name(repository)
     settings = RepositorySettings(
@@ -188,7 +188,7 @@ def set_immutable(
       dtrctl repo set-immutable 'engineering/*' --exclude 'engineering/sandbox-*' --dry-run
       dtrctl repo set-immutable --from-file release-repos.txt --off --yes -o json
     """
-    from dtrctl.operations import set_immutability_bulk
+    from dtrctl.repos.operations import set_immutability_bulk
 
     selection = _read_selection(repositories, namespace, from_file, exclude)
     if selection.is_empty:
@@ -280,7 +280,7 @@ def list_repositories(
       dtrctl repo list engineering -o csv > engineering.csv
       dtrctl repo list 'engineering/release-*' --exclude 'engineering/release-0*'
     """
-    from dtrctl.operations import load_repositories
+    from dtrctl.repos.operations import load_repositories
 
     selection = _read_selection(repositories, namespace, from_file, exclude, bare_is_namespace=True)
     run = Run(ctx, output)
@@ -356,9 +356,9 @@ def audit(
       dtrctl repo audit 'engineering/*' --exclude 'engineering/scratch' -o json
       dtrctl repo audit --namespace ci --fix --dry-run
     """
-    from dtrctl.operations import fix_drift, load_repositories
-    from dtrctl.policy import audit_immutability
-    from dtrctl.selection import parse_pattern, parse_selection
+    from dtrctl.repos.operations import fix_drift, load_repositories
+    from dtrctl.repos.policy import audit_immutability
+    from dtrctl.repos.selection import parse_pattern, parse_selection
 
     if dry_run and not fix:
         raise UsageError("--dry-run goes with --fix", hint="An audit alone changes nothing")
@@ -441,7 +441,7 @@ def _read_selection(
     *,
     bare_is_namespace: bool = False,
 ) -> "Selection":
-    from dtrctl.selection import parse_name_list, parse_selection
+    from dtrctl.repos.selection import parse_name_list, parse_selection
 
     file_names = []
     if from_file is not None:
@@ -473,13 +473,13 @@ def _or_every_repository(selection: "Selection") -> "Selection":
     """No selection means every visible repository (exclusions still apply)."""
     if not selection.is_empty:
         return selection
-    from dtrctl.selection import EVERY_REPOSITORY, parse_pattern
+    from dtrctl.repos.selection import EVERY_REPOSITORY, parse_pattern
 
     return selection.with_patterns(parse_pattern(EVERY_REPOSITORY))
 
 
 def _resolve(out: "Output", api: "RepositoryLister", selection: "Selection") -> "Resolution":
-    from dtrctl.operations import resolve_selection
+    from dtrctl.repos.operations import resolve_selection
 
     resolution = resolve_selection(api, selection)
     for warning in resolution.warnings():
@@ -612,7 +612,7 @@ def _report_immutability(
 
 def bulk_exit_code(outcome: "BulkOutcome[Any]") -> int:
     """130 after Ctrl-C; 1 for a partial failure, or the common code when all failed alike."""
-    from dtrctl.operations import common_failure
+    from dtrctl.repos.operations import common_failure
 
     if outcome.interrupted:
         return int(ExitCode.INTERRUPTED)
@@ -633,7 +633,7 @@ def _print_drift(out: "Output", report: "AuditReport") -> None:
 
 
 def _write_junit(path: str, report: "AuditReport", fixed: set[str]) -> None:
-    from dtrctl.policy import audit_junit_xml
+    from dtrctl.repos.policy import audit_junit_xml
 
     try:
         with open(path, "w", encoding="utf-8") as file:

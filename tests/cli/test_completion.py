@@ -22,7 +22,6 @@ import httpx
 import pytest
 import respx
 
-from dtrctl import completion_cache
 from dtrctl.cli.completion import (
     SCRIPT_FILES,
     Shell,
@@ -30,7 +29,8 @@ from dtrctl.cli.completion import (
     complete_reference,
     complete_repository,
 )
-from dtrctl.completion_cache import CACHE_TTL_SECONDS, repository_names
+from dtrctl.repos import name_cache as completion_cache
+from dtrctl.repos.name_cache import CACHE_TTL_SECONDS, repository_names
 from dtrctl.sandbox.accounts import ADMIN
 from dtrctl.sandbox.server import SandboxServer
 from dtrctl.settings import ConnectionSettings

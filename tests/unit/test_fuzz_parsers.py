@@ -20,6 +20,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dtrctl.auth.docker_config import DockerLookup, find_docker_credential
+from dtrctl.auth.secret_store import get_secret
 from dtrctl.client.dtr import DtrClient
 from dtrctl.client.http import (
     ErrorBody,
@@ -35,13 +37,10 @@ from dtrctl.client.registry import (
     RegistryClient,
     parse_challenge,
 )
-from dtrctl.completion_cache import RepositoryNameCache
 from dtrctl.config import Config, ConfigError, load_config
-from dtrctl.docker_credentials import DockerLookup, find_docker_credential
 from dtrctl.errors import DtrctlError, InvalidResponse, UsageError
-from dtrctl.expected_content import digest_from_metadata_file, digest_from_oci_layout
 from dtrctl.models import Repository, RepositoryAccess, Tag, TagManifest
-from dtrctl.policy import Policy, parse_policy
+from dtrctl.push_check.expected import digest_from_metadata_file, digest_from_oci_layout
 from dtrctl.reference import (
     RepositoryName,
     parse_image_reference,
@@ -50,8 +49,9 @@ from dtrctl.reference import (
     validate_digest,
     validate_tag,
 )
-from dtrctl.secret_store import get_secret
-from dtrctl.selection import parse_name_list, parse_pattern
+from dtrctl.repos.name_cache import RepositoryNameCache
+from dtrctl.repos.policy import Policy, parse_policy
+from dtrctl.repos.selection import parse_name_list, parse_pattern
 from dtrctl.settings import normalize_url
 
 FUZZ = settings(

@@ -22,8 +22,14 @@ from dtrctl.errors import (
     PermissionDenied,
     TagNotFound,
 )
-from dtrctl.expected_content import DigestKind, ExpectedContent
-from dtrctl.pushcheck import CheckResult, PushVerdict, TagFacts, decide, matching_protect_pattern
+from dtrctl.push_check.expected import DigestKind, ExpectedContent
+from dtrctl.push_check.verdicts import (
+    CheckResult,
+    PushVerdict,
+    TagFacts,
+    decide,
+    matching_protect_pattern,
+)
 from dtrctl.reference import ImageReference, RepositoryName
 from dtrctl.settings import url_registry
 

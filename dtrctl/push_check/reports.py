@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dtrctl.pushcheck import CheckResult, PushVerdict, short_digest
+from dtrctl.push_check.verdicts import CheckResult, PushVerdict, short_digest
 
 SUITE_NAME = "dtrctl push-check"
 

@@ -6,7 +6,7 @@ First hit wins:
    password or DTR access token) or its alias `DTRCTL_TOKEN` (`DTRCTL_PASSWORD` wins when both are
    set), source "env". The username is `--username`, else `DTRCTL_USERNAME`, else the profile's.
 2. the secret `dtrctl login` stored for that URL and username: source "keyring" or "file".
-3. docker's credentials for the registry host (see `dtrctl.docker_credentials`): source
+3. docker's credentials for the registry host (see `dtrctl.auth.docker_config`): source
    "docker-auth-config", "docker-config" or "docker-credential-helper:NAME".
 4. none: the caller decides (write commands prompt or fail, read commands go anonymous).
 
@@ -20,21 +20,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dtrctl.auth.credential import Credential
+from dtrctl.auth.docker_config import find_docker_credential
+from dtrctl.auth.secret_store import credentials_path, get_secret, keyring_service
 from dtrctl.config import Profile
-from dtrctl.secret_store import credentials_path, get_secret, keyring_service
 
 USERNAME_VARIABLE = "DTRCTL_USERNAME"
 PASSWORD_VARIABLE = "DTRCTL_PASSWORD"
 TOKEN_VARIABLE = "DTRCTL_TOKEN"
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A username and its password or access token, and where they came from."""
-
-    username: str
-    secret: str = field(repr=False)
-    source: str
 
 
 @dataclass
@@ -98,9 +91,6 @@ def resolve_credentials(
         if stored:
             notes.append(f"secret from the {where} store")
             return CredentialLookup(Credential(wanted_username, stored, where), notes)
-
-    # docker_credentials builds on Credential, so it is imported here, not at the top.
-    from dtrctl.docker_credentials import find_docker_credential
 
     docker = find_docker_credential(host, notes=notes, environ=env)
     if docker.credential is not None:

@@ -21,14 +21,14 @@ from dtrctl.errors import (
     UsageError,
 )
 from dtrctl.models import Repository
-from dtrctl.operations import (
+from dtrctl.reference import RepositoryName
+from dtrctl.repos.operations import (
     RepositorySettings,
     common_failure,
     create_repository,
     set_immutability,
     set_immutability_many,
 )
-from dtrctl.reference import RepositoryName
 
 API = RepositoryName("engineering", "api")
 

@@ -6,9 +6,9 @@ import pytest
 
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.models import Repository
-from dtrctl.operations import resolve_selection
 from dtrctl.reference import RepositoryName
-from dtrctl.selection import parse_name_list, parse_pattern, parse_selection
+from dtrctl.repos.operations import resolve_selection
+from dtrctl.repos.selection import parse_name_list, parse_pattern, parse_selection
 
 LISTING = [
     Repository("ci", "builder"),

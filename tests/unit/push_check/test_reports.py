@@ -5,8 +5,8 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from dtrctl.errors import ServerError
-from dtrctl.pushcheck import CheckResult, PushVerdict
-from dtrctl.reports import github_annotations, junit_xml
+from dtrctl.push_check.reports import github_annotations, junit_xml
+from dtrctl.push_check.verdicts import CheckResult, PushVerdict
 
 DIGEST = "sha256:" + "e" * 64
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dtrctl import docker_credentials
-from dtrctl.credentials import Credential
-from dtrctl.docker_credentials import DockerLookup, find_docker_credential
+from dtrctl.auth import docker_config as docker_credentials
+from dtrctl.auth.credential import Credential
+from dtrctl.auth.docker_config import DockerLookup, find_docker_credential
 
 if TYPE_CHECKING:
     from tests.unit.conftest import IsolatedEnv

@@ -14,7 +14,7 @@ from dtrctl.errors import (
     ServerError,
     UsageError,
 )
-from dtrctl.pushcheck import (
+from dtrctl.push_check.verdicts import (
     CheckResult,
     PushVerdict,
     TagFacts,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dtrctl.credentials import Credential
+from dtrctl.auth.credential import Credential
 from dtrctl.errors import InvalidReference
 from dtrctl.reference import Registry, parse_registry
 

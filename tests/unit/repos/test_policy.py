@@ -8,16 +8,16 @@ import pytest
 
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.models import Repository
-from dtrctl.operations import RepositorySettings, SettingsChange
-from dtrctl.policy import (
+from dtrctl.reference import RepositoryName
+from dtrctl.repos.operations import RepositorySettings, SettingsChange
+from dtrctl.repos.policy import (
     FieldChange,
     audit_immutability,
     audit_junit_xml,
     parse_policy,
     plan_policy,
 )
-from dtrctl.reference import RepositoryName
-from dtrctl.selection import parse_pattern
+from dtrctl.repos.selection import parse_pattern
 
 API = RepositoryName("engineering", "api")
 WEB = RepositoryName("engineering", "web")

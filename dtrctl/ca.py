@@ -1,14 +1,16 @@
-"""What a user needs to decide whether to trust a CA certificate (pure, no network)."""
+"""The DTR CA: describing a certificate so the user can decide (pure), fetching and keeping it."""
 
 from __future__ import annotations
 
 import hashlib
 import ssl
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dtrctl.errors import InvalidResponse
+from dtrctl.settings import ConnectionSettings, normalize_url, url_registry
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 
@@ -54,3 +56,52 @@ def _decode(pem: str) -> tuple[str, str]:
         f"{key}={value}" for rdn in decoded.get("subject", ()) for key, value in rdn
     )
     return subject or "(empty)", decoded.get("notAfter", "(unknown)")
+
+
+@dataclass(frozen=True)
+class FetchedCa:
+    url: str
+    certificate: CertificateInfo
+
+
+@dataclass(frozen=True)
+class SavedCa:
+    path: Path
+    profile: str | None
+
+
+def fetch_ca(settings: ConnectionSettings, *, log: Callable[[str], None] | None) -> FetchedCa:
+    from dtrctl.client.ca import fetch_ca_certificate
+    from dtrctl.client.transport import TransportOptions
+
+    url = normalize_url(settings.require_url())
+    options = TransportOptions(timeout=settings.timeout, retries=settings.retries)
+    return FetchedCa(url, describe_certificate(fetch_ca_certificate(url, options, log)))
+
+
+def save_ca(fetched: FetchedCa, path: Path | None, *, profile: str | None) -> SavedCa:
+    """Write the PEM (0644: a CA is public) and record it in the active profile, if any."""
+    from dtrctl.config import (
+        active_profile_name,
+        config_dir,
+        ensure_private_dir,
+        load_config,
+        save_profile,
+    )
+
+    if path is None:
+        directory = config_dir() / "ca"
+        ensure_private_dir(config_dir())
+        directory.mkdir(exist_ok=True)
+        path = directory / f"{str(url_registry(fetched.url)).replace(':', '_')}.pem"
+    path.write_text(fetched.certificate.pem)
+    config = load_config()
+    name = active_profile_name(profile, config=config)
+    existing = config.get_profile(name)
+    if existing is None and profile is None:
+        return SavedCa(path, None)
+    from dtrctl.config import Profile
+
+    base = existing or Profile(name=name, url=fetched.url)
+    save_profile(replace(base, ca_file=str(path.resolve())))
+    return SavedCa(path, name)

@@ -8,9 +8,7 @@ import keyring
 import pytest
 from keyring.backends import null
 
-from dtrctl.config import ConfigError
-from dtrctl.errors import ExitCode, UsageError
-from dtrctl.secret_store import (
+from dtrctl.auth.secret_store import (
     KeyringUnavailable,
     credentials_path,
     delete_secret,
@@ -19,6 +17,8 @@ from dtrctl.secret_store import (
     keyring_usable,
     store_secret,
 )
+from dtrctl.config import ConfigError
+from dtrctl.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from tests.unit.conftest import InMemoryKeyring, IsolatedEnv

@@ -21,7 +21,7 @@ from dtrctl.errors import (
 )
 from dtrctl.models import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName
-from dtrctl.selection import Resolution, Selection
+from dtrctl.repos.selection import Resolution, Selection
 
 MAX_SHORT_DESCRIPTION = 140
 # A request whose answer never arrived whole: DTR may or may not have acted on it.

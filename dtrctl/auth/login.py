@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from dtrctl.auth.secret_store import delete_secret, keyring_service, store_secret
 from dtrctl.config import Profile, load_config, save_profile
-from dtrctl.secret_store import delete_secret, keyring_service, store_secret
 from dtrctl.session import Session
 
 

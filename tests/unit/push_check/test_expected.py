@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dtrctl.errors import ExitCode, UsageError
-from dtrctl.expected_content import DigestKind, read_expected_content
+from dtrctl.push_check.expected import DigestKind, read_expected_content
 from dtrctl.sandbox.images import build_image, build_index, write_oci_layout
 
 DIGEST = "sha256:" + "c" * 64

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from dtrctl.auth.credential import Credential
+from dtrctl.auth.resolve import CredentialLookup, resolve_credentials
+from dtrctl.auth.secret_store import keyring_service, store_secret
 from dtrctl.config import Profile
-from dtrctl.credentials import Credential, CredentialLookup, resolve_credentials
-from dtrctl.secret_store import keyring_service, store_secret
 
 if TYPE_CHECKING:
     from tests.unit.conftest import InMemoryKeyring, IsolatedEnv
