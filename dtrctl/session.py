@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import httpx
 
     from dtrctl.auth.credential import Credential
+    from dtrctl.backends.base import Backend
     from dtrctl.client.dtr import DtrClient
     from dtrctl.config import Profile
 
@@ -33,10 +34,20 @@ class Session:
     http: httpx.Client
     profile: Profile | None = None
     _dtr: DtrClient | None = None
+    _backend: Backend | None = None
 
     @property
     def auth(self) -> tuple[str, str] | None:
         return (self.credential.username, self.credential.secret) if self.credential else None
+
+    @property
+    def backend(self) -> Backend:
+        """The registry's administration and push-check facts, behind one interface."""
+        if self._backend is None:
+            from dtrctl.backends.dtr.backend import DtrBackend
+
+            self._backend = DtrBackend(self.dtr)
+        return self._backend
 
     @property
     def dtr(self) -> DtrClient:

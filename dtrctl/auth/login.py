@@ -21,7 +21,7 @@ class LoginResult:
 def log_in(session: Session, *, profile_name: str, insecure_storage: bool) -> LoginResult:
     """Store nothing unless DTR accepts the credential (a 401 raises before any write)."""
     assert session.credential is not None, "login always has a credential"
-    session.dtr.check_credentials()
+    session.backend.check_credentials()
     credential = session.credential
     stored_in = store_secret(
         keyring_service(session.url),

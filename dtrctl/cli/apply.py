@@ -9,8 +9,9 @@ from dtrctl.cli.common import OutputOption, Run, dtrctl_command
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
-    from dtrctl.repos.operations import BulkOutcome, SettingsResult
+    from dtrctl.repos.bulk import BulkOutcome
     from dtrctl.repos.policy import FieldChange, Plan
+    from dtrctl.repos.settings import SettingsResult
 
 
 @dtrctl_command
@@ -64,7 +65,7 @@ def apply(
 
       dtrctl apply -f repositories.toml --yes -o json
     """
-    from dtrctl.repos.operations import apply_settings_changes, current_repositories
+    from dtrctl.repos.bulk import apply_settings_changes, current_repositories
     from dtrctl.repos.policy import parse_policy, plan_policy
 
     policy = parse_policy(repo.read_text(file), repo.source_label(file))
@@ -72,7 +73,7 @@ def apply(
     with run.session(write=True) as session:
         names = [entry.name for entry in policy.entries]
         plan = plan_policy(
-            policy, current_repositories(session.dtr, names, concurrency=concurrency)
+            policy, current_repositories(session.backend, names, concurrency=concurrency)
         )
         if not run.out.is_json:
             _print_plan(run.out, plan)
@@ -92,7 +93,7 @@ def apply(
         changes = plan.to_apply()
         with repo.BulkProgress(run.out, len(changes), "changed") as progress:
             outcome = apply_settings_changes(
-                session.dtr,
+                session.backend,
                 changes,
                 concurrency=concurrency,
                 on_result=lambda result: progress.advance(result.changed, result.error is not None),

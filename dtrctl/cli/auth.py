@@ -156,7 +156,7 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
         accepted: bool | None = None
         if credential is not None:
             try:
-                session.dtr.check_credentials()
+                session.backend.check_credentials()
                 accepted = True
             except AuthenticationFailed:
                 accepted = False

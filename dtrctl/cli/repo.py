@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
     from dtrctl.cli.output import Output, Segment
     from dtrctl.models import Repository
-    from dtrctl.repos.operations import BulkOutcome, ImmutabilityResult, RepositoryLister
+    from dtrctl.repos.bulk import BulkOutcome, RepositoryLister
     from dtrctl.repos.policy import AuditReport
     from dtrctl.repos.selection import Resolution, Selection
+    from dtrctl.repos.settings import ImmutabilityResult
 
 app = typer.Typer(
     help=(
@@ -124,7 +125,7 @@ def create(
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
     from dtrctl.reference import parse_repository_name
-    from dtrctl.repos.operations import RepositorySettings, create_repository
+    from dtrctl.repos.settings import RepositorySettings
 
     name = parse_repository_name(repository)
     settings = RepositorySettings(
@@ -138,7 +139,7 @@ def create(
     settings.validate()
     run = Run(ctx, output)
     with run.session(write=True) as session:
-        outcome = create_repository(session.dtr, name, settings, exist_ok=exist_ok)
+        outcome = session.backend.create_repository(name, settings, exist_ok=exist_ok)
     verb = "created" if outcome.created else ("updated" if outcome.changed else "unchanged")
     run.out.emit(
         {
@@ -188,7 +189,7 @@ def set_immutable(
       dtrctl repo set-immutable 'engineering/*' --exclude 'engineering/sandbox-*' --dry-run
       dtrctl repo set-immutable --from-file release-repos.txt --off --yes -o json
     """
-    from dtrctl.repos.operations import set_immutability_bulk
+    from dtrctl.repos.bulk import set_immutability_bulk
 
     selection = _read_selection(repositories, namespace, from_file, exclude)
     if selection.is_empty:
@@ -199,7 +200,7 @@ def set_immutable(
         )
     run = Run(ctx, output)
     with run.session(write=True) as session:
-        resolution = _resolve(run.out, session.dtr, selection)
+        resolution = _resolve(run.out, session.backend, selection)
         names = resolution.names
         if not names:
             raise NotFound(
@@ -215,7 +216,7 @@ def set_immutable(
         verb = "would change" if dry_run else "changed"
         with BulkProgress(run.out, len(names), verb) as progress:
             outcome = set_immutability_bulk(
-                session.dtr,
+                session.backend,
                 names,
                 on,
                 listed=resolution.listed,
@@ -247,7 +248,7 @@ def show(
     name = parse_repository_name(repository)
     run = Run(ctx, output)
     with run.session(write=False) as session:
-        found = session.dtr.get_repository(name)
+        found = session.backend.get_repository(name)
     run.out.emit({"repository": found.to_json()}, lambda out: _print_repository(out, found))
 
 
@@ -280,15 +281,15 @@ def list_repositories(
       dtrctl repo list engineering -o csv > engineering.csv
       dtrctl repo list 'engineering/release-*' --exclude 'engineering/release-0*'
     """
-    from dtrctl.repos.operations import load_repositories
+    from dtrctl.repos.bulk import load_repositories
 
     selection = _read_selection(repositories, namespace, from_file, exclude, bare_is_namespace=True)
     run = Run(ctx, output)
     with run.session(write=False) as session:
-        resolution = _resolve(run.out, session.dtr, _or_every_repository(selection))
+        resolution = _resolve(run.out, session.backend, _or_every_repository(selection))
         found = [
             repository
-            for repository in load_repositories(session.dtr, resolution)
+            for repository in load_repositories(session.backend, resolution)
             if mutable is None or repository.immutable != mutable
         ]
     if run.out.format == "csv":
@@ -356,7 +357,7 @@ def audit(
       dtrctl repo audit 'engineering/*' --exclude 'engineering/scratch' -o json
       dtrctl repo audit --namespace ci --fix --dry-run
     """
-    from dtrctl.repos.operations import fix_drift, load_repositories
+    from dtrctl.repos.bulk import fix_drift, load_repositories
     from dtrctl.repos.policy import audit_immutability
     from dtrctl.repos.selection import parse_pattern, parse_selection
 
@@ -369,14 +370,14 @@ def audit(
     run = Run(ctx, output)
     outcome = None
     with run.session(write=fix) as session:
-        resolution = _resolve(run.out, session.dtr, _or_every_repository(selection))
+        resolution = _resolve(run.out, session.backend, _or_every_repository(selection))
         if not resolution.names:
             raise NotFound(
                 "no repository matches the selection: there is nothing to audit",
                 hint="Check the patterns, and that the user may see the repositories",
             )
         report = audit_immutability(
-            load_repositories(session.dtr, resolution, concurrency=concurrency), rules
+            load_repositories(session.backend, resolution, concurrency=concurrency), rules
         )
         if fix and report.drift:
             if not run.out.is_json:
@@ -386,7 +387,7 @@ def audit(
                 confirm(f"turn tag immutability on for {count} repositories", yes=False)
             with BulkProgress(run.out, count, "would change" if dry_run else "changed") as progress:
                 outcome = fix_drift(
-                    session.dtr,
+                    session.backend,
                     [item.repository for item in report.drift],
                     dry_run=dry_run,
                     concurrency=concurrency,
@@ -479,7 +480,7 @@ def _or_every_repository(selection: "Selection") -> "Selection":
 
 
 def _resolve(out: "Output", api: "RepositoryLister", selection: "Selection") -> "Resolution":
-    from dtrctl.repos.operations import resolve_selection
+    from dtrctl.repos.bulk import resolve_selection
 
     resolution = resolve_selection(api, selection)
     for warning in resolution.warnings():
@@ -612,7 +613,7 @@ def _report_immutability(
 
 def bulk_exit_code(outcome: "BulkOutcome[Any]") -> int:
     """130 after Ctrl-C; 1 for a partial failure, or the common code when all failed alike."""
-    from dtrctl.repos.operations import common_failure
+    from dtrctl.repos.bulk import common_failure
 
     if outcome.interrupted:
         return int(ExitCode.INTERRUPTED)

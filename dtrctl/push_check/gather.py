@@ -14,15 +14,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from dtrctl.errors import (
-    AuthenticationFailed,
     DtrctlError,
-    ExitCode,
     InvalidResponse,
-    NotFound,
     PermissionDenied,
-    TagNotFound,
 )
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
+from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
 from dtrctl.push_check.verdicts import (
     CheckResult,
     PushVerdict,
@@ -34,25 +31,17 @@ from dtrctl.reference import ImageReference, RepositoryName
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
+    from dtrctl.backends.base import Backend
     from dtrctl.client.registry import Manifest, ManifestHead
-    from dtrctl.models import Repository, RepositoryAccess, Tag
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
-# What DTR's API says when a repository (or its namespace) is absent or not visible.
-DTR_ABSENT_CODES = frozenset({"NO_SUCH_REPOSITORY", "NO_SUCH_ACCOUNT"})
 MULTI_PLATFORM_CONFIG_NOTE = (
     "multi-platform tag: it has no single config digest to compare with --config-digest "
     "(compare the index digest with --digest instead)"
 )
 
 T = TypeVar("T")
-
-
-class RepositoryApi(Protocol):
-    def get_repository(self, name: RepositoryName) -> Repository: ...
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
 
 
 class RegistryApi(Protocol):
@@ -69,42 +58,6 @@ class CheckOptions(NamedTuple):
     concurrency: int = DEFAULT_CONCURRENCY
 
 
-class RepositoryState(NamedTuple):
-    """What the DTR API said about a repository."""
-
-    found: bool
-    immutable: bool | None  # None: the registry cannot tell (no DTR API)
-    has_api: bool
-    error: DtrctlError | None = None
-    # Whether `user` may push here: None when unknown (anonymous, or no DTR API).
-    user: str | None = None
-    may_push: bool | None = None
-
-    @property
-    def note(self) -> str | None:
-        if self.has_api:
-            return None
-        return "no DTR API on this registry: the verdict uses existence and digest only"
-
-
-class TagDetails(NamedTuple):
-    """Author and push time from the DTR tag API: for people, never for the verdict."""
-
-    author: str | None = None
-    pushed_at: str | None = None
-    config_digest: str | None = None
-    note: str | None = None
-
-
-def as_incomplete(error: DtrctlError) -> DtrctlError:
-    """An error that stops a check: kept when it is auth or availability, else garbled (5)."""
-    if error.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
-        return error
-    return InvalidResponse(
-        error.message, hint=error.hint, status=error.status, dtr_code=error.dtr_code
-    )
-
-
 def check_references(
     session: Session, references: Sequence[ImageReference], options: CheckOptions
 ) -> list[CheckResult]:
@@ -114,12 +67,12 @@ def check_references(
     registry = RegistryClient(session.http, session.url, session.auth)
     username = session.credential.username if session.credential else None
     return run_checks(
-        session.dtr, registry, str(url_registry(session.url)), references, options, username
+        session.backend, registry, str(url_registry(session.url)), references, options, username
     )
 
 
 def run_checks(
-    api: RepositoryApi,
+    backend: Backend,
     registry: RegistryApi,
     host: str,
     references: Sequence[ImageReference],
@@ -130,12 +83,12 @@ def run_checks(
     keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
     try:
-        found = pool.map(lambda name: _repository_state(api, name, username), names)
+        found = pool.map(lambda name: backend.repository_state(name, username), names)
         states = dict(zip(names, found, strict=True))
         checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
         heads = {key: pool.submit(_capture, registry.head_manifest, *key) for key in checked}
         details = {
-            key: pool.submit(_tag_details, api, *key) for key in checked if states[key[0]].has_api
+            key: pool.submit(backend.tag_details, *key) for key in checked if states[key[0]].has_api
         }
         configs = _config_digests(pool, registry, heads, details, options)
         results = {
@@ -161,62 +114,6 @@ def _capture(function: Callable[..., T], *args: object) -> T | DtrctlError:
         return function(*args)
     except DtrctlError as error:
         return as_incomplete(error)
-
-
-def _repository_state(
-    api: RepositoryApi, name: RepositoryName, username: str | None
-) -> RepositoryState:
-    if username is not None:
-        # One call tells both immutability and whether this user may push at all.
-        try:
-            access = api.get_repository_access(username, name)
-        except NotFound as error:
-            if error.dtr_code == "NO_SUCH_REPOSITORY":
-                return RepositoryState(found=False, immutable=None, has_api=True)
-            # Anything else (no such endpoint: a plain registry): the repository call decides.
-        except DtrctlError as error:
-            if error.exit_code is not ExitCode.AUTH or isinstance(error, AuthenticationFailed):
-                return _state_from_error(error)
-            # A 403 here (a DTR that keeps this call for admins): the repository call decides.
-        else:
-            return RepositoryState(
-                found=True,
-                immutable=access.repository.immutable,
-                has_api=True,
-                user=username,
-                may_push=access.may_push,
-            )
-    try:
-        repository = api.get_repository(name)
-    except NotFound as error:
-        if error.dtr_code in DTR_ABSENT_CODES:
-            return RepositoryState(found=False, immutable=None, has_api=True)
-        # A 404 that is not DTR's answer: no /api/v0 here, a plain registry.
-        return RepositoryState(found=True, immutable=None, has_api=False)
-    except DtrctlError as error:
-        return _state_from_error(error)
-    return RepositoryState(found=True, immutable=repository.immutable, has_api=True)
-
-
-def _state_from_error(error: DtrctlError) -> RepositoryState:
-    return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
-
-
-def _tag_details(api: RepositoryApi, name: RepositoryName, tag: str) -> TagDetails:
-    try:
-        entries = api.get_tag(name, tag)
-    except TagNotFound:
-        return TagDetails()
-    except DtrctlError as error:
-        return TagDetails(note=f"tag details unavailable from the DTR API: {error.message}")
-    latest = max(entries, key=lambda entry: entry.updated_at or entry.created_at)
-    # Several entries are the platforms of a multi-platform tag: no single config digest.
-    config_digest = entries[0].manifest.config_digest if len(entries) == 1 else ""
-    return TagDetails(
-        author=latest.author or None,
-        pushed_at=latest.updated_at or latest.created_at or None,
-        config_digest=config_digest or None,
-    )
 
 
 class ConfigLookup(NamedTuple):

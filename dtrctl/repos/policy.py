@@ -28,8 +28,8 @@ from xml.etree import ElementTree
 from dtrctl.errors import InvalidReference, UsageError
 from dtrctl.models import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName, parse_repository_name
-from dtrctl.repos.operations import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
 from dtrctl.repos.selection import EVERY_REPOSITORY, Pattern, parse_pattern
+from dtrctl.repos.settings import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
 
 if sys.version_info >= (3, 11):
     import tomllib

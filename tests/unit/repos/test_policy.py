@@ -9,7 +9,6 @@ import pytest
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.models import Repository
 from dtrctl.reference import RepositoryName
-from dtrctl.repos.operations import RepositorySettings, SettingsChange
 from dtrctl.repos.policy import (
     FieldChange,
     audit_immutability,
@@ -18,6 +17,7 @@ from dtrctl.repos.policy import (
     plan_policy,
 )
 from dtrctl.repos.selection import parse_pattern
+from dtrctl.repos.settings import RepositorySettings, SettingsChange
 
 API = RepositoryName("engineering", "api")
 WEB = RepositoryName("engineering", "web")

@@ -7,7 +7,7 @@ import pytest
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.models import Repository
 from dtrctl.reference import RepositoryName
-from dtrctl.repos.operations import resolve_selection
+from dtrctl.repos.bulk import resolve_selection
 from dtrctl.repos.selection import parse_name_list, parse_pattern, parse_selection
 
 LISTING = [

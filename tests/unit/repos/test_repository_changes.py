@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from dtrctl.backends.dtr.backend import DtrBackend
+from dtrctl.backends.dtr.writes import create_repository, set_immutability
 from dtrctl.errors import (
     AuthenticationFailed,
     DtrctlError,
@@ -22,13 +24,8 @@ from dtrctl.errors import (
 )
 from dtrctl.models import Repository
 from dtrctl.reference import RepositoryName
-from dtrctl.repos.operations import (
-    RepositorySettings,
-    common_failure,
-    create_repository,
-    set_immutability,
-    set_immutability_many,
-)
+from dtrctl.repos.bulk import common_failure, set_immutability_bulk
+from dtrctl.repos.settings import RepositorySettings
 
 API = RepositoryName("engineering", "api")
 
@@ -334,7 +331,7 @@ def names(*texts: str) -> list[RepositoryName]:
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
-def test_set_immutability_many_keeps_order_and_isolates_failures(concurrency: int) -> None:
+def test_bulk_set_immutability_keeps_order_and_isolates_failures(concurrency: int) -> None:
     first, missing, forbidden, already, last = names("first", "missing", "forbidden", "on", "last")
     api = FakeRepositoryApi(
         existing(name="first"),
@@ -349,9 +346,12 @@ def test_set_immutability_many_keeps_order_and_isolates_failures(concurrency: in
         api.before_get[last] = last_started.set
         api.before_get[first] = lambda: last_started.wait(timeout=10)
 
-    results = set_immutability_many(
-        api, [first, missing, forbidden, already, last], True, concurrency=concurrency
-    )
+    results = set_immutability_bulk(
+        DtrBackend(api),  # type: ignore[arg-type]  # the fake has only the calls used here
+        [first, missing, forbidden, already, last],
+        True,
+        concurrency=concurrency,
+    ).results
 
     assert [r.repository for r in results] == [
         "engineering/first",

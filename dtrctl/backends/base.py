@@ -1,0 +1,63 @@
+"""The interface every registry backend implements, and the kinds a user may name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from dtrctl.models import Repository
+    from dtrctl.push_check.facts import RepositoryState, TagDetails
+    from dtrctl.reference import RepositoryName
+    from dtrctl.repos.settings import (
+        CreateOutcome,
+        ImmutabilityResult,
+        RepositorySettings,
+        SettingsChange,
+        SettingsResult,
+    )
+
+# `auto` detects the kind; `registry` is a plain Docker registry (no API for settings).
+BackendKind = Literal["auto", "dtr", "harbor", "registry"]
+BACKEND_KINDS: tuple[BackendKind, ...] = ("auto", "dtr", "harbor", "registry")
+
+
+class Backend(Protocol):
+    """One registry's repository administration and push-check facts.
+
+    Reads raise `DtrctlError`s; the per-repository changes (`set_immutability`,
+    `preview_immutability`, `apply_settings`) put their error in the result instead, so one
+    failure does not stop a fleet run.
+    """
+
+    kind: str
+
+    def check_credentials(self) -> None:
+        """One cheap authenticated call: `AuthenticationFailed` when the registry refuses."""
+        ...
+
+    def get_repository(self, name: RepositoryName) -> Repository: ...
+
+    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
+
+    def create_repository(
+        self, name: RepositoryName, settings: RepositorySettings, *, exist_ok: bool
+    ) -> CreateOutcome: ...
+
+    def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult: ...
+
+    def preview_immutability(
+        self, name: RepositoryName, immutable: bool, current: Repository | None = None
+    ) -> ImmutabilityResult:
+        """What `set_immutability` would do, changing nothing (`changed`: would change)."""
+        ...
+
+    def apply_settings(self, change: SettingsChange) -> SettingsResult: ...
+
+    def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
+        """For push-check: existence, immutability and push rights, errors kept in the state."""
+        ...
+
+    def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
+        """For push-check: who pushed the tag and when; never raises."""
+        ...

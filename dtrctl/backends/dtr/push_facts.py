@@ -1,0 +1,75 @@
+"""What the DTR API tells push-check: a repository's immutability and access, a tag's details."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dtrctl.errors import AuthenticationFailed, DtrctlError, ExitCode, NotFound, TagNotFound
+from dtrctl.models import Repository, RepositoryAccess, Tag
+from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
+from dtrctl.reference import RepositoryName
+
+# What DTR's API says when a repository (or its namespace) is absent or not visible.
+DTR_ABSENT_CODES = frozenset({"NO_SUCH_REPOSITORY", "NO_SUCH_ACCOUNT"})
+
+
+class PushFactsApi(Protocol):
+    def get_repository(self, name: RepositoryName) -> Repository: ...
+    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
+    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
+
+
+def repository_state(
+    api: PushFactsApi, name: RepositoryName, username: str | None
+) -> RepositoryState:
+    if username is not None:
+        # One call tells both immutability and whether this user may push at all.
+        try:
+            access = api.get_repository_access(username, name)
+        except NotFound as error:
+            if error.dtr_code == "NO_SUCH_REPOSITORY":
+                return RepositoryState(found=False, immutable=None, has_api=True)
+            # Anything else (no such endpoint: a plain registry): the repository call decides.
+        except DtrctlError as error:
+            if error.exit_code is not ExitCode.AUTH or isinstance(error, AuthenticationFailed):
+                return _state_from_error(error)
+            # A 403 here (a DTR that keeps this call for admins): the repository call decides.
+        else:
+            return RepositoryState(
+                found=True,
+                immutable=access.repository.immutable,
+                has_api=True,
+                user=username,
+                may_push=access.may_push,
+            )
+    try:
+        repository = api.get_repository(name)
+    except NotFound as error:
+        if error.dtr_code in DTR_ABSENT_CODES:
+            return RepositoryState(found=False, immutable=None, has_api=True)
+        # A 404 that is not DTR's answer: no /api/v0 here, a plain registry.
+        return RepositoryState(found=True, immutable=None, has_api=False)
+    except DtrctlError as error:
+        return _state_from_error(error)
+    return RepositoryState(found=True, immutable=repository.immutable, has_api=True)
+
+
+def _state_from_error(error: DtrctlError) -> RepositoryState:
+    return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
+
+
+def tag_details(api: PushFactsApi, name: RepositoryName, tag: str) -> TagDetails:
+    try:
+        entries = api.get_tag(name, tag)
+    except TagNotFound:
+        return TagDetails()
+    except DtrctlError as error:
+        return TagDetails(note=f"tag details unavailable from the DTR API: {error.message}")
+    latest = max(entries, key=lambda entry: entry.updated_at or entry.created_at)
+    # Several entries are the platforms of a multi-platform tag: no single config digest.
+    config_digest = entries[0].manifest.config_digest if len(entries) == 1 else ""
+    return TagDetails(
+        author=latest.author or None,
+        pushed_at=latest.updated_at or latest.created_at or None,
+        config_digest=config_digest or None,
+    )

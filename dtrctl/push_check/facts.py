@@ -1,0 +1,43 @@
+"""What a backend tells push-check about a repository and a tag, before any verdict."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from dtrctl.errors import DtrctlError, ExitCode, InvalidResponse
+
+
+class RepositoryState(NamedTuple):
+    """What the DTR API said about a repository."""
+
+    found: bool
+    immutable: bool | None  # None: the registry cannot tell (no DTR API)
+    has_api: bool
+    error: DtrctlError | None = None
+    # Whether `user` may push here: None when unknown (anonymous, or no DTR API).
+    user: str | None = None
+    may_push: bool | None = None
+
+    @property
+    def note(self) -> str | None:
+        if self.has_api:
+            return None
+        return "no DTR API on this registry: the verdict uses existence and digest only"
+
+
+class TagDetails(NamedTuple):
+    """Author and push time from the DTR tag API: for people, never for the verdict."""
+
+    author: str | None = None
+    pushed_at: str | None = None
+    config_digest: str | None = None
+    note: str | None = None
+
+
+def as_incomplete(error: DtrctlError) -> DtrctlError:
+    """An error that stops a check: kept when it is auth or availability, else garbled (5)."""
+    if error.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
+        return error
+    return InvalidResponse(
+        error.message, hint=error.hint, status=error.status, dtr_code=error.dtr_code
+    )

@@ -1,0 +1,234 @@
+"""Fleet operations: many repositories at once, concurrently, interruptible, through a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from dtrctl.errors import DtrctlError, RepositoryNotFound
+from dtrctl.models import Repository
+from dtrctl.reference import RepositoryName
+from dtrctl.repos.selection import Resolution, Selection
+from dtrctl.repos.settings import ImmutabilityResult, SettingsChange, SettingsResult
+
+if TYPE_CHECKING:
+    from dtrctl.backends.base import Backend
+
+
+def common_failure(errors: Iterable[DtrctlError]) -> DtrctlError | None:
+    """The error that stands for all failures when every one failed the same way."""
+    errors = list(errors)
+    if errors and len({error.exit_code for error in errors}) == 1:
+        return errors[0]
+    return None
+
+
+# Fleet operations: many repositories at once, concurrently, interruptible.
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True)
+class BulkOutcome(Generic[ResultT]):
+    """The results of the items that ran, in input order; `interrupted` after Ctrl-C."""
+
+    results: list[ResultT]
+    total: int
+    interrupted: bool = False
+
+    @property
+    def not_started(self) -> int:
+        return self.total - len(self.results)
+
+
+def run_bulk(
+    items: Sequence[ItemT],
+    work: Callable[[ItemT], ResultT],
+    *,
+    concurrency: int = 8,
+    on_result: Callable[[ResultT], None] | None = None,
+) -> BulkOutcome[ResultT]:
+    """Run `work` on each item on at most `concurrency` threads, submitting as they free up.
+
+    Requests run only on worker threads and Python delivers Ctrl-C (KeyboardInterrupt) to the
+    main thread, so an interrupt stops the submitting, lets the requests in flight finish (none
+    is cut in half) and returns what finished, marked `interrupted`.
+    """
+    finished: dict[int, ResultT] = {}
+
+    def run(index: int) -> ResultT:
+        result = work(items[index])
+        # Recorded by the worker itself, so an interrupt of the main thread cannot lose it.
+        finished[index] = result
+        return result
+
+    workers = max(1, concurrency)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dtrctl-bulk")
+    in_flight: set[Future[ResultT]] = set()
+    next_index = 0
+    interrupted = False
+    try:
+        while next_index < len(items) or in_flight:
+            while next_index < len(items) and len(in_flight) < workers:
+                in_flight.add(pool.submit(run, next_index))
+                next_index += 1
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                if on_result is not None:
+                    on_result(result)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        _wait_for_workers(pool)
+    return BulkOutcome([finished[index] for index in sorted(finished)], len(items), interrupted)
+
+
+def _wait_for_workers(pool: ThreadPoolExecutor) -> None:
+    """Wait for the requests in flight, through further Ctrl-C too: none is left half-sent."""
+    while True:
+        try:
+            pool.shutdown(wait=True)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+class RepositoryLister(Protocol):
+    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
+
+
+def resolve_selection(api: RepositoryLister, selection: Selection) -> Resolution:
+    """List only what the selection needs (`Selection.listing_scopes`), then resolve it."""
+    listed = (
+        repository
+        for scope in selection.listing_scopes()
+        for repository in api.list_repositories(scope)
+    )
+    return selection.resolve(listed)
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    name: RepositoryName
+    repository: Repository | None
+    error: DtrctlError | None = None
+
+
+def read_repositories(
+    backend: Backend,
+    names: Sequence[RepositoryName],
+    *,
+    listed: Mapping[RepositoryName, Repository] | None = None,
+    concurrency: int = 8,
+) -> list[ReadResult]:
+    """Each repository's settings: from the listing when it has them, otherwise one GET.
+
+    Ctrl-C while reading raises KeyboardInterrupt (nothing has been changed yet).
+    """
+    known = listed or {}
+
+    def read(name: RepositoryName) -> ReadResult:
+        try:
+            return ReadResult(name, backend.get_repository(name))
+        except DtrctlError as error:
+            return ReadResult(name, None, error)
+
+    outcome = run_bulk([name for name in names if name not in known], read, concurrency=concurrency)
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    fetched = {result.name: result for result in outcome.results}
+    return [ReadResult(name, known[name]) if name in known else fetched[name] for name in names]
+
+
+def load_repositories(
+    backend: Backend, resolution: Resolution, *, concurrency: int = 8
+) -> list[Repository]:
+    """The selected repositories' settings; the first failure to read one is raised."""
+    results = read_repositories(
+        backend, resolution.names, listed=resolution.listed, concurrency=concurrency
+    )
+    for result in results:
+        if result.error is not None:
+            raise result.error
+    return [result.repository for result in results if result.repository is not None]
+
+
+def current_repositories(
+    backend: Backend, names: Sequence[RepositoryName], *, concurrency: int = 8
+) -> dict[RepositoryName, Repository | None]:
+    """Each repository's settings, None for one that does not exist (or cannot be seen)."""
+    current: dict[RepositoryName, Repository | None] = {}
+    for result in read_repositories(backend, names, concurrency=concurrency):
+        if isinstance(result.error, RepositoryNotFound):
+            current[result.name] = None
+        elif result.error is not None:
+            raise result.error
+        else:
+            current[result.name] = result.repository
+    return current
+
+
+def set_immutability_bulk(
+    backend: Backend,
+    names: Sequence[RepositoryName],
+    immutable: bool,
+    *,
+    listed: Mapping[RepositoryName, Repository] | None = None,
+    dry_run: bool = False,
+    concurrency: int = 8,
+    on_result: Callable[[ImmutabilityResult], None] | None = None,
+) -> BulkOutcome[ImmutabilityResult]:
+    """Set (or, with `dry_run`, preview) the immutability of many repositories concurrently.
+
+    A repository the listing already shows in the wanted state is reported unchanged without a
+    request; every other one is read afresh and changed read-modify-write.
+    """
+    known = listed or {}
+
+    def one(name: RepositoryName) -> ImmutabilityResult:
+        current = known.get(name)
+        if dry_run or (current is not None and current.immutable == immutable):
+            return backend.preview_immutability(name, immutable, current)
+        return backend.set_immutability(name, immutable)
+
+    return run_bulk(names, one, concurrency=concurrency, on_result=on_result)
+
+
+def fix_drift(
+    backend: Backend,
+    mutable: Sequence[Repository],
+    *,
+    dry_run: bool = False,
+    concurrency: int = 8,
+    on_result: Callable[[ImmutabilityResult], None] | None = None,
+) -> BulkOutcome[ImmutabilityResult]:
+    """Turn immutability on for repositories an audit found mutable (as `set_immutability_bulk`)."""
+    names = [RepositoryName(repository.namespace, repository.name) for repository in mutable]
+    return set_immutability_bulk(
+        backend,
+        names,
+        True,
+        listed=dict(zip(names, mutable, strict=True)),
+        dry_run=dry_run,
+        concurrency=concurrency,
+        on_result=on_result,
+    )
+
+
+def apply_settings_changes(
+    backend: Backend,
+    changes: Sequence[SettingsChange],
+    *,
+    concurrency: int = 8,
+    on_result: Callable[[SettingsResult], None] | None = None,
+) -> BulkOutcome[SettingsResult]:
+    return run_bulk(
+        changes,
+        lambda change: backend.apply_settings(change),
+        concurrency=concurrency,
+        on_result=on_result,
+    )
