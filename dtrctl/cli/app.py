@@ -1,48 +1,50 @@
 """The `dtrctl` application: global options and the command groups."""
 
-import importlib
 import math
-import os
-import sys
-from collections.abc import Collection, Sequence
-from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from dtrctl import __version__
-from dtrctl.cli import completion
 from dtrctl.cli.common import CliState
+from dtrctl.cli.loader import CommandSpec, LazyCommandGroup
 from dtrctl.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ConnectionSettings
 
 # Each command: its module in dtrctl.cli, the function (or Typer group) there, and a short help
 # where the docstring's first line is not the one wanted; in `dtrctl --help` order.
-COMMANDS: dict[str, tuple[str, str, str | None]] = {
-    "repo": ("repo", "app", None),
-    "ca": ("ca", "app", None),
-    "login": ("auth", "login", None),
-    "logout": ("auth", "logout", None),
-    "whoami": (
+COMMANDS: dict[str, CommandSpec] = {
+    "repo": CommandSpec("repo", "app", None),
+    "ca": CommandSpec("ca", "app", None),
+    "login": CommandSpec("auth", "login", None),
+    "logout": CommandSpec("auth", "logout", None),
+    "whoami": CommandSpec(
         "auth",
         "whoami",
         "Show the URL, user and credential in use, and if DTR accepts it.",
     ),
-    "push-check": (
+    "push-check": CommandSpec(
         "push_check",
         "push_check",
         "Before a push: would DTR accept, skip or refuse each tag?",
     ),
-    "sandbox": ("sandbox", "sandbox", None),
-    "completion": ("completion", "completion", None),
-    "apply": ("apply", "apply", "Make repositories match a policy file (plan, then apply)."),
+    "sandbox": CommandSpec("sandbox", "sandbox", None),
+    "completion": CommandSpec("completion", "completion", None),
+    "apply": CommandSpec(
+        "apply", "apply", "Make repositories match a policy file (plan, then apply)."
+    ),
 }
 HELP_OPTIONS = ("-h", "--help")
 
 
-def build_app(commands: Collection[str] = COMMANDS.keys()) -> typer.Typer:
-    """The `dtrctl` application with the global options and the named commands."""
+class DtrctlGroup(LazyCommandGroup):
+    commands_table = COMMANDS
+
+
+def build_app() -> typer.Typer:
+    """The `dtrctl` application: the global options; commands are loaded when looked up."""
     app = typer.Typer(
         name="dtrctl",
+        cls=DtrctlGroup,
         help=(
             "Administer tag immutability on Docker Trusted Registry / Mirantis Secure Registry "
             "2.x-3.x, and check pushes before CI makes them.\n\n"
@@ -65,43 +67,7 @@ def build_app(commands: Collection[str] = COMMANDS.keys()) -> typer.Typer:
         add_completion=False,
     )
     app.callback(invoke_without_command=True)(main_options)
-    for name, (module, attribute, short_help) in COMMANDS.items():
-        if name in commands:
-            target = getattr(importlib.import_module(f"dtrctl.cli.{module}"), attribute)
-            if isinstance(target, typer.Typer):
-                app.add_typer(target, name=name)
-            else:
-                app.command(name, short_help=short_help)(target)
     return app
-
-
-def commands_to_build(arguments: Sequence[str]) -> Collection[str]:
-    """The commands a command line may run: those its arguments name.
-
-    Click runs the command named by the first argument that is neither an option nor an
-    option's value, so building only the named ones is enough, and spares each run importing
-    and building the others (about 10 ms). All are built when none is named (`dtrctl`, a typo
-    that Click answers with suggestions), when help is asked for (`dtrctl --profile repo -h` is
-    the overview), and for shell completion.
-    """
-    if completion.COMPLETE_VARIABLE in os.environ or any(
-        argument in HELP_OPTIONS for argument in arguments
-    ):
-        return COMMANDS.keys()
-    named = {argument for argument in arguments if argument in COMMANDS}
-    return named or COMMANDS.keys()
-
-
-@cache
-def _whole_app() -> typer.Typer:
-    return build_app()
-
-
-def __getattr__(name: str) -> Any:
-    # `from dtrctl.cli.app import app`: the whole CLI, for tests and documentation scripts.
-    if name == "app":
-        return _whole_app()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # A day: a longer wait is a hung run, and an infinite one overflows the socket's timer.
@@ -244,12 +210,4 @@ def main_options(
     )
 
 
-def main() -> None:
-    try:
-        completion.enable_shell_completion()
-        build_app(commands_to_build(sys.argv[1:]))(prog_name="dtrctl")
-    except KeyboardInterrupt:
-        if os.environ.get("DTRCTL_DEBUG"):
-            raise
-        print("Interrupted", file=sys.stderr)
-        sys.exit(130)
+app = build_app()

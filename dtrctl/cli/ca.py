@@ -18,6 +18,8 @@ app = typer.Typer(
         "  dtrctl --profile prod ca fetch"
     ),
     no_args_is_help=True,
+    # Plain help keeps `--help` and shell completion from importing Rich.
+    rich_markup_mode=None,
 )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import sys
 from collections.abc import Callable
@@ -103,20 +102,11 @@ def interrupted() -> typer.Exit:
     return typer.Exit(int(ExitCode.INTERRUPTED))
 
 
-def collect_garbage_from_now_on() -> None:
-    """Start-up ran without the garbage collector (dtrctl.main); what a command allocates may
-    be garbage. Objects from start-up are frozen, so later collections skip them."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
 def dtrctl_command(func: F) -> F:
     """Map dtrctl errors and interrupts to messages and exit codes; no traceback for users."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        collect_garbage_from_now_on()
         output = kwargs.get("output", OutputFormat.text)
         out = Output(getattr(output, "value", output))
         try:

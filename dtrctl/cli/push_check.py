@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dtrctl.cli.common import OutputOption, Run, dtrctl_command
-from dtrctl.cli.completion import complete_reference
+from dtrctl.cli.completers import complete_reference
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dtrctl.cli.common import ListOutputOption, OutputOption, Run, dtrctl_command
-from dtrctl.cli.completion import complete_namespace, complete_repository
+from dtrctl.cli.completers import complete_namespace, complete_repository
 from dtrctl.errors import ExitCode, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ app = typer.Typer(
     ),
     short_help="Create, show, list and audit repositories; set immutability.",
     no_args_is_help=True,
+    # Plain help keeps `--help` and shell completion from importing Rich.
+    rich_markup_mode=None,
 )
 
 RepositoryArgument = Annotated[

@@ -65,11 +65,8 @@ def sandbox(
       dtrctl sandbox --seed demo --tls-cert cert.pem --tls-key key.pem
       dtrctl sandbox --seed demo --latency-ms 25 --create-on-push
     """
-    from dtrctl.cli.common import collect_garbage_from_now_on
     from dtrctl.sandbox.accounts import DEMO_USERS
     from dtrctl.sandbox.server import SandboxServer
-
-    collect_garbage_from_now_on()
 
     if (tls_cert is None) != (tls_key is None):
         typer.echo("Error: --tls-cert and --tls-key go together", err=True)

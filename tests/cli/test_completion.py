@@ -22,13 +22,8 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.cli.completion import (
-    SCRIPT_FILES,
-    Shell,
-    complete_namespace,
-    complete_reference,
-    complete_repository,
-)
+from dtrctl.cli.completers import complete_namespace, complete_reference, complete_repository
+from dtrctl.cli.completion import SCRIPT_FILES, Shell
 from dtrctl.repos import name_cache as completion_cache
 from dtrctl.repos.name_cache import CACHE_TTL_SECONDS, repository_names
 from dtrctl.sandbox.accounts import ADMIN
