@@ -1,0 +1,434 @@
+"""Harbor's tag immutability rules, evaluated here exactly as Harbor (>= 2.11) evaluates them.
+
+A project holds a list of rules. Harbor reads them in id order, skips disabled ones and uses only
+the first repository selector and the first tag selector of each; the first rule whose two
+selectors select a tag makes it immutable (src/pkg/immutable/match/rule/match.go). A selector
+Harbor cannot build (kind not `doublestar`, unknown decoration) or a pattern the glob library
+rejects stops the evaluation: the tag counts as mutable and no later rule is read. Patterns are
+bmatcuk/doublestar v1.3.4 globs, reproduced by `doublestar_match`, quirks included.
+
+Every function takes the repository path WITHOUT the project (`team/app` for `library/team/app`),
+as Harbor matches it. Pure logic: no HTTP, no terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# The matcher's names are part of this module's API too: the backend imports all of it from here.
+from dtrctl.backends.harbor.doublestar import PatternError, check_pattern, doublestar_match
+from dtrctl.errors import InvalidReference, InvalidResponse
+
+KIND_DOUBLESTAR = "doublestar"
+REPO_MATCHES, REPO_EXCLUDES = "repoMatches", "repoExcludes"
+TAG_MATCHES, TAG_EXCLUDES = "matches", "excludes"
+NS_MATCHES, NS_EXCLUDES = "nsMatches", "nsExcludes"
+REPOSITORY_DECORATIONS = (REPO_MATCHES, REPO_EXCLUDES)
+TAG_DECORATIONS = (TAG_MATCHES, TAG_EXCLUDES)
+NAMESPACE_DECORATIONS = (NS_MATCHES, NS_EXCLUDES)
+ACTION_IMMUTABLE = "immutable"
+TEMPLATE_IMMUTABLE = "immutable_template"
+ALL_TAGS_PATTERN = "**"
+MAX_UI_RULES = 15  # Harbor's UI shows 15 rules per project and refuses to add more
+
+Level = Literal["all", "some", "none"]
+Severity = Literal["error", "warning"]
+
+# distribution's path component grammar: nothing in it is special to doublestar.
+_PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+
+
+# --- The rules as Harbor's API carries them ----------------------------------------------------
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names.update({list: "an array", dict: "an object"})
+    return names.get(type(value), type(value).__name__)
+
+
+def _field(body: dict[str, Any], key: str, kind: type, default: Any, what: str) -> Any:
+    value = body.get(key)
+    if value is None:  # missing or null: Go's zero value, as Harbor itself reads it
+        return default
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+        raise InvalidResponse(f"Harbor sent {what} whose {key!r} is {_json_type(value)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One selector of a rule: `kind` (always `doublestar`), `decoration` and glob `pattern`."""
+
+    kind: str
+    decoration: str
+    pattern: str
+
+    @classmethod
+    def from_api(cls, body: Any, what: str) -> Selector:
+        if not isinstance(body, dict):
+            raise InvalidResponse(f"Harbor sent {what} that is {_json_type(body)}, not an object")
+        kind, decoration, pattern = (_field(body, key, str, "", what) for key in _SELECTOR_KEYS)
+        return cls(kind, decoration, pattern)
+
+    def to_api(self) -> dict[str, str]:
+        return {"kind": self.kind, "decoration": self.decoration, "pattern": self.pattern}
+
+    def describe(self) -> str:
+        kind = "" if self.kind == KIND_DOUBLESTAR else f"{self.kind or '(no kind)'} "
+        return f"{kind}{self.decoration or '(no decoration)'} {self.pattern!r}"
+
+
+_SELECTOR_KEYS = ("kind", "decoration", "pattern")
+
+
+def _selector_list(value: Any, what: str) -> tuple[Selector, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidResponse(f"Harbor sent {what} that is {_json_type(value)}, not an array")
+    return tuple(
+        Selector.from_api(item, f"{what} item {index}") for index, item in enumerate(value)
+    )
+
+
+@dataclass(frozen=True)
+class ImmutableRule:
+    """A tag immutability rule (Swagger `ImmutableRule`); `id` is None until Harbor assigns one."""
+
+    id: int | None
+    disabled: bool
+    action: str
+    template: str
+    priority: int
+    repository_selectors: tuple[Selector, ...]
+    tag_selectors: tuple[Selector, ...]
+
+    @classmethod
+    def from_api(cls, body: Any) -> ImmutableRule:
+        """Parse a rule Harbor sent; a missing or null field is its zero value, as in Go."""
+        if not isinstance(body, dict):
+            raise InvalidResponse(f"Harbor sent an immutability rule that is {_json_type(body)}")
+        rule_id = _field(body, "id", int, None, "an immutability rule")
+        if rule_id is not None and rule_id < 1:
+            raise InvalidResponse(f"Harbor sent an immutability rule with id {rule_id}")
+        what = f"immutability rule {rule_id}" if rule_id is not None else "an immutability rule"
+        scopes = _field(body, "scope_selectors", dict, {}, what)
+        return cls(
+            id=rule_id,
+            disabled=_field(body, "disabled", bool, False, what),
+            action=_field(body, "action", str, "", what),
+            template=_field(body, "template", str, "", what),
+            priority=_field(body, "priority", int, 0, what),
+            repository_selectors=_selector_list(
+                scopes.get("repository"), f"{what} with a repository selector"
+            ),
+            tag_selectors=_selector_list(body.get("tag_selectors"), f"{what} with a tag selector"),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """The body Harbor expects for POST (no id) and PUT (id equal to the path's)."""
+        body: dict[str, Any] = {} if self.id is None else {"id": self.id}
+        body.update(
+            action=self.action,
+            template=self.template,
+            priority=self.priority,
+            disabled=self.disabled,
+            scope_selectors={"repository": [s.to_api() for s in self.repository_selectors]},
+            tag_selectors=[s.to_api() for s in self.tag_selectors],
+        )
+        return body
+
+    def describe(self) -> str:
+        """`rule 7 (repository repoMatches 'team/**', tag matches '**', disabled)`."""
+        parts = [
+            f"{slot} {selectors[0].describe()}" if selectors else f"no {slot} selector"
+            for slot, selectors in (
+                ("repository", self.repository_selectors),
+                ("tag", self.tag_selectors),
+            )
+        ]
+        parts += ["disabled"] if self.disabled else []
+        return f"{_label(self)} ({', '.join(parts)})"
+
+
+def _label(rule: ImmutableRule) -> str:
+    return f"rule {rule.id}" if rule.id is not None else "a new rule"
+
+
+def canonical_rule(repository_path: str) -> ImmutableRule:
+    """dtrctl's rule for "every tag of this repository is immutable" (path without project)."""
+    if not repository_path or not all(
+        _PATH_COMPONENT_RE.fullmatch(part) for part in repository_path.split("/")
+    ):
+        raise InvalidReference(
+            f"{repository_path!r} is not a repository path inside a Harbor project",
+            hint="Give the path without the project: lowercase letters, digits, '.', '_', '-', '/'",
+        )
+    return ImmutableRule(
+        id=None,
+        disabled=False,
+        action=ACTION_IMMUTABLE,
+        template=TEMPLATE_IMMUTABLE,
+        priority=0,
+        repository_selectors=(Selector(KIND_DOUBLESTAR, REPO_MATCHES, repository_path),),
+        tag_selectors=(Selector(KIND_DOUBLESTAR, TAG_MATCHES, ALL_TAGS_PATTERN),),
+    )
+
+
+def is_canonical_for(rule: ImmutableRule, repository_path: str) -> bool:
+    """Whether `rule` has the shape of `canonical_rule(repository_path)`, enabled or disabled.
+
+    Harbor's UI makes the same shape, so such a rule is treated as dtrctl's: deleting it removes
+    exactly what dtrctl would have created. `priority` is ignored (Harbor never consults it).
+    """
+    return (
+        rule.action == ACTION_IMMUTABLE
+        and rule.template == TEMPLATE_IMMUTABLE
+        and rule.repository_selectors == (Selector(KIND_DOUBLESTAR, REPO_MATCHES, repository_path),)
+        and rule.tag_selectors == (Selector(KIND_DOUBLESTAR, TAG_MATCHES, ALL_TAGS_PATTERN),)
+    )
+
+
+# --- Evaluation --------------------------------------------------------------------------------
+
+
+class _Broken(Exception):
+    """Harbor cannot evaluate this selector: it stops at the rule, the tag counts as mutable."""
+
+
+def _selector_problem(selector: Selector) -> tuple[str, str] | None:
+    """(code, text) when Harbor cannot even build the selector (selectors/index/index.go)."""
+    if not selector.kind or not selector.decoration:
+        return "unknown-kind", "selector has an empty kind or decoration"
+    if selector.kind != KIND_DOUBLESTAR:
+        return "unknown-kind", f"selector kind {selector.kind!r} is not {KIND_DOUBLESTAR!r}"
+    if selector.decoration not in (
+        *REPOSITORY_DECORATIONS,
+        *TAG_DECORATIONS,
+        *NAMESPACE_DECORATIONS,
+    ):
+        return "unknown-decoration", f"selector decoration {selector.decoration!r} is unknown"
+    return None
+
+
+def _checked(selector: Selector) -> Selector:
+    problem = _selector_problem(selector)
+    if problem:
+        raise _Broken(problem[1])
+    return selector
+
+
+def _selects(selector: Selector, repository_path: str, tag: str) -> bool:
+    """Harbor's doublestar selector on one candidate (selectors/doublestar/selector.go)."""
+    decoration = _checked(selector).decoration
+    if decoration in TAG_DECORATIONS:
+        value = tag
+    else:  # Harbor sets no namespace on the candidate, and an empty value is never selected
+        value = repository_path if decoration in REPOSITORY_DECORATIONS else ""
+        if not value:
+            return False
+    try:
+        matched = not selector.pattern or doublestar_match(selector.pattern, value)
+    except PatternError as error:
+        raise _Broken(str(error)) from None
+    return matched != (decoration in (REPO_EXCLUDES, TAG_EXCLUDES))
+
+
+def _in_harbor_order(rules: Iterable[ImmutableRule]) -> list[ImmutableRule]:
+    # Harbor reads rules by id; rules without one (not created yet) would come last.
+    return sorted(rules, key=lambda rule: (rule.id is None, rule.id or 0))
+
+
+@dataclass(frozen=True)
+class TagImmutability:
+    """Whether Harbor refuses a push to `repository_path:tag`, and which rule decided it."""
+
+    immutable: bool
+    matched_rule: ImmutableRule | None = None
+    stopped_at: ImmutableRule | None = None  # the broken rule where Harbor gave up
+    stop_reason: str = ""
+
+
+def tag_is_immutable(
+    rules: Iterable[ImmutableRule], repository_path: str, tag: str
+) -> TagImmutability:
+    """Harbor's verdict for one tag of the project's repository `repository_path` (no project)."""
+    for rule in _in_harbor_order(rules):
+        if rule.disabled or not rule.repository_selectors:
+            continue
+        try:
+            if not _selects(rule.repository_selectors[0], repository_path, tag):
+                continue
+            if rule.tag_selectors and _selects(rule.tag_selectors[0], repository_path, tag):
+                return TagImmutability(immutable=True, matched_rule=rule)
+        except _Broken as broken:
+            return TagImmutability(immutable=False, stopped_at=rule, stop_reason=str(broken))
+    return TagImmutability(immutable=False)
+
+
+@dataclass(frozen=True)
+class AppliedRule:
+    rule: ImmutableRule
+    covers: Literal["all", "some"]  # "some": part of the tags, or not provably all
+
+
+@dataclass(frozen=True)
+class Immutability:
+    """How much of a repository Harbor's rules make immutable (`level`), and by which rules.
+
+    `applied`: the enabled rules Harbor reaches for this repository that select some of its tags,
+    in id order. `stopped_at`: a broken rule reached before any rule covering every tag; Harbor
+    stops there, so no later rule counts (and none is listed).
+    """
+
+    level: Level
+    applied: tuple[AppliedRule, ...] = ()
+    stopped_at: ImmutableRule | None = None
+    stop_reason: str = ""
+
+    @property
+    def immutable(self) -> bool:
+        return self.level == "all"
+
+
+def _matches_every_tag(pattern: str) -> bool:
+    # Empty (Harbor: matches all) or only stars: `*` matches any name without '/', as every tag is.
+    return not pattern.strip("*") if pattern else True
+
+
+def _coverage(selector: Selector, repository_path: str) -> Level:
+    """Which tags of the repository `selector` selects, from its decoration and pattern."""
+    decoration = _checked(selector).decoration
+    if decoration not in TAG_DECORATIONS:
+        return "all" if _selects(selector, repository_path, "") else "none"
+    try:
+        check_pattern(selector.pattern)
+    except PatternError as error:  # errors for some tags: Harbor stops there for those
+        raise _Broken(f"{error} (Harbor stops at it for the tags it fails on)") from None
+    every = _matches_every_tag(selector.pattern)
+    if decoration == TAG_MATCHES:
+        return "all" if every else "some"
+    return "none" if every else "some"
+
+
+def repository_immutability(rules: Iterable[ImmutableRule], repository_path: str) -> Immutability:
+    """`all`: an enabled rule reached selects the repository (`repository_path`, no project) and
+    has the tag selector `matches` with an empty or stars-only pattern (`**`, `*`), which every
+    tag matches. `some`: a rule selects part of the tags (any other tag pattern, `excludes`), or
+    a tag selector misplaced in the repository slot. `none`: no rule selects any tag.
+    """
+    applied: list[AppliedRule] = []
+    for rule in _in_harbor_order(rules):
+        if rule.disabled or not rule.repository_selectors:
+            continue
+        try:
+            scope = _coverage(rule.repository_selectors[0], repository_path)
+            if scope == "none" or not rule.tag_selectors:
+                continue
+            tags = _coverage(rule.tag_selectors[0], repository_path)
+        except _Broken as broken:
+            if any(item.covers == "all" for item in applied):
+                break  # Harbor never gets past the covering rule for this repository
+            return _summary(applied, stopped_at=rule, stop_reason=str(broken))
+        if tags != "none":
+            applied.append(AppliedRule(rule, "all" if scope == tags == "all" else "some"))
+    return _summary(applied)
+
+
+def _summary(applied: list[AppliedRule], **stop: Any) -> Immutability:
+    level: Level = "none"
+    if any(item.covers == "all" for item in applied):
+        level = "all"
+    elif applied:
+        level = "some"
+    return Immutability(level, tuple(applied), **stop)
+
+
+# --- Findings for `repo audit` -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem of a project's rules; `error` when it switches immutability off."""
+
+    rule_id: int | None  # None: about the whole project
+    severity: Severity
+    code: str
+    message: str
+
+
+_STOPS = (
+    "Harbor stops evaluating the project's rules here, "
+    "so neither this rule nor any later one makes a tag immutable"
+)
+
+
+def _selector_findings(selector: Selector, slot: str) -> list[tuple[str, str, bool]]:
+    """(code, text, switches immutability off) for the selector Harbor uses in `slot`."""
+    problem = _selector_problem(selector)
+    if problem:
+        return [(problem[0], f"its {slot} {problem[1]}: {_STOPS}", True)]
+    decoration = selector.decoration
+    if decoration in NAMESPACE_DECORATIONS:
+        text = f"its {slot} selector uses {decoration!r}, which never matches in immutability rules"
+        return [("namespace-decoration", f"{text}, so this rule makes no tag immutable", True)]
+    found: list[tuple[str, str, bool]] = []
+    if decoration not in (REPOSITORY_DECORATIONS if slot == "repository" else TAG_DECORATIONS):
+        target = "tag" if decoration in TAG_DECORATIONS else "repository"
+        text = f"its {slot} selector uses {decoration!r}, so Harbor matches it against the {target}"
+        found.append(("misplaced-decoration", text, False))
+    try:
+        check_pattern(selector.pattern)
+    except PatternError as error:
+        found.append(("bad-pattern", f"its {slot} {error}: where it fails, {_STOPS}", True))
+    return found
+
+
+def _rule_findings(rule: ImmutableRule) -> list[Finding]:
+    problems: list[tuple[str, str, bool]] = []
+    for slot, selectors in (("repository", rule.repository_selectors), ("tag", rule.tag_selectors)):
+        if not selectors:
+            text = f"it has no {slot} selector, so Harbor skips it and it makes no tag immutable"
+            problems.append(("no-selector", text, True))
+            continue
+        if len(selectors) > 1:
+            text = (
+                f"it has {len(selectors)} {slot} selectors; Harbor uses only the first "
+                f"({selectors[0].describe()}) and ignores the others"
+            )
+            problems.append(("extra-selectors", text, False))
+        problems += _selector_findings(selectors[0], slot)
+    label = f"disabled {_label(rule)}" if rule.disabled else _label(rule).capitalize()
+    later = " (once it is enabled again)" if rule.disabled else ""
+    return [
+        Finding(
+            rule.id,
+            "error" if severe and not rule.disabled else "warning",
+            code,
+            f"{label}: {text}{later if severe else ''}",
+        )
+        for code, text, severe in problems
+    ]
+
+
+def malformed_rule_findings(rules: Iterable[ImmutableRule]) -> list[Finding]:
+    """Every rule Harbor cannot evaluate as written, in id order, then project-level findings."""
+    ordered = _in_harbor_order(rules)
+    findings = [finding for rule in ordered for finding in _rule_findings(rule)]
+    if len(ordered) > MAX_UI_RULES:
+        findings.append(
+            Finding(
+                None,
+                "warning",
+                "too-many-rules",
+                (
+                    f"The project has {len(ordered)} immutability rules: Harbor's UI shows only "
+                    f"{MAX_UI_RULES} and cannot add more (the API has no limit)"
+                ),
+            )
+        )
+    return findings
