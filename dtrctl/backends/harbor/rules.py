@@ -70,7 +70,7 @@ class Selector:
     @classmethod
     def from_api(cls, body: Any, what: str) -> Selector:
         if not isinstance(body, dict):
-            raise InvalidResponse(f"Harbor sent {what} that is {_json_type(body)}, not an object")
+            raise InvalidResponse(f"Harbor sent {what} as {_json_type(body)}, not an object")
         kind, decoration, pattern = (_field(body, key, str, "", what) for key in _SELECTOR_KEYS)
         return cls(kind, decoration, pattern)
 
@@ -85,13 +85,16 @@ class Selector:
 _SELECTOR_KEYS = ("kind", "decoration", "pattern")
 
 
-def _selector_list(value: Any, what: str) -> tuple[Selector, ...]:
+def _selector_list(value: Any, slot: str, what: str) -> tuple[Selector, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise InvalidResponse(f"Harbor sent {what} that is {_json_type(value)}, not an array")
+        raise InvalidResponse(
+            f"Harbor sent the {slot} selectors of {what} as {_json_type(value)}, not an array"
+        )
     return tuple(
-        Selector.from_api(item, f"{what} item {index}") for index, item in enumerate(value)
+        Selector.from_api(item, f"{slot} selector {number} of {what}")
+        for number, item in enumerate(value, start=1)
     )
 
 
@@ -123,10 +126,8 @@ class ImmutableRule:
             action=_field(body, "action", str, "", what),
             template=_field(body, "template", str, "", what),
             priority=_field(body, "priority", int, 0, what),
-            repository_selectors=_selector_list(
-                scopes.get("repository"), f"{what} with a repository selector"
-            ),
-            tag_selectors=_selector_list(body.get("tag_selectors"), f"{what} with a tag selector"),
+            repository_selectors=_selector_list(scopes.get("repository"), "repository", what),
+            tag_selectors=_selector_list(body.get("tag_selectors"), "tag", what),
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -291,10 +291,22 @@ def test_null_and_missing_selector_lists_are_empty_as_in_go() -> None:
         ({"id": 7, "priority": False}, "'priority' is a boolean"),
         ({"id": 7, "action": 1}, "'action' is a number"),
         ({"id": 7, "scope_selectors": []}, "'scope_selectors' is an array"),
-        ({"id": 7, "scope_selectors": {"repository": {}}}, "is an object, not an array"),
-        ({"id": 7, "tag_selectors": "**"}, "is a string, not an array"),
-        ({"id": 7, "tag_selectors": ["**"]}, "is a string, not an object"),
-        ({"id": 7, "tag_selectors": [{"pattern": 5}]}, "'pattern' is a number"),
+        (
+            {"id": 7, "scope_selectors": {"repository": {}}},
+            "repository selectors of immutability rule 7 as an object",
+        ),
+        (
+            {"id": 7, "tag_selectors": "**"},
+            "tag selectors of immutability rule 7 as a string, not an array",
+        ),
+        (
+            {"id": 7, "tag_selectors": ["**"]},
+            "tag selector 1 of immutability rule 7 as a string, not",
+        ),
+        (
+            {"tag_selectors": [{}, {"pattern": 5}]},
+            "tag selector 2 of an immutability rule whose 'pattern' is a number",
+        ),
     ],
 )
 def test_garbled_rules_are_invalid_responses(body: Any, message: str) -> None:
