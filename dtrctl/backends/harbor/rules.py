@@ -68,7 +68,7 @@ class Selector:
     pattern: str
 
     @classmethod
-    def from_api(cls, body: Any, what: str) -> Selector:
+    def from_api(cls, body: Any, what: str = "a rule selector") -> Selector:
         if not isinstance(body, dict):
             raise InvalidResponse(f"Harbor sent {what} as {_json_type(body)}, not an object")
         kind, decoration, pattern = (_field(body, key, str, "", what) for key in _SELECTOR_KEYS)
