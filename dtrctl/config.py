@@ -13,6 +13,7 @@ The file holds named profiles; every key is optional::
     username = "alice"                 # the UCP/MKE user; the secret lives in the keyring
     ca_file = "/etc/dtr/ca.pem"        # extra CA bundle (PEM) to trust for this DTR
     bundle = "/home/alice/ucp-bundle"  # a UCP client bundle directory
+    backend = "dtr"                    # auto (default), dtr, harbor or registry
     insecure = false                   # true skips TLS verification
     protect = ["v*"]                   # tag globs that must never be overwritten
 
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dtrctl.backends.base import BACKEND_KINDS
 from dtrctl.errors import UsageError
 
 CONFIG_FILE_NAME = "config.toml"
@@ -39,7 +41,7 @@ DEFAULT_PROFILE_NAME = "default"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
-_STRING_KEYS = ("url", "username", "ca_file", "bundle")
+_STRING_KEYS = ("url", "username", "ca_file", "bundle", "backend")
 _PROFILE_KEYS = (*_STRING_KEYS, "insecure", "protect")
 _TOP_LEVEL_KEYS = ("default_profile", "profiles")
 _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -69,6 +71,8 @@ class Profile:
     username: str | None = None
     ca_file: str | None = None
     bundle: str | None = None
+    # The registry kind (dtrctl.backends.base.BACKEND_KINDS); None: detect it.
+    backend: str | None = None
     insecure: bool = False
     protect: list[str] = field(default_factory=list)
 
@@ -299,6 +303,14 @@ def _profile_from_table(name: str, table: object, path: Path, locate: _KeyLocato
                 f"{key} in profile {name!r} must be a string, not {_describe(table[key])}",
                 line=locate.in_profile(name, key),
             )
+    backend = table.get("backend")
+    if backend is not None and backend not in BACKEND_KINDS:
+        raise ConfigError(
+            path,
+            f"backend in profile {name!r} must be one of {', '.join(BACKEND_KINDS)}, "
+            f"not {backend!r}",
+            line=locate.in_profile(name, "backend"),
+        )
     insecure = table.get("insecure", False)
     if not isinstance(insecure, bool):
         raise ConfigError(
@@ -325,6 +337,7 @@ def _profile_from_table(name: str, table: object, path: Path, locate: _KeyLocato
         username=table.get("username"),
         ca_file=table.get("ca_file"),
         bundle=table.get("bundle"),
+        backend=backend,
         insecure=insecure,
         protect=list(protect),
     )

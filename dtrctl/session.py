@@ -44,9 +44,9 @@ class Session:
     def backend(self) -> Backend:
         """The registry's administration and push-check facts, behind one interface."""
         if self._backend is None:
-            from dtrctl.backends.dtr.backend import DtrBackend
+            from dtrctl.backends.select import backend_for
 
-            self._backend = DtrBackend(self.dtr)
+            self._backend = backend_for(self)
         return self._backend
 
     @property
@@ -101,6 +101,7 @@ def load_profile(
         ca_file=settings.ca_file or profile.ca_file,
         bundle=settings.bundle or profile.bundle,
         insecure=settings.insecure or profile.insecure,
+        backend=settings.backend or profile.backend,
         profile=name,
     )
     return merged, profile

@@ -32,6 +32,8 @@ class ConnectionSettings:
     retries: int = DEFAULT_RETRIES
     verbose: bool = False
     profile: str | None = None
+    # The registry kind: auto (detect), dtr, harbor or registry; None: not given here.
+    backend: str | None = None
 
     def with_url(self, url: str) -> ConnectionSettings:
         return replace(self, url=url)

@@ -1,6 +1,7 @@
 """The `dtrctl` application: global options and the command groups."""
 
 import math
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -70,6 +71,15 @@ def build_app() -> typer.Typer:
     return app
 
 
+class BackendChoice(str, Enum):
+    """`--backend` values (dtrctl.backends.base.BACKEND_KINDS)."""
+
+    auto = "auto"
+    dtr = "dtr"
+    harbor = "harbor"
+    registry = "registry"
+
+
 # A day: a longer wait is a hung run, and an infinite one overflows the socket's timer.
 MAX_TIMEOUT = 86400.0
 
@@ -133,6 +143,17 @@ def main_options(
             metavar="DIR",
             envvar="DTRCTL_BUNDLE",
             help="UCP client bundle directory: ca.pem is trusted, cert.pem/key.pem are presented.",
+        ),
+    ] = None,
+    backend: Annotated[
+        BackendChoice | None,
+        typer.Option(
+            "--backend",
+            envvar="DTRCTL_BACKEND",
+            help="The registry kind: auto (detect), dtr (DTR / MSR 2-3), harbor (MSR 4 / "
+            "Harbor) or registry (a plain Docker registry: push-check only). Default: the "
+            "profile's, else auto.",
+            show_default=False,
         ),
     ] = None,
     insecure: Annotated[
@@ -206,6 +227,7 @@ def main_options(
             retries=retries,
             verbose=verbose,
             profile=profile,
+            backend=backend.value if backend else None,
         )
     )
 

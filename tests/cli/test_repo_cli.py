@@ -292,3 +292,20 @@ def test_timeout_exits_5(dtr, cli):
     result = cli("--retries", "0", "repo", "show", "engineering/api")
     assert result.exit_code == 5
     assert "timed out" in result.stderr
+
+
+def test_a_profile_with_an_unknown_backend_is_a_config_error(isolated_environment, cli):
+    config_dir = isolated_environment / ".config" / "dtrctl"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.toml").write_text('[profiles.default]\nbackend = "quay"\n')
+    result = cli("repo", "show", "engineering/api")
+    assert result.exit_code == 2
+    assert "backend in profile 'default' must be one of auto, dtr, harbor, registry" in (
+        result.stderr
+    )
+
+
+def test_an_unknown_backend_option_is_a_usage_error(cli):
+    result = cli("--backend", "quay", "repo", "show", "engineering/api")
+    assert result.exit_code == 2
+    assert "quay" in result.stderr
