@@ -1,12 +1,15 @@
 """The registry side: the token server (/auth/token) and the Docker Registry HTTP API v2.
 
 Immutability is enforced as DTR does, at manifest PUT by tag: an existing tag of an immutable
-repository cannot be pushed again, not even with the digest it already has.
+repository cannot be pushed again, not even with the digest it already has. What differs
+between registries behind this same /v2 implementation (who may do what, which repositories
+exist, whether a tag may be written, the token realm) is a `RegistryFlavor`; `DtrFlavor` is DTR's.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,47 +33,112 @@ SCOPE_PATTERN = re.compile(r"repository:([^:]+):([a-z*,]+)")
 # What a challenge asks the client to fetch a token for, per required action.
 CHALLENGE_ACTIONS = {"pull": "pull", "push": "pull,push", "delete": "delete"}
 
-_NAME = r"(?P<name>[^/]+/[^/]+)"
+_NAME = r"(?P<name>[^/]+(?:/[^/]+)+)"
 _UPLOAD_START = re.compile(rf"/v2/{_NAME}/blobs/uploads/?")
 _UPLOAD = re.compile(rf"/v2/{_NAME}/blobs/uploads/(?P<upload>[^/]+)")
 _BLOB = re.compile(rf"/v2/{_NAME}/blobs/(?P<digest>[^/]+)")
 _MANIFEST = re.compile(rf"/v2/{_NAME}/manifests/(?P<reference>[^/]+)")
 _TAGS = re.compile(rf"/v2/{_NAME}/tags/list")
+_NAMED = re.compile(rf"/v2/{_NAME}/(?:blobs|manifests|tags)/.*")
 
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _grantable(state: SandboxState, username: str | None, repository: str) -> set[str]:
-    namespace, _, name = repository.partition("/")
-    if not name or "/" in name:
-        return set()
-    existing = state.get_repository(namespace, name)
-    level = (
-        state.access_level(username, namespace, existing)
-        if existing is not None
-        else state.namespace_level(username, namespace)
-    )
-    actions: set[str] = set()
-    if level is not None:
-        actions.add("pull")
-    if at_least(level, "read-write"):
-        actions.add("push")
-    if at_least(level, "admin"):
-        actions |= {"delete", "*"}
-    return actions
+class RegistryFlavor:
+    """DTR's answers to the questions where registries differ; subclass for another registry."""
+
+    token_path = "/auth/token"
+    # Repository names with more than one `/` (`project/team/app`); DTR has none.
+    nested_names = False
+    # Whether /v2 takes Basic credentials as well as bearer tokens.
+    accepts_basic = False
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def service(self, request: Request) -> str:
+        return request.host
+
+    def authenticate(self, username: str, secret: str) -> bool:
+        return self.state.authenticate(username, secret)
+
+    def grantable(self, username: str | None, repository: str) -> set[str]:
+        """The actions ("pull", "push", "delete", "*") the caller may have on `repository`."""
+        state = self.state
+        namespace, _, name = repository.partition("/")
+        if not name or "/" in name:
+            return set()
+        existing = state.get_repository(namespace, name)
+        level = (
+            state.access_level(username, namespace, existing)
+            if existing is not None
+            else state.namespace_level(username, namespace)
+        )
+        actions: set[str] = set()
+        if level is not None:
+            actions.add("pull")
+        if at_least(level, "read-write"):
+            actions.add("push")
+        if at_least(level, "admin"):
+            actions |= {"delete", "*"}
+        return actions
+
+    def open_repository(self, full_name: str, action: str) -> tuple[str, str]:
+        """(namespace, name) of an existing repository, created first when a push may create
+        it; otherwise raises the registry's 404. Called under `state.lock`."""
+        state = self.state
+        namespace, _, name = full_name.partition("/")
+        if state.get_repository(namespace, name) is None:
+            creatable = (
+                action == "push"
+                and state.create_on_push
+                and state.has_namespace(namespace)
+                and REPOSITORY_NAME.fullmatch(name)
+            )
+            if not creatable:
+                raise ApiError(
+                    404,
+                    "NAME_UNKNOWN",
+                    "repository name not known to registry",
+                    {"name": full_name},
+                )
+            state.add_repository(Repository(namespace=namespace, name=name))
+        return namespace, name
+
+    def check_tag_write(self, request: Request, namespace: str, name: str, tag: str) -> None:
+        """Raise the registry's refusal when an existing `tag` may not be pushed again.
+        Called under `state.lock`, only for tags that exist."""
+        repository = self.state.get_repository(namespace, name)
+        if repository is not None and repository.immutable:
+            raise ApiError(
+                400,
+                "UNKNOWN",
+                f"tag={tag} cannot be overwritten because "
+                f"{request.host}/{namespace}/{name} is an immutable repository",
+            )
+
+    def check_manifest_delete(self, namespace: str, name: str, reference: str) -> None:
+        """Raise the registry's refusal when a manifest or tag may not be deleted."""
+
+    def denied(self, request: Request, repository: str | None, action: str, error: str) -> ApiError:
+        """The 401 for a caller without the right token."""
+        return _challenge(self, request, repository, action, error)
 
 
-def issue_token(state: SandboxState, request: Request) -> Response:
+def issue_token(
+    state: SandboxState, request: Request, flavor: RegistryFlavor | None = None
+) -> Response:
     """GET /auth/token: a bearer token for the requested actions the caller may do."""
+    flavor = flavor or RegistryFlavor(state)
     try:
         credentials = request.basic_credentials()
     except ValueError as error:
         raise ApiError(401, "UNAUTHORIZED", "authentication required", str(error)) from None
     username = None
     if credentials is not None:
-        if not state.authenticate(*credentials):
+        if not flavor.authenticate(*credentials):
             raise ApiError(401, "UNAUTHORIZED", "invalid username, password or access token")
         username = credentials[0]
     access: dict[str, frozenset[str]] = {}
@@ -80,7 +148,7 @@ def issue_token(state: SandboxState, request: Request) -> Response:
             if match is None:
                 continue
             repository, requested = match.groups()
-            granted = _grantable(state, username, repository) & set(requested.split(","))
+            granted = flavor.grantable(username, repository) & set(requested.split(","))
             if granted:
                 access[repository] = access.get(repository, frozenset()) | granted
     token = state.issue_token(username, access)
@@ -95,9 +163,9 @@ def issue_token(state: SandboxState, request: Request) -> Response:
     )
 
 
-def handle(state: SandboxState, request: Request) -> Response:
+def handle(state: SandboxState, request: Request, flavor: RegistryFlavor | None = None) -> Response:
     try:
-        response = _route(state, request)
+        response = _route(flavor or RegistryFlavor(state), request)
     except ApiError as error:
         response = error.response()
     except ManifestError as error:
@@ -115,6 +183,7 @@ class _Target:
     namespace: str
     name: str
     token: RegistryToken
+    flavor: RegistryFlavor
 
     @property
     def full_name(self) -> str:
@@ -124,8 +193,11 @@ class _Target:
         return f"{self.request.base_url}/v2/{self.full_name}/{suffix}"
 
 
-def _challenge(request: Request, repository: str | None, action: str, error: str) -> ApiError:
-    value = f'Bearer realm="{request.base_url}/auth/token",service="{request.host}"'
+def _challenge(
+    flavor: RegistryFlavor, request: Request, repository: str | None, action: str, error: str
+) -> ApiError:
+    realm = f"{request.base_url}{flavor.token_path}"
+    value = f'Bearer realm="{realm}",service="{flavor.service(request)}"'
     detail = None
     if repository is not None:
         value += f',scope="repository:{repository}:{CHALLENGE_ACTIONS[action]}"'
@@ -137,69 +209,80 @@ def _challenge(request: Request, repository: str | None, action: str, error: str
     )
 
 
+def _basic_token(
+    flavor: RegistryFlavor, request: Request, repository: str | None, action: str
+) -> RegistryToken:
+    """A one-request token for Basic credentials, where the flavor accepts them on /v2."""
+    try:
+        credentials = request.basic_credentials()
+    except ValueError:
+        credentials = None
+    if credentials is None or not flavor.authenticate(*credentials):
+        raise flavor.denied(request, repository, action, "invalid_token")
+    username = credentials[0]
+    access = {}
+    if repository is not None:
+        access[repository] = frozenset(flavor.grantable(username, repository))
+    now = time.time()
+    return RegistryToken("", username, access, now, now + TOKEN_LIFETIME_SECONDS)
+
+
 def _bearer(
-    state: SandboxState, request: Request, repository: str | None, action: str
+    flavor: RegistryFlavor, request: Request, repository: str | None, action: str
 ) -> RegistryToken:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        raise _challenge(request, repository, action, "")
-    token = state.token(value.strip())
-    if token is None:
-        raise _challenge(request, repository, action, "invalid_token")
+    if scheme.lower() == "basic" and flavor.accepts_basic:
+        token = _basic_token(flavor, request, repository, action)
+    elif scheme.lower() != "bearer":
+        raise flavor.denied(request, repository, action, "")
+    else:
+        found = flavor.state.token(value.strip())
+        if found is None:
+            raise flavor.denied(request, repository, action, "invalid_token")
+        token = found
     if repository is not None and not token.allows(repository, action):
-        raise _challenge(request, repository, action, "insufficient_scope")
+        raise flavor.denied(request, repository, action, "insufficient_scope")
     return token
 
 
-def _target(state: SandboxState, request: Request, full_name: str, action: str) -> _Target:
+def _target(flavor: RegistryFlavor, request: Request, full_name: str, action: str) -> _Target:
+    state = flavor.state
     full_name = urllib.parse.unquote(full_name)
-    token = _bearer(state, request, full_name, action)
-    namespace, _, name = full_name.partition("/")
+    token = _bearer(flavor, request, full_name, action)
     with state.lock:
-        if state.get_repository(namespace, name) is None:
-            creatable = (
-                action == "push"
-                and state.create_on_push
-                and state.has_namespace(namespace)
-                and REPOSITORY_NAME.fullmatch(name)
-            )
-            if not creatable:
-                raise ApiError(
-                    404,
-                    "NAME_UNKNOWN",
-                    "repository name not known to registry",
-                    {"name": full_name},
-                )
-            state.add_repository(Repository(namespace=namespace, name=name))
-    return _Target(state, request, namespace, name, token)
+        namespace, name = flavor.open_repository(full_name, action)
+    return _Target(state, request, namespace, name, token, flavor)
 
 
 def _unsupported(request: Request) -> ApiError:
     return ApiError(405, "UNSUPPORTED", f"{request.method} is not supported on {request.path}")
 
 
-def _route(state: SandboxState, request: Request) -> Response:
+def _route(flavor: RegistryFlavor, request: Request) -> Response:
     path, method = request.path, request.method
     reading = method in ("GET", "HEAD")
     if path in ("/v2", "/v2/"):
-        _bearer(state, request, None, "pull")
+        _bearer(flavor, request, None, "pull")
         return json_response(200, {})
+    match = _NAMED.fullmatch(path)
+    if match is None or (not flavor.nested_names and match["name"].count("/") != 1):
+        raise ApiError(404, "NOT_FOUND", f"no registry endpoint {path}")
     if match := _UPLOAD_START.fullmatch(path):
         if method != "POST":
             raise _unsupported(request)
-        return _start_upload(_target(state, request, match["name"], "push"))
+        return _start_upload(_target(flavor, request, match["name"], "push"))
     if match := _UPLOAD.fullmatch(path):
-        target = _target(state, request, match["name"], "push")
+        target = _target(flavor, request, match["name"], "push")
         return _continue_upload(target, urllib.parse.unquote(match["upload"]))
     if match := _BLOB.fullmatch(path):
         if not reading:
             raise _unsupported(request)
-        return _get_blob(_target(state, request, match["name"], "pull"), match["digest"])
+        return _get_blob(_target(flavor, request, match["name"], "pull"), match["digest"])
     if match := _MANIFEST.fullmatch(path):
         action = {"PUT": "push", "DELETE": "delete"}.get(method, "pull")
         if not reading and action == "pull":
             raise _unsupported(request)
-        target = _target(state, request, match["name"], action)
+        target = _target(flavor, request, match["name"], action)
         reference = urllib.parse.unquote(match["reference"])
         if method == "PUT":
             return _put_manifest(target, reference)
@@ -209,7 +292,7 @@ def _route(state: SandboxState, request: Request) -> Response:
     if match := _TAGS.fullmatch(path):
         if not reading:
             raise _unsupported(request)
-        return _list_tags(_target(state, request, match["name"], "pull"))
+        return _list_tags(_target(flavor, request, match["name"], "pull"))
     raise ApiError(404, "NOT_FOUND", f"no registry endpoint {path}")
 
 
@@ -363,17 +446,11 @@ def _put_manifest(target: _Target, reference: str) -> Response:
     if kind == "digest" and reference != digest:
         raise _digest_mismatch(reference)
     with state.lock:
-        repository = state.get_repository(target.namespace, target.name)
         existing = (
             state.get_tag(target.namespace, target.name, reference) if kind == "tag" else None
         )
-        if existing is not None and repository is not None and repository.immutable:
-            raise ApiError(
-                400,
-                "UNKNOWN",
-                f"tag={reference} cannot be overwritten because "
-                f"{request.host}/{target.full_name} is an immutable repository",
-            )
+        if existing is not None:
+            target.flavor.check_tag_write(request, target.namespace, target.name, reference)
         state.store_manifest(target.namespace, target.name, parsed, body, digest)
         if kind == "tag":
             state.push_tag(
@@ -390,10 +467,13 @@ def _put_manifest(target: _Target, reference: str) -> Response:
 
 def _delete_manifest(target: _Target, reference: str) -> Response:
     state = target.state
-    if _reference_kind(reference) == "digest":
-        deleted = state.delete_manifest(target.namespace, target.name, reference)
-    else:
-        deleted = state.delete_tag(target.namespace, target.name, reference)
+    kind = _reference_kind(reference)
+    with state.lock:
+        target.flavor.check_manifest_delete(target.namespace, target.name, reference)
+        if kind == "digest":
+            deleted = state.delete_manifest(target.namespace, target.name, reference)
+        else:
+            deleted = state.delete_tag(target.namespace, target.name, reference)
     if not deleted:
         raise _manifest_unknown(reference)
     return Response(202)

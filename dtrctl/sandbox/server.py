@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import socketserver
@@ -9,6 +10,7 @@ import ssl
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +28,8 @@ HANDSHAKE_TIMEOUT_SECONDS = 30
 # How often a background accept loop checks for `stop`: stopping waits up to this long,
 # and tests start and stop many servers.
 POLL_INTERVAL_SECONDS = 0.01
+# `dtr`: DTR's /api/v0 and registry; `harbor`: Harbor's /api/v2.0 and registry (MSR 4).
+FLAVORS = ("dtr", "harbor")
 
 
 def dispatch(state: SandboxState, request: Request) -> Response:
@@ -144,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(server.latency_seconds)
         fault = server.state.take_fault(request.method, request.path)
         if fault is None:
-            self._send(dispatch(server.state, request))
+            self._send(server.dispatch(request))
         else:
             self._misbehave(fault, request)
 
@@ -152,10 +156,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _misbehave(self, fault: Fault, request: Request) -> None:
         options = fault.options
-        state = self.server.state
+        dispatch = self.server.dispatch
         if fault.kind == "slow":
             time.sleep(options["seconds"])
-            self._send(dispatch(state, request))
+            self._send(dispatch(request))
         elif fault.kind == "status":
             response = _fault_body_response(options["status"], options.get("body"))
             response.headers += list(options.get("headers", {}).items())
@@ -169,12 +173,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "empty":
             self._send(Response(200, b"", [("Content-Type", "application/json")]))
         elif fault.kind == "truncated_json":
-            body = dispatch(state, request).body.rstrip()
+            body = dispatch(request).body.rstrip()
             self._send(
                 Response(200, body[: len(body) // 2], [("Content-Type", "application/json")])
             )
         elif fault.kind == "wrong_json":
-            self._send(json_response(200, self._wrong_json(options, dispatch(state, request))))
+            self._send(json_response(200, self._wrong_json(options, dispatch(request))))
         else:
             self._drop(options.get("at", "start"), request)
 
@@ -192,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         if at == "headers":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: applic")
         elif at == "body":
-            response = dispatch(self.server.state, request)
+            response = self.server.dispatch(request)
             encoded = self._encode(response, include_body=True)
             cut = len(encoded) - len(response.body) + len(response.body) // 2
             self.wfile.write(encoded[:cut])
@@ -207,10 +211,12 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
         state: SandboxState,
         ssl_context: ssl.SSLContext | None,
         latency_seconds: float,
+        dispatch: Callable[[Request], Response],
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.state = state
+        self.dispatch = dispatch
         self.ssl_context = ssl_context
         self.latency_seconds = latency_seconds
         self.scheme = "https" if ssl_context is not None else "http"
@@ -243,7 +249,8 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """A DTR-compatible server, on a background thread (`start`) or the caller's."""
+    """A DTR-compatible (or, with `flavor="harbor"`, Harbor-compatible) server, on a
+    background thread (`start`) or the caller's."""
 
     def __init__(
         self,
@@ -256,16 +263,37 @@ class SandboxServer:
         create_on_push: bool = False,
         tls_ca: str | None = None,
         client_ca: str | None = None,
+        flavor: str = "dtr",
+        project_creation: str = "everyone",
     ) -> None:
         """`tls_ca`: a PEM file served at `/ca`, as DTR serves its CA. `client_ca`: require TLS
-        client certificates signed by it (as a UCP client bundle presents)."""
+        client certificates signed by it (as a UCP client bundle presents). `flavor`: one of
+        FLAVORS. `project_creation` (Harbor only): who may create projects, "everyone" or
+        "adminonly"."""
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
-        self.state = SandboxState(create_on_push=create_on_push)
+        if flavor not in FLAVORS:
+            raise ValueError(f"unknown flavor {flavor!r}; known: {', '.join(FLAVORS)}")
+        self.flavor = flavor
+        dispatcher: Callable[[Request], Response]
+        if flavor == "harbor":
+            if create_on_push:
+                raise ValueError("Harbor always creates a repository on its first push")
+            from dtrctl.sandbox.harbor import registry as harbor_registry
+            from dtrctl.sandbox.harbor import seed as harbor_seed
+            from dtrctl.sandbox.harbor.state import HarborState
+
+            harbor_state = HarborState(project_creation_restriction=project_creation)
+            harbor_seed.apply_seed(harbor_state, seed)
+            self.state: SandboxState = harbor_state
+            dispatcher = functools.partial(harbor_registry.dispatch, harbor_state)
+        else:
+            self.state = SandboxState(create_on_push=create_on_push)
+            apply_seed(self.state, seed)
+            dispatcher = functools.partial(dispatch, self.state)
         if tls_ca is not None:
             with open(tls_ca, "rb") as pem:
                 self.state.ca_pem = pem.read()
-        apply_seed(self.state, seed)
         ssl_context = None
         if tls_cert is not None and tls_key is not None:
             ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -273,7 +301,9 @@ class SandboxServer:
             if client_ca is not None:
                 ssl_context.load_verify_locations(cafile=client_ca)
                 ssl_context.verify_mode = ssl.CERT_REQUIRED
-        self._httpd = _SandboxHTTPServer((host, port), self.state, ssl_context, latency_ms / 1000)
+        self._httpd = _SandboxHTTPServer(
+            (host, port), self.state, ssl_context, latency_ms / 1000, dispatcher
+        )
         self._thread: threading.Thread | None = None
         self._serving = False
         self._closed = False
