@@ -1,4 +1,4 @@
-"""`dtrctl sandbox`: a local DTR-compatible server for demos, tests and CI rehearsals."""
+"""`dtrctl sandbox`: a local DTR- or Harbor-compatible server for demos, tests and CI rehearsals."""
 
 from typing import Annotated
 
@@ -6,6 +6,14 @@ import typer
 
 
 def sandbox(
+    flavor: Annotated[
+        str,
+        typer.Option(
+            metavar="dtr|harbor",
+            help="Which registry to emulate: 'dtr' (DTR's /api/v0) or 'harbor' (MSR 4 / "
+            "Harbor's /api/v2.0, its token service and immutable tag rules).",
+        ),
+    ] = "dtr",
     host: Annotated[
         str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
     ] = "127.0.0.1",
@@ -36,8 +44,8 @@ def sandbox(
         str | None,
         typer.Option(
             metavar="NAME",
-            help="Start with data: 'demo' adds organizations, repositories (mutable and "
-            "immutable) and images (default: empty).",
+            help="Start with data: 'demo' adds repositories (mutable and immutable) and "
+            "images; on harbor also immutable tag rules (default: empty).",
         ),
     ] = None,
     latency_ms: Annotated[
@@ -49,14 +57,27 @@ def sandbox(
         typer.Option(
             "--create-on-push",
             help="Create a repository when an image is pushed to it (default: the push fails, "
-            "as on DTR).",
+            "as on DTR). DTR only: Harbor always creates it on the first push.",
         ),
     ] = False,
+    project_creation: Annotated[
+        str,
+        typer.Option(
+            metavar="everyone|adminonly",
+            help="Harbor only: who may create projects (Harbor's project_creation_restriction).",
+        ),
+    ] = "everyone",
 ) -> None:
-    """Run a local DTR-compatible server for demos and tests.
+    """Run a local DTR- or Harbor-compatible server for demos and tests.
 
-    It serves the DTR API, the token server and a registry, keeps everything in memory, and
-    runs until interrupted. It prints its URL (for DTRCTL_URL) and the demo accounts on start.
+    It serves the registry's API, its token server and a registry that refuses pushes to
+    immutable tags as the real one does, keeps everything in memory, and runs until
+    interrupted. It prints its URL (for DTRCTL_URL) and the demo accounts on start.
+
+    With --flavor harbor: projects 'library' (public) and 'engineering' (private), the same
+    demo users as on DTR plus carol (maintainer) and dave (project admin of engineering), and
+    robots robot$engineering+ci and robot$dtrctl. --seed demo adds images and immutable tag
+    rules: every tag of library/nginx and engineering/api, and v* tags of engineering/team/app.
 
     Examples:
 
@@ -64,13 +85,20 @@ def sandbox(
       dtrctl sandbox --seed demo --port 8443
       dtrctl sandbox --seed demo --tls-cert cert.pem --tls-key key.pem
       dtrctl sandbox --seed demo --latency-ms 25 --create-on-push
+      dtrctl sandbox --flavor harbor --seed demo --project-creation adminonly
     """
-    from dtrctl.sandbox.accounts import DEMO_USERS
     from dtrctl.sandbox.server import SandboxServer
 
     if (tls_cert is None) != (tls_key is None):
-        typer.echo("Error: --tls-cert and --tls-key go together", err=True)
-        raise typer.Exit(2)
+        _usage_error("--tls-cert and --tls-key go together")
+    if flavor not in ("dtr", "harbor"):
+        _usage_error(f"--flavor must be 'dtr' or 'harbor', not {flavor!r}")
+    if project_creation not in ("everyone", "adminonly"):
+        _usage_error(
+            f"--project-creation must be 'everyone' or 'adminonly', not {project_creation!r}"
+        )
+    if flavor == "harbor" and create_on_push:
+        _usage_error("--create-on-push is for --flavor dtr: Harbor creates on the first push")
     server = SandboxServer(
         host=host,
         port=port,
@@ -80,11 +108,14 @@ def sandbox(
         seed=seed,
         latency_ms=latency_ms,
         create_on_push=create_on_push,
+        flavor=flavor,
+        project_creation=project_creation,
     )
-    print(f"DTR sandbox listening on {server.url}", flush=True)
+    name = "Harbor" if flavor == "harbor" else "DTR"
+    print(f"{name} sandbox listening on {server.url}", flush=True)
     print(f"  export DTRCTL_URL={server.url}", flush=True)
-    for user in DEMO_USERS:
-        print(f"  user {user.username}: password {user.password}  ({user.description})", flush=True)
+    for username, password, description in _accounts(flavor):
+        print(f"  user {username}: password {password}  ({description})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()
@@ -92,3 +123,19 @@ def sandbox(
         pass
     finally:
         server.stop()
+
+
+def _usage_error(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _accounts(flavor: str) -> list[tuple[str, str, str]]:
+    """(username, password, description) of the flavor's demo accounts."""
+    if flavor == "harbor":
+        from dtrctl.sandbox.harbor.seed import demo_accounts
+
+        return [(a.username, a.password, a.description) for a in demo_accounts()]
+    from dtrctl.sandbox.accounts import DEMO_USERS
+
+    return [(u.username, u.password, u.description) for u in DEMO_USERS]

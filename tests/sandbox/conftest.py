@@ -6,6 +6,7 @@ import os
 import shutil
 import ssl
 from collections.abc import Callable, Iterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -97,3 +98,42 @@ def error_code() -> Callable[[httpx.Response], str]:
 
     A fixture rather than an importable helper: test directories have no __init__.py."""
     return _error_code
+
+
+@pytest.fixture
+def harbor() -> Iterator[SandboxServer]:
+    """The Harbor flavor with the demo seed."""
+    with SandboxServer(flavor="harbor", seed="demo") as server:
+        yield server
+
+
+@pytest.fixture
+def harbor_for(harbor: SandboxServer) -> Iterator[ClientFactory]:
+    """`harbor_for(("alice", password))` or `harbor_for(None)`: an httpx client on the Harbor
+    flavor, keeping no cookies unless asked to (`cookies=...`), closed after the test."""
+    clients: list[httpx.Client] = []
+
+    def make(auth: tuple[str, str] | None, **options: Any) -> httpx.Client:
+        options.setdefault("cookies", CookieJar(DefaultCookiePolicy(allowed_domains=[])))
+        client = httpx.Client(base_url=harbor.url, auth=auth, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def _harbor_error(response: httpx.Response) -> tuple[str, str]:
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"errors"}
+    (error,) = body["errors"]
+    assert set(error) == {"code", "message"}
+    return error["code"], error["message"]
+
+
+@pytest.fixture
+def harbor_error() -> Callable[[httpx.Response], tuple[str, str]]:
+    """(code, message) of the single error in Harbor's envelope, checking its shape."""
+    return _harbor_error
