@@ -1,0 +1,83 @@
+"""The Harbor flavor's own rule matcher against Harbor's matching cases (FACTS.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dtrctl.sandbox.harbor.matching import PatternError, doublestar_match, is_immutable
+from dtrctl.sandbox.harbor.seed import canonical_rule
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "expected"),
+    [
+        ("**", "app", True),
+        ("**", "team/app", True),
+        ("*", "team/app", False),
+        ("team/*", "team/sub/app", False),
+        ("team/**", "team/sub/app", True),
+        ("team/**", "team", False),
+        ("**/app", "app", True),
+        ("**/app", "a/b/app", True),
+        ("a/{a,b}", "a/b", True),
+        ("{a/a,a/b}", "a/b", True),
+        ("{**/x,**/y}", "y", False),
+        ("{**/x,**/y}", "n/y", True),
+        ("release-**", "release-1.10", True),
+        ("app", "App", False),
+        ("", "anything/at/all", True),
+    ],
+)
+def test_doublestar_cases_of_harbor_2_11_and_later(pattern, name, expected):
+    assert doublestar_match(pattern, name) is expected
+
+
+@pytest.mark.parametrize("pattern", ["[", "{a,b"])
+def test_unparsable_patterns_are_errors(pattern):
+    with pytest.raises(PatternError):
+        doublestar_match(pattern, "anything")
+
+
+def rule(rule_id: int, path: str, tags: str = "**", **changes) -> dict:
+    body = {**canonical_rule(path), "id": rule_id, **changes}
+    body["tag_selectors"] = [{"kind": "doublestar", "decoration": "matches", "pattern": tags}]
+    return body
+
+
+def test_the_repository_pattern_is_matched_without_the_project():
+    assert is_immutable([rule(1, "team/app")], "team/app", "1.0")
+    assert not is_immutable([rule(1, "library/team/app")], "team/app", "1.0")
+
+
+def test_rules_are_or_ed_and_disabled_ones_skipped():
+    rules = [rule(1, "api", disabled=True), rule(2, "web"), rule(3, "api", tags="v*")]
+    assert is_immutable(rules, "api", "v1")
+    assert not is_immutable(rules, "api", "latest")
+
+
+def test_excludes_decorations_invert_the_match():
+    excluding = rule(1, "api", tags="latest")
+    excluding["tag_selectors"][0]["decoration"] = "excludes"
+    assert is_immutable([excluding], "api", "1.0")
+    assert not is_immutable([excluding], "api", "latest")
+
+
+def test_only_the_first_selectors_count():
+    body = rule(1, "api")
+    body["scope_selectors"]["repository"].append(
+        {"kind": "doublestar", "decoration": "repoMatches", "pattern": "web"}
+    )
+    assert not is_immutable([body], "web", "1.0")
+
+
+def test_a_malformed_rule_switches_off_every_later_rule():
+    broken_tags = rule(1, "api", tags="[")
+    broken_repository = rule(1, "{a,b")
+    broken_kind = rule(1, "api")
+    broken_kind["tag_selectors"][0]["kind"] = "regex"
+    for first in (broken_tags, broken_repository, broken_kind):
+        assert not is_immutable([first, rule(2, "api")], "api", "1.0")
+    # An earlier good rule still counts: evaluation stops at the error, in id order.
+    assert is_immutable([rule(2, "api", tags="["), rule(1, "api")], "api", "1.0")
+    # The tag selector of a rule whose repository does not match is never built (as in Harbor).
+    assert is_immutable([rule(1, "other", tags="["), rule(2, "api")], "api", "1.0")
