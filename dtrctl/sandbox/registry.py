@@ -3,7 +3,7 @@
 Immutability is enforced as DTR does, at manifest PUT by tag: an existing tag of an immutable
 repository cannot be pushed again, not even with the digest it already has. What differs
 between registries behind this same /v2 implementation (who may do what, which repositories
-exist, whether a tag may be written, the token realm) is a `RegistryFlavor`; `DtrFlavor` is DTR's.
+exist, whether a tag may be written, the token realm) is a `RegistryFlavor` (flavor.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from dtrctl.models import Repository
-from dtrctl.sandbox.api import REPOSITORY_NAME
 from dtrctl.sandbox.exchange import ApiError, Request, Response, json_response
+from dtrctl.sandbox.flavor import RegistryFlavor
 from dtrctl.sandbox.images import sha256_digest
 from dtrctl.sandbox.manifests import DIGEST_PATTERN, ManifestError, parse_manifest
 from dtrctl.sandbox.state import (
@@ -24,14 +23,12 @@ from dtrctl.sandbox.state import (
     RegistryToken,
     SandboxState,
     Upload,
-    at_least,
 )
 
 API_VERSION_HEADER = ("Docker-Distribution-API-Version", "registry/2.0")
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 SCOPE_PATTERN = re.compile(r"repository:([^:]+):([a-z*,]+)")
 # What a challenge asks the client to fetch a token for, per required action.
-CHALLENGE_ACTIONS = {"pull": "pull", "push": "pull,push", "delete": "delete"}
 
 _NAME = r"(?P<name>[^/]+(?:/[^/]+)+)"
 _UPLOAD_START = re.compile(rf"/v2/{_NAME}/blobs/uploads/?")
@@ -44,87 +41,6 @@ _NAMED = re.compile(rf"/v2/{_NAME}/(?:blobs|manifests|tags)/.*")
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class RegistryFlavor:
-    """DTR's answers to the questions where registries differ; subclass for another registry."""
-
-    token_path = "/auth/token"
-    # Repository names with more than one `/` (`project/team/app`); DTR has none.
-    nested_names = False
-    # Whether /v2 takes Basic credentials as well as bearer tokens.
-    accepts_basic = False
-
-    def __init__(self, state: SandboxState) -> None:
-        self.state = state
-
-    def service(self, request: Request) -> str:
-        return request.host
-
-    def authenticate(self, username: str, secret: str) -> bool:
-        return self.state.authenticate(username, secret)
-
-    def grantable(self, username: str | None, repository: str) -> set[str]:
-        """The actions ("pull", "push", "delete", "*") the caller may have on `repository`."""
-        state = self.state
-        namespace, _, name = repository.partition("/")
-        if not name or "/" in name:
-            return set()
-        existing = state.get_repository(namespace, name)
-        level = (
-            state.access_level(username, namespace, existing)
-            if existing is not None
-            else state.namespace_level(username, namespace)
-        )
-        actions: set[str] = set()
-        if level is not None:
-            actions.add("pull")
-        if at_least(level, "read-write"):
-            actions.add("push")
-        if at_least(level, "admin"):
-            actions |= {"delete", "*"}
-        return actions
-
-    def open_repository(self, full_name: str, action: str) -> tuple[str, str]:
-        """(namespace, name) of an existing repository, created first when a push may create
-        it; otherwise raises the registry's 404. Called under `state.lock`."""
-        state = self.state
-        namespace, _, name = full_name.partition("/")
-        if state.get_repository(namespace, name) is None:
-            creatable = (
-                action == "push"
-                and state.create_on_push
-                and state.has_namespace(namespace)
-                and REPOSITORY_NAME.fullmatch(name)
-            )
-            if not creatable:
-                raise ApiError(
-                    404,
-                    "NAME_UNKNOWN",
-                    "repository name not known to registry",
-                    {"name": full_name},
-                )
-            state.add_repository(Repository(namespace=namespace, name=name))
-        return namespace, name
-
-    def check_tag_write(self, request: Request, namespace: str, name: str, tag: str) -> None:
-        """Raise the registry's refusal when an existing `tag` may not be pushed again.
-        Called under `state.lock`, only for tags that exist."""
-        repository = self.state.get_repository(namespace, name)
-        if repository is not None and repository.immutable:
-            raise ApiError(
-                400,
-                "UNKNOWN",
-                f"tag={tag} cannot be overwritten because "
-                f"{request.host}/{namespace}/{name} is an immutable repository",
-            )
-
-    def check_manifest_delete(self, namespace: str, name: str, reference: str) -> None:
-        """Raise the registry's refusal when a manifest or tag may not be deleted."""
-
-    def denied(self, request: Request, repository: str | None, action: str, error: str) -> ApiError:
-        """The 401 for a caller without the right token."""
-        return _challenge(self, request, repository, action, error)
 
 
 def issue_token(
@@ -191,22 +107,6 @@ class _Target:
 
     def url(self, suffix: str) -> str:
         return f"{self.request.base_url}/v2/{self.full_name}/{suffix}"
-
-
-def _challenge(
-    flavor: RegistryFlavor, request: Request, repository: str | None, action: str, error: str
-) -> ApiError:
-    realm = f"{request.base_url}{flavor.token_path}"
-    value = f'Bearer realm="{realm}",service="{flavor.service(request)}"'
-    detail = None
-    if repository is not None:
-        value += f',scope="repository:{repository}:{CHALLENGE_ACTIONS[action]}"'
-        detail = [{"Type": "repository", "Class": "", "Name": repository, "Action": action}]
-    if error:
-        value += f',error="{error}"'
-    return ApiError(
-        401, "UNAUTHORIZED", "authentication required", detail, [("WWW-Authenticate", value)]
-    )
 
 
 def _basic_token(

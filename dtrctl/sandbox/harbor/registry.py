@@ -16,6 +16,7 @@ import traceback
 
 from dtrctl.sandbox import registry
 from dtrctl.sandbox.exchange import ApiError, Request, Response, json_response
+from dtrctl.sandbox.flavor import RegistryFlavor
 from dtrctl.sandbox.harbor import api
 from dtrctl.sandbox.harbor.artifacts_api import immutable_tag_refusal
 from dtrctl.sandbox.harbor.http import HarborError
@@ -25,7 +26,7 @@ SERVICE = "harbor-registry"
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 
 
-class HarborFlavor(registry.RegistryFlavor):
+class HarborFlavor(RegistryFlavor):
     token_path = "/service/token"
     nested_names = True
     accepts_basic = True
