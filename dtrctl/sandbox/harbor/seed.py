@@ -48,7 +48,7 @@ _CI_ROBOT_PERMISSIONS: frozenset[Permission] = frozenset(
         ("immutable-tag", "delete"),
     }
 )
-ROBOTS = (
+ROBOTS: tuple[tuple[HarborAccount, str, str | None, frozenset[Permission]], ...] = (
     (
         HarborAccount(
             "robot$engineering+ci",
@@ -97,8 +97,8 @@ def add_defaults(state: HarborState) -> None:
             state.add_member(user.username, project, DTR_LEVEL_ROLES[level])
     state.add_harbor_user("carol", "sandbox-carol-password", engineering="maintainer")
     state.add_harbor_user("dave", "sandbox-dave-password", engineering="projectAdmin")
-    for account, name, project, permissions in ROBOTS:
-        state.add_robot(name, account.password, project, permissions, account.description)
+    for account, name, scope, permissions in ROBOTS:
+        state.add_robot(name, account.password, scope, permissions, account.description)
 
 
 def canonical_rule(path: str, disabled: bool = False) -> dict[str, object]:
