@@ -84,7 +84,6 @@ def sandbox(
     \b
       dtrctl sandbox --seed demo --port 8443
       dtrctl sandbox --seed demo --tls-cert cert.pem --tls-key key.pem
-      dtrctl sandbox --seed demo --latency-ms 25 --create-on-push
       dtrctl sandbox --flavor harbor --seed demo --project-creation adminonly
     """
     from dtrctl.sandbox.server import SandboxServer
