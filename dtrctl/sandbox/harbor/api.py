@@ -15,7 +15,7 @@ from typing import Any
 from dtrctl import __version__
 from dtrctl.sandbox.exchange import Request, Response, json_response
 from dtrctl.sandbox.harbor import artifacts_api, rules_api
-from dtrctl.sandbox.harbor.http import (
+from dtrctl.sandbox.harbor.conventions import (
     HarborError,
     caller_of,
     check_csrf,

@@ -11,7 +11,14 @@ import urllib.parse
 from typing import Any
 
 from dtrctl.sandbox.exchange import Request, Response, json_response
-from dtrctl.sandbox.harbor.http import HarborError, denied, flag, not_found, omit_empty, paged
+from dtrctl.sandbox.harbor.conventions import (
+    HarborError,
+    denied,
+    flag,
+    not_found,
+    omit_empty,
+    paged,
+)
 from dtrctl.sandbox.harbor.state import Caller, HarborState, Project
 from dtrctl.sandbox.state import StoredManifest, StoredTag
 

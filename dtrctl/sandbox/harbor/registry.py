@@ -19,7 +19,7 @@ from dtrctl.sandbox.exchange import ApiError, Request, Response, json_response
 from dtrctl.sandbox.flavor import RegistryFlavor
 from dtrctl.sandbox.harbor import api
 from dtrctl.sandbox.harbor.artifacts_api import immutable_tag_refusal
-from dtrctl.sandbox.harbor.http import HarborError
+from dtrctl.sandbox.harbor.conventions import HarborError
 from dtrctl.sandbox.harbor.state import HarborState
 
 SERVICE = "harbor-registry"

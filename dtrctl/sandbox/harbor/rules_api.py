@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dtrctl.sandbox.exchange import Request, Response, json_response
-from dtrctl.sandbox.harbor.http import (
+from dtrctl.sandbox.harbor.conventions import (
     HarborError,
     denied,
     json_body,
