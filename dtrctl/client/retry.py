@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from dtrctl.client.bounded import REQUEST_DEADLINE
 from dtrctl.client.http import is_tls_failure
 
 # Failures after which asking again may well succeed (httpx-retries' defaults).
@@ -34,7 +35,9 @@ class RetryPolicy:
 
     A wait is the server's Retry-After if it asks for a positive one, else full-jitter
     exponential backoff: anything up to `backoff_factor * 2**n` before retry n. Each wait is at
-    most `max_wait`; `deadline` bounds the sum of the waits of one request.
+    most `max_wait`; `deadline` bounds the sum of the waits of one request, and `window` the
+    time from its first attempt to the end of its last: no retry starts that could not end by
+    then, and each attempt ends by then.
     """
 
     retries: int
@@ -43,6 +46,7 @@ class RetryPolicy:
     backoff_factor: float = 0.0
     max_wait: float = 30.0
     deadline: float | None = None
+    window: float | None = None
 
     def is_retryable_method(self, method: str) -> bool:
         return method.upper() in self.methods
@@ -97,8 +101,8 @@ def retry_after_seconds(value: str) -> float | None:
 class RetryTransport(httpx.BaseTransport):
     """Sends a request of a retryable method again after a retryable status or failure.
 
-    When the retries or the deadline run out, the last answer is returned as it is (the caller
-    turns it into an error) and the last failure is raised.
+    When the retries, the deadline or the window run out, the last answer is returned as it is
+    (the caller turns it into an error) and the last failure is raised.
     """
 
     def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy) -> None:
@@ -109,26 +113,31 @@ class RetryTransport(httpx.BaseTransport):
         policy = self.policy
         if not policy.is_retryable_method(request.method):
             return self._inner.handle_request(request)
+        ends = None if policy.window is None else time.monotonic() + policy.window
+        if ends is not None:
+            request.extensions[REQUEST_DEADLINE] = ends
         retries_made, waited = 0, 0.0
         while True:
             answer: httpx.Response | Exception
             try:
                 answer = self._inner.handle_request(request)
             except Exception as error:
-                if policy.is_exhausted(retries_made, waited) or not policy.is_retryable_exception(
-                    error
-                ):
+                if not policy.is_retryable_exception(error):
                     raise
                 answer = error
             else:
-                if policy.is_exhausted(retries_made, waited) or not policy.is_retryable_status(
-                    answer.status_code
-                ):
+                if not policy.is_retryable_status(answer.status_code):
                     return answer
+            seconds = policy.wait(retries_made + 1, answer, waited)
+            out_of_time = ends is not None and time.monotonic() + seconds >= ends
+            if out_of_time or policy.is_exhausted(retries_made, waited):
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+            if isinstance(answer, httpx.Response):
                 # Give the connection back to the pool before waiting.
                 answer.close()
             retries_made += 1
-            seconds = policy.wait(retries_made, answer, waited)
             sleep(seconds)
             waited += seconds
 

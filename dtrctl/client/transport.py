@@ -16,6 +16,8 @@ from urllib.request import getproxies_environment
 import httpx
 
 from dtrctl import __version__
+from dtrctl.client.bounded import ACCEPT_ENCODING, BoundedTransport, deadline_http_transport
+from dtrctl.client.limits import retry_window
 from dtrctl.client.retry import RetryPolicy, RetryTransport
 from dtrctl.errors import UsageError
 
@@ -23,8 +25,6 @@ USER_AGENT = f"dtrctl/{__version__}"
 RETRY_STATUSES = (429, 502, 503, 504)
 # PATCH is safe to repeat here: dtrctl always sends the full repository settings.
 RETRY_METHODS = ("GET", "HEAD", "PATCH")
-# Requests that change nothing: an answer cut off in its body is simply asked for again.
-SAFE_METHODS = frozenset({"GET", "HEAD"})
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 LogFunction = Callable[[str], None]
@@ -34,7 +34,9 @@ LogFunction = Callable[[str], None]
 class TransportOptions:
     """How requests are sent: timeouts, retries and TLS trust."""
 
+    # The deadline of each attempt of a request, its answer's body included.
     timeout: float = 30.0
+    # A request and its retries end within timeout * (retries + 1) seconds (`retry_window`).
     retries: int = 3
     ca_file: str | None = None
     bundle: str | None = None
@@ -159,32 +161,6 @@ def redact_headers(headers: httpx.Headers) -> str:
     return ", ".join(shown)
 
 
-class WholeAnswerTransport(httpx.BaseTransport):
-    """Reads the whole answer of a safe request before the retry layer sees it.
-
-    httpx reads a body only after the transports returned, outside any retry: a connection
-    dropped mid-body would end the run although asking again is harmless. dtrctl never streams,
-    so reading here costs nothing. The answer to a write is left alone: its headers arrived, so
-    the server acted, and repeating it is the operation's decision (it looks first).
-    """
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self._inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._inner.handle_request(request)
-        if request.method in SAFE_METHODS:
-            try:
-                response.read()
-            except BaseException:
-                response.close()
-                raise
-        return response
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 class LoggingTransport(httpx.BaseTransport):
     """Logs every attempt (retries included) under -v, with secrets redacted."""
 
@@ -263,8 +239,8 @@ def build_http_client(
     )
 
     def transport(proxy: str | None) -> httpx.BaseTransport:
-        stack: httpx.BaseTransport = WholeAnswerTransport(
-            httpx.HTTPTransport(verify=context, limits=limits, proxy=proxy)
+        stack: httpx.BaseTransport = BoundedTransport(
+            deadline_http_transport(verify=context, limits=limits, proxy=proxy), options.timeout
         )
         if log is not None:
             stack = LoggingTransport(stack, log)
@@ -279,7 +255,8 @@ def build_http_client(
             for pattern, proxy in environment_proxies().items()
         },
         timeout=httpx.Timeout(options.timeout),
-        headers={"User-Agent": USER_AGENT},
+        # Only encodings dtrctl decodes itself, within the size bound of each answer.
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         # Redirects are not followed: credentials must never travel to another host.
         follow_redirects=False,
     )
@@ -293,4 +270,5 @@ def retry_policy(options: TransportOptions) -> RetryPolicy:
         backoff_factor=options.backoff_factor,
         max_wait=30.0,
         deadline=options.retry_deadline,
+        window=retry_window(options.timeout, options.retries),
     )

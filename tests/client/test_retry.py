@@ -364,6 +364,7 @@ def test_the_client_policy_comes_from_the_options() -> None:
         backoff_factor=0.5,
         max_wait=30.0,
         deadline=60.0,
+        window=30.0 * 6,
     )
 
 
