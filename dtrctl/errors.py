@@ -127,6 +127,10 @@ class InvalidResponse(ServerError):
     """A 2xx answer that is empty or not the JSON expected: never read as success."""
 
 
+class ResponseTooLarge(InvalidResponse):
+    """An answer larger than dtrctl reads for its kind: a broken or hostile server, or a proxy."""
+
+
 class Interrupted(DtrctlError):
     code = "interrupted"
     exit_code = ExitCode.INTERRUPTED

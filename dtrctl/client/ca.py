@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dtrctl.client.http import RequestContext, send
+from dtrctl.client.limits import CA_PEM_MAX_BYTES
 from dtrctl.client.transport import LogFunction, TransportOptions, build_http_client
 
 
@@ -15,5 +16,11 @@ def fetch_ca_certificate(url: str, options: TransportOptions, log: LogFunction |
     checks its fingerprint before it is saved.
     """
     with build_http_client(replace(options, insecure=True), log=log) as http:
-        response = send(http, "GET", f"{url.rstrip('/')}/ca", RequestContext("fetch the DTR CA"))
+        response = send(
+            http,
+            "GET",
+            f"{url.rstrip('/')}/ca",
+            RequestContext("fetch the DTR CA"),
+            max_bytes=CA_PEM_MAX_BYTES,
+        )
     return response.text

@@ -9,6 +9,8 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from dtrctl.client.bounded import MAX_BYTES, AnswerTooLarge
+from dtrctl.client.limits import API_ANSWER_MAX_BYTES, describe_size
 from dtrctl.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -21,6 +23,7 @@ from dtrctl.errors import (
     RepositoryExists,
     RepositoryNotFound,
     RequestTimeout,
+    ResponseTooLarge,
     ServerError,
     TagNotFound,
     TLSVerificationError,
@@ -46,6 +49,8 @@ CLIENT_CERTIFICATE_ALERTS = (
     "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
     "TLSV1_ALERT_UNKNOWN_CA",
 )
+# What OpenSSL says when a plain-HTTP server answers its TLS greeting.
+NOT_TLS_ERRORS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
 
 
 class ErrorBody(NamedTuple):
@@ -131,30 +136,51 @@ def error_for_response(response: httpx.Response, context: RequestContext) -> Dtr
     )
 
 
+def host_port(url: httpx.URL) -> str:
+    """`host:port` of a URL, the port always shown (the default one of its scheme if none)."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return f"{host}:{port}"
+
+
 def error_for_exception(error: httpx.HTTPError, context: RequestContext) -> DtrctlError:
+    url = error.request.url
+    where = host_port(url)
+    if isinstance(error, AnswerTooLarge):
+        return ResponseTooLarge(
+            f"the answer to {error.request.method} {url.copy_with(query=None)} is larger than "
+            f"{describe_size(error.limit)} while trying to {context.action}",
+            hint="dtrctl reads no more for this kind of answer: check the URL, and any proxy "
+            "in front of the registry",
+        )
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeout(
-            f"timed out trying to {context.action}",
+            f"timed out trying to {context.action} at {where}",
             hint="Check the network, or raise --timeout (DTRCTL_TIMEOUT)",
+        )
+    if url.scheme == "https" and _cause_mentions(error, NOT_TLS_ERRORS):
+        return TLSVerificationError(
+            f"the server at {where} does not speak TLS: is the URL http://?",
+            hint="A plain-HTTP registry on another host also needs --allow-http",
         )
     if _is_certificate_failure(error):
         return TLSVerificationError(
-            f"cannot verify the TLS certificate of {error.request.url.host}: {_root_cause(error)}",
+            f"cannot verify the TLS certificate of {where}: {_root_cause(error)}",
             hint=TLS_HINT,
         )
     if _cause_mentions(error, CLIENT_CERTIFICATE_ALERTS):
         return TLSVerificationError(
-            f"{error.request.url.host} refused the TLS client certificate: {_root_cause(error)}",
+            f"{where} refused the TLS client certificate: {_root_cause(error)}",
             hint=CLIENT_CERTIFICATE_HINT,
         )
     if isinstance(error, (httpx.RemoteProtocolError, httpx.DecodingError)):
-        return InvalidResponse(f"the registry's answer was broken while trying to {context.action}")
+        return InvalidResponse(f"the answer of {where} was broken while trying to {context.action}")
     if isinstance(error, httpx.TransportError):
         return NetworkError(
-            f"cannot reach {error.request.url.host}: {_root_cause(error)}",
+            f"cannot reach {where}: {_root_cause(error)}",
             hint="Check the URL, DNS, proxy settings (HTTPS_PROXY, NO_PROXY) and that DTR is up",
         )
-    return NetworkError(f"request failed while trying to {context.action}: {error}")
+    return NetworkError(f"request to {where} failed while trying to {context.action}: {error}")
 
 
 def _root_cause(error: BaseException) -> str:
@@ -166,9 +192,11 @@ def _root_cause(error: BaseException) -> str:
 
 
 def is_tls_failure(error: BaseException) -> bool:
-    """A certificate that failed verification, or a refused client certificate: the same
-    request fails the same way again."""
-    return _is_certificate_failure(error) or _cause_mentions(error, CLIENT_CERTIFICATE_ALERTS)
+    """A certificate that failed verification, a refused client certificate, or a server that
+    speaks no TLS: the same request fails the same way again."""
+    return _is_certificate_failure(error) or _cause_mentions(
+        error, CLIENT_CERTIFICATE_ALERTS + NOT_TLS_ERRORS
+    )
 
 
 def _is_certificate_failure(error: BaseException) -> bool:
@@ -196,11 +224,15 @@ def send(
     context: RequestContext,
     *,
     ok: Callable[[int], bool] = lambda status: 200 <= status < 300,
+    max_bytes: int = API_ANSWER_MAX_BYTES,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send one request; a failure or an unexpected status becomes a typed error."""
+    """Send one request; a failure or an unexpected status becomes a typed error.
+
+    The answer is read up to `max_bytes` (one of the bounds in `limits`).
+    """
     try:
-        response = http.request(method, url, **kwargs)
+        response = http.request(method, url, extensions={MAX_BYTES: max_bytes}, **kwargs)
     except httpx.HTTPError as error:
         raise error_for_exception(error, context) from None
     if not ok(response.status_code):

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
+import os
 import re
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
@@ -22,10 +26,12 @@ from dtrctl.client.http import (
     CREDENTIALS_HINT,
     RequestContext,
     error_for_response,
+    host_port,
     json_body,
     parse_error_body,
     send,
 )
+from dtrctl.client.limits import MANIFEST_MAX_BYTES, TOKEN_MAX_BYTES
 from dtrctl.errors import (
     AuthenticationFailed,
     DtrctlError,
@@ -48,6 +54,34 @@ DIGEST_HEADER = "Docker-Content-Digest"
 API_VERSION_HEADER = "Docker-Distribution-API-Version"
 ABSENT_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})
 _CHALLENGE_PARAM_RE = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,"]+))')
+# Comma-separated hosts (`auth.example.com`, any port) or `host:port` that may receive the
+# registry's credentials as token realm besides the registry's own origin.
+ALLOW_REALM_HOST_VARIABLE = "DTRCTL_ALLOW_REALM_HOST"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TokenRealmPolicy:
+    """Where credentials may go to fetch a registry token.
+
+    A registry names its token server (the realm) itself: credentials go there only when it is
+    the registry's own origin (scheme, host and port), as DTR's is, or a host the user allowed.
+    Elsewhere the token is asked for anonymously.
+    """
+
+    allowed_hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> TokenRealmPolicy:
+        value = (os.environ if environ is None else environ).get(ALLOW_REALM_HOST_VARIABLE, "")
+        return cls(frozenset(entry.strip().lower() for entry in value.split(",") if entry.strip()))
+
+    def allows(self, registry: str, realm: str) -> bool:
+        base, target = httpx.URL(registry), httpx.URL(realm)
+        if (base.scheme, host_port(base).lower()) == (target.scheme, host_port(target).lower()):
+            return True
+        return bool({target.host.lower(), host_port(target).lower()} & self.allowed_hosts)
 
 
 class Challenge(NamedTuple):
@@ -110,11 +144,21 @@ class RegistryClient:
     """One registry's `/v2` API over the run's shared HTTP client; safe to use from threads."""
 
     def __init__(
-        self, http: httpx.Client, base_url: str, auth: tuple[str, str] | None = None
+        self,
+        http: httpx.Client,
+        base_url: str,
+        auth: tuple[str, str] | None = None,
+        *,
+        realm_policy: TokenRealmPolicy | None = None,
     ) -> None:
+        """`realm_policy`: where credentials may go for tokens; by default the registry's own
+        origin and the hosts in DTRCTL_ALLOW_REALM_HOST."""
         self._http = http
         self._base = base_url.rstrip("/")
         self._auth = auth
+        self._realm_policy = (
+            TokenRealmPolicy.from_environment() if realm_policy is None else realm_policy
+        )
         self.username = auth[0] if auth else None
         self._lock = threading.Lock()
         # Answers, failures included, are kept: N tags never cost N pings or token requests.
@@ -211,7 +255,7 @@ class RegistryClient:
         params = {"service": challenge.service} if challenge.service else {}
         params["scope"] = scope
         headers = {"Accept": "application/json"}
-        if self._auth is not None:
+        if self._auth is not None and self._may_send_credentials_to(realm):
             headers["Authorization"] = self._basic_header()
         response = send(
             self._http,
@@ -219,6 +263,7 @@ class RegistryClient:
             realm,
             context,
             ok=lambda status: True,
+            max_bytes=TOKEN_MAX_BYTES,
             params=params,
             headers=headers,
         )
@@ -231,6 +276,20 @@ class RegistryClient:
                 f"the token server's answer has no token while trying to {context.action}"
             )
         return token
+
+    def _may_send_credentials_to(self, realm: str) -> bool:
+        if self._realm_policy.allows(self._base, realm):
+            return True
+        logger.debug(
+            "not sending the credentials of user %s to the token realm %s: not the registry's "
+            "own origin %s; %s=%s allows it",
+            self.username,
+            realm,
+            self._base,
+            ALLOW_REALM_HOST_VARIABLE,
+            host_port(httpx.URL(realm)),
+        )
+        return False
 
     def _may_send_plain_http_to(self, host: str | None) -> bool:
         """Credentials go over plain http only where this run already sends them: the plain-http
@@ -256,6 +315,7 @@ class RegistryClient:
             self._manifest_url(name, reference),
             context,
             ok=lambda status: True,
+            max_bytes=MANIFEST_MAX_BYTES,
             headers=headers,
         )
 

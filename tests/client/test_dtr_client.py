@@ -490,7 +490,10 @@ def test_timeouts_are_request_timeouts(
     error = raised(dtr.get_repository, API)
     assert isinstance(error, RequestTimeout)
     assert error.exit_code == ExitCode.UNAVAILABLE
-    assert error.message == "timed out trying to read repository engineering/api"
+    assert (
+        error.message
+        == "timed out trying to read repository engineering/api at dtr.example.com:443"
+    )
     assert "--timeout" in (error.hint or "")
 
 
@@ -508,11 +511,12 @@ def closed_port() -> int:
 
 
 def test_connection_refused_is_a_network_error(http: httpx.Client) -> None:
-    dtr = DtrClient(http, f"https://127.0.0.1:{closed_port()}", (USERNAME, PASSWORD))
+    port = closed_port()
+    dtr = DtrClient(http, f"https://127.0.0.1:{port}", (USERNAME, PASSWORD))
     error = raised(dtr.get_repository, API)
     assert isinstance(error, NetworkError)
     assert error.exit_code == ExitCode.UNAVAILABLE
-    assert error.message.startswith("cannot reach 127.0.0.1: ")
+    assert error.message.startswith(f"cannot reach 127.0.0.1:{port}: ")
     assert "refused" in error.message.lower()
     assert error.to_dict()["code"] == "network"
 

@@ -229,16 +229,30 @@ def test_a_certificate_that_fails_verification_is_not_retried(servers):
     assert "(retry" not in result.stderr
 
 
-def test_a_trusted_token_server_gets_the_credentials(servers, certificates):
+def test_a_trusted_token_server_the_user_allowed_gets_the_credentials(servers, certificates):
     registry, token = servers
     dtrctl(
         *("--url", registry.url, "--ca-file", str(certificates["both-cas"])),
         *("push-check", "engineering/web:v1"),
         DTRCTL_USERNAME="admin",
         DTRCTL_PASSWORD="sandbox-admin-password",
+        DTRCTL_ALLOW_REALM_HOST=f"localhost:{token.url.rsplit(':', 1)[1]}",
     )
     asked = [r for r in token.state.requests if r.path == "/auth/token"]
     assert [r.headers.get("authorization") for r in asked] == ["Basic"]
+
+
+def test_a_token_server_on_another_origin_gets_no_credentials(servers, certificates):
+    registry, token = servers
+    result = dtrctl(
+        *("--url", registry.url, "--ca-file", str(certificates["both-cas"])),
+        *("push-check", "engineering/web:v1"),
+        DTRCTL_USERNAME="admin",
+        DTRCTL_PASSWORD="sandbox-admin-password",
+    )
+    asked = [r for r in token.state.requests if r.path == "/auth/token"]
+    assert [r.headers.get("authorization") for r in asked] == [None]
+    assert result.exit_code == 3, result.stderr
 
 
 # --insecure
