@@ -7,7 +7,8 @@ import base64
 import gzip
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -25,9 +26,17 @@ from dtrctl.client.limits import (
 )
 from dtrctl.client.registry import RegistryClient, TokenRealmPolicy
 from dtrctl.client.transport import TransportOptions, build_http_client
-from dtrctl.errors import ExitCode, InvalidResponse, ResponseTooLarge
+from dtrctl.errors import (
+    DtrctlError,
+    ExitCode,
+    InvalidResponse,
+    RequestTimeout,
+    ResponseTooLarge,
+)
+from dtrctl.models import Repository
 from dtrctl.reference import RepositoryName
 from tests.cli.conftest import repository_body
+from tests.integration import hostile
 
 BASE = "https://dtr.example.com"
 REALM = f"{BASE}/auth/token"
@@ -197,3 +206,33 @@ class TestTokenRealm:
         assert policy.allowed_hosts == frozenset({"auth.example.com", "login.test:8443"})
         assert policy.allows(BASE, "https://login.test:8443/token")
         assert not policy.allows(BASE, "https://login.test/token")
+
+
+class TestDeadline:
+    """Against a loopback server that drips its answer: each call ends by its timeout."""
+
+    TIMEOUT = 1.0
+    # Time for the client itself (connect, parse) beyond the timeout.
+    ALLOWANCE = 2.0
+
+    @pytest.fixture
+    def dripping(self) -> Iterator[str]:
+        with hostile.serving(hostile.drip_body(interval=0.05)) as server:
+            yield server.url
+
+    def timed_error(self, call: Callable[[DtrClient], object], url: str) -> DtrctlError:
+        options = TransportOptions(retries=0, timeout=self.TIMEOUT)
+        started = time.monotonic()
+        with build_http_client(options) as client, pytest.raises(DtrctlError) as caught:
+            call(DtrClient(client, url, CREDENTIALS))
+        assert time.monotonic() - started < self.TIMEOUT + self.ALLOWANCE
+        return caught.value
+
+    def test_a_read_ends_by_its_timeout(self, dripping):
+        error = self.timed_error(lambda dtr: dtr.get_repository(APP), dripping)
+        assert isinstance(error, RequestTimeout)
+
+    def test_the_answer_to_a_write_ends_by_its_timeout(self, dripping):
+        repository = Repository.from_api(repository_body())
+        error = self.timed_error(lambda dtr: dtr.create_repository(repository), dripping)
+        assert isinstance(error, RequestTimeout)

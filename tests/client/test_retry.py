@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from dtrctl.client import retry as retry_module
+from dtrctl.client.bounded import REQUEST_DEADLINE
 from dtrctl.client.retry import RetryPolicy, RetryTransport, retry_after_seconds
 from dtrctl.client.transport import (
     TransportOptions,
@@ -344,6 +346,36 @@ def test_the_deadline_also_ends_retries_after_failures(
         send(inner, retries=10, backoff_factor=100.0, deadline=40.0)
     assert sleeps == [30.0, 10.0]
     assert inner.sent == 3
+
+
+def test_no_retry_starts_that_could_not_end_within_the_window(sleeps: list[float]) -> None:
+    # The window is timeout x (retries + 1): a 20 s wait leaves no time in a 10 s window.
+    first = answer(503, **{"Retry-After": "20"})
+    inner = Scripted(first, answer(200))
+    assert send(inner, retries=3, window=10.0) is first
+    assert sleeps == []
+    assert inner.sent == 1
+
+
+def test_a_failure_ends_the_request_when_the_window_is_spent(sleeps: list[float]) -> None:
+    inner = Scripted(httpx.ReadTimeout("slow"), answer(200))
+    with pytest.raises(httpx.ReadTimeout):
+        send(inner, retries=3, window=0.0)
+    assert inner.sent == 1
+
+
+def test_every_attempt_gets_the_end_of_the_window(sleeps: list[float]) -> None:
+    seen: list[float] = []
+
+    class Recording(Scripted):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request.extensions[REQUEST_DEADLINE])
+            return super().handle_request(request)
+
+    before = time.monotonic()
+    send(Recording(answer(503), answer(200)), retries=3, window=60.0)
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert before + 60.0 <= seen[0] <= time.monotonic() + 60.0
 
 
 # The transport in the client
