@@ -11,6 +11,7 @@ from typing import Any
 import keyring
 import keyring.errors
 import pytest
+from hypothesis import settings
 from keyring.backend import KeyringBackend
 
 # The DTR 2.7 Swagger excerpt: ../shared beside the checkout (and beside CI's clone).
@@ -18,11 +19,26 @@ SWAGGER_PATH = (
     Path(__file__).resolve().parents[2] / "shared" / "dtr-api" / "dtr-2.7-swagger-excerpt.json"
 )
 
+# Property tests: few examples for a quick local run ("dev"), the full counts in CI ("ci", chosen
+# when CI is set, as CI sets CI=true). HYPOTHESIS_PROFILE=ci (or dev) chooses one by name.
+settings.register_profile("ci", deadline=None)
+settings.register_profile("dev", max_examples=20)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+
+def hypothesis_examples(full: int) -> int:
+    """A test's own example count: all of `full` under the ci profile, fewer under dev."""
+    if settings.get_current_profile_name() == "ci":
+        return full
+    return min(full, settings().max_examples)
+
 
 class InMemoryKeyring(KeyringBackend):
     """A keyring backend that keeps secrets in a dict, so tests never touch the machine's."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()

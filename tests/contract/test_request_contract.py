@@ -22,6 +22,7 @@ from dtrctl.client.dtr import DtrClient
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.models import VISIBILITIES, Repository, Tag
 from dtrctl.reference import RepositoryName
+from tests.conftest import hypothesis_examples
 
 BASE = "https://dtr.example.com"
 API = RepositoryName("engineering", "api")
@@ -117,7 +118,9 @@ def test_update_body_validates_against_forms_update_repo(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=hypothesis_examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(repository=repositories)
 def test_generated_repositories_give_valid_bodies(

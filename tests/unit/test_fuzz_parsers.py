@@ -53,9 +53,10 @@ from dtrctl.repos.name_cache import RepositoryNameCache
 from dtrctl.repos.policy import Policy, parse_policy
 from dtrctl.repos.selection import parse_name_list, parse_pattern
 from dtrctl.settings import normalize_url
+from tests.conftest import hypothesis_examples
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=hypothesis_examples(200),
     derandomize=True,
     database=None,
     deadline=None,
