@@ -25,8 +25,12 @@ completions: install
 bench: install
 	$(PY) benchmarks/run.py
 
+# What CI's lint step runs, before the tests (also the pre-commit hooks).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) scripts/generate_completions.py --check
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

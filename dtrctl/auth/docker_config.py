@@ -280,10 +280,11 @@ def _decode_auth_entry(entry: object, where: str, notes: list[str]) -> _Found | 
             notes.append(f"warning: docker: {where} auth is not base64 of user:password, ignored")
             return None
     else:
-        username, secret = entry.get("username"), entry.get("password")
-        if not isinstance(username, str) or not isinstance(secret, str):
+        plain_username, plain_secret = entry.get("username"), entry.get("password")
+        if not isinstance(plain_username, str) or not isinstance(plain_secret, str):
             notes.append(f"docker: {where} holds no username and password")
             return None
+        username, secret = plain_username, plain_secret
     if not username or not secret:
         notes.append(f"docker: {where} has an empty username or password")
         return None

@@ -126,10 +126,10 @@ def _print_plan(out: "Output", plan: "Plan") -> None:
         out.line(*sign, str(change.name))
         for line in _fields(change.fields, created=created):
             out.line(f"    {line}")
-    created = len(plan.of("create"))
+    creates = len(plan.of("create"))
     updated = len(plan.of("update"))
     unchanged = len(plan.of("unchanged"))
-    out.line(f"Plan: {created} to create, {updated} to update, {unchanged} unchanged.")
+    out.line(f"Plan: {creates} to create, {updated} to update, {unchanged} unchanged.")
 
 
 def _plan_json(plan: "Plan") -> list[dict[str, Any]]:

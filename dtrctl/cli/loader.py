@@ -32,12 +32,13 @@ def load_command(name: str, spec: CommandSpec) -> Any:
     target = getattr(importlib.import_module(f"dtrctl.cli.{spec.module}"), spec.attribute)
     if isinstance(target, typer.Typer):
         # Always a group, even of one command (`ca fetch`): get_command would collapse it.
-        command = typer.main.get_group(target)
-    else:
-        # A plain function: wrap it in a one-command app. Plain help keeps Rich unloaded.
-        wrapper = typer.Typer(rich_markup_mode=None, add_completion=False)
-        wrapper.command(name, short_help=spec.short_help)(target)
-        command = typer.main.get_command(wrapper)
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    # A plain function: wrap it in a one-command app. Plain help keeps Rich unloaded.
+    wrapper = typer.Typer(rich_markup_mode=None, add_completion=False)
+    wrapper.command(name, short_help=spec.short_help)(target)
+    command = typer.main.get_command(wrapper)
     command.name = name
     return command
 

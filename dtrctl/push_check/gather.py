@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from dtrctl.errors import (
@@ -86,7 +87,9 @@ def run_checks(
         found = pool.map(lambda name: backend.repository_state(name, username), names)
         states = dict(zip(names, found, strict=True))
         checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
-        heads = {key: pool.submit(_capture, registry.head_manifest, *key) for key in checked}
+        heads = {
+            key: pool.submit(_capture, partial(registry.head_manifest, *key)) for key in checked
+        }
         details = {
             key: pool.submit(backend.tag_details, *key) for key in checked if states[key[0]].has_api
         }
@@ -109,9 +112,9 @@ def run_checks(
     return [results[(reference.repository, reference.tag)] for reference in references]
 
 
-def _capture(function: Callable[..., T], *args: object) -> T | DtrctlError:
+def _capture(call: Callable[[], T]) -> T | DtrctlError:
     try:
-        return function(*args)
+        return call()
     except DtrctlError as error:
         return as_incomplete(error)
 
@@ -133,7 +136,7 @@ def _config_digests(
     """Under --config-digest: each existing tag's config digest, from DTR's API or `/v2`."""
     if options.expected is None or options.expected.kind is not DigestKind.CONFIG:
         return {}
-    lookups = {}
+    lookups: dict[tuple[RepositoryName, str], Future[ConfigLookup | DtrctlError]] = {}
     for key, head_future in heads.items():
         head = head_future.result()
         if head is None or isinstance(head, DtrctlError):
@@ -146,7 +149,7 @@ def _config_digests(
             lookups[key] = _done(ConfigLookup(known))
         else:
             lookups[key] = pool.submit(
-                _capture, _config_from_registry, registry, key[0], head.digest
+                _capture, partial(_config_from_registry, registry, key[0], head.digest)
             )
     return lookups
 

@@ -324,6 +324,15 @@ def _tag_body(tag: StoredTag, manifest: StoredManifest) -> dict[str, Any]:
     ).to_api()
 
 
+def _tagged_manifest(
+    state: SandboxState, namespace: str, name: str, tag: StoredTag
+) -> StoredManifest:
+    manifest = state.manifest(namespace, name, tag.digest)
+    # Deleting a manifest deletes the tags naming it, so a tag's manifest is always stored.
+    assert manifest is not None, f"tag {tag.name} names a missing manifest"
+    return manifest
+
+
 def _list_tags(
     state: SandboxState, request: Request, caller: str | None, namespace: str, name: str
 ) -> Response:
@@ -338,7 +347,7 @@ def _list_tags(
         page = tags[position : position + size]
         entries = []
         for tag in page:
-            body = _tag_body(tag, state.manifest(namespace, name, tag.digest))
+            body = _tag_body(tag, _tagged_manifest(state, namespace, name, tag))
             if not include_manifests:
                 body["manifest"] = {key: body["manifest"][key] for key in ("digest", "mediaType")}
             entries.append(body)
@@ -355,7 +364,7 @@ def _platform_entries(
 ) -> list[dict[str, Any]]:
     """One entry per platform manifest: an index tag keeps the index digest on top and
     names the platform manifest in `manifest.digest`."""
-    manifest = state.manifest(namespace, name, tag.digest)
+    manifest = _tagged_manifest(state, namespace, name, tag)
     if not manifest.children:
         return [_tag_body(tag, manifest)]
     # A platform manifest deleted by digest leaves its index behind: skip the gap.

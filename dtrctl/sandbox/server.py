@@ -221,13 +221,19 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
         self.latency_seconds = latency_seconds
         self.scheme = "https" if ssl_context is not None else "http"
         super().__init__(address, _Handler)
-        host, port = self.server_address[:2]
+        host, port = self._host_and_port()
         self.host_port = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, which can stall on a bad resolver.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = self._host_and_port()
+
+    def _host_and_port(self) -> tuple[str, int]:
+        # An AF_INET or AF_INET6 socket's address: the host is text, never bytes.
+        host, port = self.server_address[:2]
+        assert isinstance(host, str)
+        return host, port
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.ssl_context is None:
@@ -240,7 +246,7 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
         except OSError:
             return  # e.g. a client that does not trust the certificate hangs up
         try:
-            self.RequestHandlerClass(connection, client_address, self)
+            _Handler(connection, client_address, self)
         finally:
             connection.close()
 

@@ -562,7 +562,9 @@ class SandboxState:
                 raise KeyError(f"no repository {namespace}/{name}")
             for blob in image.blobs:
                 self.add_blob(namespace, name, blob.data, blob.digest)
-            members = [*image.images, image] if isinstance(image, Index) else [image]
+            members: list[Artifact] = (
+                [*image.images, image] if isinstance(image, Index) else [image]
+            )
             for member in members:
                 parsed = parse_manifest(member.media_type, member.manifest)
                 self.store_manifest(namespace, name, parsed, member.manifest, member.digest)

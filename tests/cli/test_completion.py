@@ -8,6 +8,7 @@ completers and their cache.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import stat
@@ -306,7 +307,9 @@ def test_cached_names_expire(dtr: respx.MockRouter, dtr_env: None, cache_home: P
     route = dtr.get("/api/v0/repositories").mock(return_value=listing(*ALL_REPOSITORIES))
     settings = ConnectionSettings(url=DTR_URL, username="admin")
     for now in (1000.0, 1000.0 + CACHE_TTL_SECONDS - 1):
-        assert repository_names(settings, clock=lambda now=now: now) == list(ALL_REPOSITORIES)
+        assert repository_names(settings, clock=functools.partial(float, now)) == list(
+            ALL_REPOSITORIES
+        )
     assert route.call_count == 1
     assert repository_names(settings, clock=lambda: 1000.0 + CACHE_TTL_SECONDS) == list(
         ALL_REPOSITORIES

@@ -65,7 +65,9 @@ class FakeDtr:
                     return error(400, "REPOSITORY_EXISTS")
                 self.add(full_name, **{k: v for k, v in body.items() if k != "name"})
                 return httpx.Response(201, json=self.repositories[full_name])
-            full_name = "/".join(REPOSITORY_PATH.match(path).groups())
+            matched = REPOSITORY_PATH.match(path)
+            assert matched is not None
+            full_name = "/".join(matched.groups())
             if full_name not in self.repositories:
                 return error(404, "NO_SUCH_REPOSITORY")
             if request.method == "PATCH":

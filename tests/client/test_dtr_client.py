@@ -208,7 +208,7 @@ def test_pagination_returns_2500_repositories_whole_and_in_order(
     def page(request: httpx.Request) -> httpx.Response:
         index = cursors.index(request.url.params.get("pageStart"))
         chunk = names[index * 100 : (index + 1) * 100]
-        headers = {"X-Next-Page-Start": cursors[index + 1]} if index + 1 < len(cursors) else {}
+        headers = {"X-Next-Page-Start": str(cursors[index + 1])} if index + 1 < len(cursors) else {}
         body = {"repositories": [repository(name).to_api() for name in chunk]}
         return httpx.Response(200, json=body, headers=headers)
 
@@ -631,7 +631,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def plain_server() -> Iterator[tuple[str, list[str]]]:
-    handler = type("Handler", (ProxyHandler,), {"targets": []})
+    handler: type[ProxyHandler] = type("Handler", (ProxyHandler,), {"targets": []})
     httpd = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()

@@ -245,20 +245,22 @@ def immutable_names(server: SandboxServer) -> set[str]:
     return {
         f"ci/{repository.name}"
         for index in range(24)
-        if (repository := server.state.get_repository("ci", f"repo-{index:06d}")).immutable
+        if (repository := server.state.get_repository("ci", f"repo-{index:06d}")) is not None
+        and repository.immutable
     }
 
 
 def test_a_bulk_run_under_faults_reports_exactly_what_changed(fleet):
     before = immutable_names(fleet)
-    for kind, options, count in [
+    faults: list[tuple[str, dict[str, Any], int]] = [
         ("status", {"status": 503, "retry_after": 0}, 3),
         ("drop", {"at": "start"}, 2),
         ("drop", {"at": "body"}, 2),
         ("truncated_json", {}, 2),
         ("empty", {}, 2),
         ("html", {"status": 502}, 1),
-    ]:
+    ]
+    for kind, options, count in faults:
         fleet.state.inject_fault(
             kind, path_prefix="/api/v0/", method="PATCH", count=count, **options
         )

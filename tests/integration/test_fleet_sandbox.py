@@ -181,7 +181,8 @@ def test_an_interrupt_stops_cleanly_and_reports_exactly_what_changed(tmp_path: P
         now_immutable = {
             f"ci/{repository.name}"
             for index in range(400)
-            if (repository := server.state.get_repository("ci", f"repo-{index:06d}")).immutable
+            if (repository := server.state.get_repository("ci", f"repo-{index:06d}")) is not None
+            and repository.immutable
         }
         assert changed == now_immutable
         assert 0 < len(changed) < 400

@@ -159,7 +159,7 @@ def raise_interrupt(*args: object, **kwargs: object) -> None:
     raise KeyboardInterrupt
 
 
-class InterruptedEnvironment(dict):  # type: ignore[type-arg]
+class InterruptedEnvironment(dict[str, str]):
     """os.environ whose DTRCTL_URL lookup is where Ctrl-C lands: during option parsing."""
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dtrctl.sandbox.images import Image, Index, build_image, build_index, write_oci_layout
+from dtrctl.sandbox.images import Artifact, Image, Index, build_image, build_index, write_oci_layout
 from dtrctl.sandbox.server import SandboxServer
 from tests.integration.conftest import Run, Skopeo, run_dtrctl
 
@@ -49,7 +49,7 @@ class Published:
 @pytest.fixture
 def published(sandbox: SandboxServer, skopeo: Skopeo, tmp_path: Path) -> Published:
     layout = tmp_path / "layout"
-    images = {
+    images: dict[str, Artifact] = {
         "single": build_image("release-1"),
         "single-next": build_image("release-2"),
         "multi": multi_platform("multi-1"),
@@ -238,9 +238,11 @@ def test_read_only_user_sees_the_policy_but_not_other_teams(published: Published
 def test_read_only_user_is_told_a_new_tag_cannot_be_pushed(published: Published) -> None:
     refused, document = check(published, "engineering/web:9.9", "-o", "json", user=BOB)
     assert refused.code == 3
+    assert document is not None
     assert document["results"][0]["error"]["code"] == "permission"
     allowed, document = check(published, "engineering/web:9.9", "-o", "json", user=ALICE)
     assert allowed.code == 0
+    assert document is not None
     assert document["results"][0]["verdict"] == "free"
 
 

@@ -40,7 +40,9 @@ def test_an_image_is_a_consistent_manifest_config_and_layer():
     tar = gzip.decompress(image.layers[0].data)
     assert config["rootfs"]["diff_ids"] == [sha256_digest(tar)]
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-        assert b"seed content" in archive.extractfile("sandbox-seed.txt").read()
+        member = archive.extractfile("sandbox-seed.txt")
+        assert member is not None
+        assert b"seed content" in member.read()
 
 
 def test_indexes_list_each_platform_manifest():

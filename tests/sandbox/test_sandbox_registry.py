@@ -156,6 +156,7 @@ def test_create_on_push_creates_a_private_mutable_repository():
     with SandboxServer(create_on_push=True) as server:
         push(server, "engineering/fresh", "1", build_image("x"), ALICE_AUTH)
         created = server.state.get_repository("engineering", "fresh")
+        assert created is not None
         assert (created.visibility, created.immutable, created.pushes) == ("private", False, 1)
 
 

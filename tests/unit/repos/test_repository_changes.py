@@ -38,7 +38,7 @@ class FakeRepositoryApi:
         self.calls: list[tuple[str, object]] = []
         self.get_errors: dict[RepositoryName, DtrctlError] = {}
         self.patch_errors: dict[RepositoryName, DtrctlError] = {}
-        self.before_get: dict[RepositoryName, Callable[[], None]] = {}
+        self.before_get: dict[RepositoryName, Callable[[], object]] = {}
         # Stores the repository, then loses the answer: what a timeout after the POST looks like.
         self.lose_create_answer: DtrctlError | None = None
         # Rewrites the PATCH answer, like a registry that ignores part of the change.
