@@ -35,6 +35,7 @@ from typing import Any
 
 from dtrctl.backends.base import BACKEND_KINDS
 from dtrctl.errors import UsageError
+from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml, read_limited_file
 
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_PROFILE_NAME = "default"
@@ -45,8 +46,6 @@ _STRING_KEYS = ("url", "username", "ca_file", "bundle", "backend")
 _PROFILE_KEYS = (*_STRING_KEYS, "insecure", "protect")
 _TOP_LEVEL_KEYS = ("default_profile", "profiles")
 _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
-_DECODE_POSITION_RE = re.compile(r"\(at line (\d+), column \d+\)")
-_HEADER_RE = re.compile(r"^\s*\[")
 
 
 class ConfigError(UsageError):
@@ -129,26 +128,15 @@ def active_profile_name(
 def read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
     """The parsed document and its text, or None when the file does not exist."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited_file(path)
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, f"cannot read the file ({error})") from error
-    # Imported only when there is a file: most CI runs have none.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
     try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            path, f"invalid TOML: {_decode_message(error)}", line=_decode_line(error, text)
-        ) from error
-    except ValueError as error:  # e.g. an integer longer than Python converts
-        raise ConfigError(path, f"invalid TOML: {error}") from error
-    except RecursionError:
-        raise ConfigError(path, "invalid TOML: arrays or tables nested too deeply") from None
+        return parse_toml(text), text
+    except TomlSyntaxError as error:
+        raise ConfigError(path, error.message, line=error.line) from error
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -158,27 +146,27 @@ def load_config(path: Path | None = None) -> Config:
     if parsed is None:
         return Config(config_file)
     document, text = parsed
-    locate = _KeyLocator(text)
+    locate = TomlLines(text)
     for key in document:
         if key not in _TOP_LEVEL_KEYS:
             raise ConfigError(
                 config_file,
                 f"unknown key {key!r} (expected one of: {', '.join(_TOP_LEVEL_KEYS)})",
-                line=locate.top_level(key),
+                line=_top_level_line(locate, key),
             )
     default_profile = document.get("default_profile")
     if default_profile is not None and not isinstance(default_profile, str):
         raise ConfigError(
             config_file,
             f"default_profile must be a string, not {_describe(default_profile)}",
-            line=locate.top_level("default_profile"),
+            line=_top_level_line(locate, "default_profile"),
         )
     profiles_table = document.get("profiles", {})
     if not isinstance(profiles_table, dict):
         raise ConfigError(
             config_file,
             f"profiles must be a table ([profiles.NAME]), not {_describe(profiles_table)}",
-            line=locate.top_level("profiles"),
+            line=_top_level_line(locate, "profiles"),
         )
     profiles = {
         name: _profile_from_table(name, table, config_file, locate)
@@ -280,13 +268,13 @@ def _write_config(config: Config) -> None:
     write_private_file(config.path, _render_config(config))
 
 
-def _profile_from_table(name: str, table: object, path: Path, locate: _KeyLocator) -> Profile:
+def _profile_from_table(name: str, table: object, path: Path, locate: TomlLines) -> Profile:
     if not isinstance(table, dict):
         raise ConfigError(
             path,
             f"profile {name!r} must be a table ([profiles.{toml_key(name)}]), "
             f"not {_describe(table)}",
-            line=locate.top_level(name),
+            line=_top_level_line(locate, name),
         )
     for key in table:
         if key not in _PROFILE_KEYS:
@@ -294,14 +282,29 @@ def _profile_from_table(name: str, table: object, path: Path, locate: _KeyLocato
                 path,
                 f"unknown key {key!r} in profile {name!r} "
                 f"(expected one of: {', '.join(_PROFILE_KEYS)})",
-                line=locate.in_profile(name, key),
+                line=_profile_line(locate, name, key),
             )
+    _check_profile_values(name, table, path, locate)
+    return Profile(
+        name=name,
+        url=table.get("url"),
+        username=table.get("username"),
+        ca_file=table.get("ca_file"),
+        bundle=table.get("bundle"),
+        backend=table.get("backend"),
+        insecure=table.get("insecure", False),
+        protect=list(table.get("protect", [])),
+    )
+
+
+def _check_profile_values(name: str, table: dict[str, Any], path: Path, locate: TomlLines) -> None:
+    """Each known key of a profile holds a value of its type."""
     for key in _STRING_KEYS:
         if key in table and not isinstance(table[key], str):
             raise ConfigError(
                 path,
                 f"{key} in profile {name!r} must be a string, not {_describe(table[key])}",
-                line=locate.in_profile(name, key),
+                line=_profile_line(locate, name, key),
             )
     backend = table.get("backend")
     if backend is not None and backend not in BACKEND_KINDS:
@@ -309,14 +312,14 @@ def _profile_from_table(name: str, table: object, path: Path, locate: _KeyLocato
             path,
             f"backend in profile {name!r} must be one of {', '.join(BACKEND_KINDS)}, "
             f"not {backend!r}",
-            line=locate.in_profile(name, "backend"),
+            line=_profile_line(locate, name, "backend"),
         )
     insecure = table.get("insecure", False)
     if not isinstance(insecure, bool):
         raise ConfigError(
             path,
             f"insecure in profile {name!r} must be true or false, not {_describe(insecure)}",
-            line=locate.in_profile(name, "insecure"),
+            line=_profile_line(locate, name, "insecure"),
         )
     protect = table.get("protect", [])
     wrong = (
@@ -329,72 +332,16 @@ def _profile_from_table(name: str, table: object, path: Path, locate: _KeyLocato
         raise ConfigError(
             path,
             f"protect in profile {name!r} must be a list of strings (tag globs), not {what}",
-            line=locate.in_profile(name, "protect"),
+            line=_profile_line(locate, name, "protect"),
         )
-    return Profile(
-        name=name,
-        url=table.get("url"),
-        username=table.get("username"),
-        ca_file=table.get("ca_file"),
-        bundle=table.get("bundle"),
-        backend=backend,
-        insecure=insecure,
-        protect=list(protect),
-    )
 
 
-class _KeyLocator:
-    """Finds the line of a key in the file text, for error messages (best effort)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def top_level(self, key: str) -> int | None:
-        return self._find_key(key, 0, self._end_of_section(0)) or self._find_anywhere(key)
-
-    def in_profile(self, profile: str, key: str) -> int | None:
-        header = re.compile(
-            r"^\s*\[\s*profiles\s*\.\s*(?:"
-            + "|".join(map(re.escape, _key_forms(profile)))
-            + r")\s*\]"
-        )
-        for index, line in enumerate(self.lines):
-            if header.match(line):
-                found = self._find_key(key, index + 1, self._end_of_section(index + 1))
-                if found:
-                    return found
-        return self._find_anywhere(key)
-
-    def _end_of_section(self, start: int) -> int:
-        for index in range(start, len(self.lines)):
-            if _HEADER_RE.match(self.lines[index]):
-                return index
-        return len(self.lines)
-
-    def _find_key(self, key: str, start: int, end: int) -> int | None:
-        pattern = _assignment_pattern(key)
-        for index in range(start, end):
-            if pattern.match(self.lines[index]):
-                return index + 1
-        return None
-
-    def _find_anywhere(self, key: str) -> int | None:
-        # Dotted keys and inline tables: the key appears after a dot, brace or comma.
-        pattern = re.compile(
-            r"(?:^|[.{,]\s*)(?:" + "|".join(map(re.escape, _key_forms(key))) + r")\s*="
-        )
-        for index, line in enumerate(self.lines):
-            if pattern.search(line):
-                return index + 1
-        return None
+def _top_level_line(lines: TomlLines, key: str) -> int | None:
+    return lines.key(key) or lines.anywhere(key)
 
 
-def _key_forms(key: str) -> list[str]:
-    return [key, f'"{key}"', f"'{key}'"]
-
-
-def _assignment_pattern(key: str) -> re.Pattern[str]:
-    return re.compile(r"^\s*(?:" + "|".join(map(re.escape, _key_forms(key))) + r")\s*=")
+def _profile_line(lines: TomlLines, profile: str, key: str) -> int | None:
+    return lines.key(key, "profiles", profile) or lines.anywhere(key)
 
 
 def _describe(value: object) -> str:
@@ -409,20 +356,3 @@ def _describe(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     return f"a {type(value).__name__}"
-
-
-def _decode_line(error: ValueError, text: str) -> int | None:
-    lineno = getattr(error, "lineno", None)  # Python 3.14+ and recent tomli
-    if isinstance(lineno, int):
-        return lineno
-    match = _DECODE_POSITION_RE.search(str(error))
-    if match:
-        return int(match.group(1))
-    if "end of document" in str(error):
-        return max(len(text.splitlines()), 1)
-    return None
-
-
-def _decode_message(error: ValueError) -> str:
-    message = getattr(error, "msg", None) or str(error)
-    return _DECODE_POSITION_RE.sub("", message).strip()

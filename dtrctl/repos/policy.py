@@ -18,8 +18,6 @@ file and the server.
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,11 +28,7 @@ from dtrctl.models import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName, parse_repository_name
 from dtrctl.repos.selection import EVERY_REPOSITORY, Pattern, parse_pattern
 from dtrctl.repos.settings import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
+from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
 
 # Policy key -> RepositorySettings field.
 SETTING_KEYS = {
@@ -52,9 +46,6 @@ PLANNED_FIELDS = (
     # Not a policy key, but turning immutability on clears it: the plan says so.
     ("tag_limit", "tag_limit"),
 )
-_TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
-_HEADER_RE = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY_RE = re.compile(r"\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
 
 
 @dataclass(frozen=True)
@@ -71,35 +62,20 @@ class Policy:
 
 
 class _Lines:
-    """Where the tables and keys of a TOML text are, for messages that name a line."""
+    """Lines of a policy's blocks: "" (the top level), "defaults" or a [[repository]] index."""
 
     def __init__(self, text: str) -> None:
-        self.tables: dict[str, int] = {}
-        self.repositories: list[int] = []
-        # (block, key) -> line; block is "defaults", "" (top level) or a repository index.
-        self.keys: dict[tuple[str | int, str], int] = {}
-        block: str | int = ""
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = _HEADER_RE.match(line)
-            if header:
-                table = header.group(2).strip()
-                if header.group(1) == "[[" and table == "repository":
-                    block = len(self.repositories)
-                    self.repositories.append(number)
-                else:
-                    block = table
-                    self.tables.setdefault(table, number)
-                continue
-            key = _KEY_RE.match(line)
-            if key:
-                self.keys.setdefault((block, key.group(1).strip('"')), number)
+        self._lines = TomlLines(text)
 
     def of(self, block: str | int, key: str | None = None) -> int | None:
-        if key is not None and (block, key) in self.keys:
-            return self.keys[(block, key)]
+        """The line of `key` in `block`, else of the block's header."""
+        path = ("repository", block) if isinstance(block, int) else (block,) if block else ()
+        found = self._lines.key(key, *path) if key is not None else None
+        if found is not None:
+            return found
         if isinstance(block, int):
-            return self.repositories[block] if block < len(self.repositories) else None
-        return self.tables.get(block)
+            return self._lines.entry("repository", block)
+        return self._lines.table(block) if block else None
 
 
 class _Problems:
@@ -123,18 +99,11 @@ def parse_policy(text: str, source: str) -> Policy:
     """Parse and validate a policy file; every problem is reported with its file and line."""
     problems = _Problems(source)
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = _TOML_LINE_RE.search(str(error))
-        message = _TOML_LINE_RE.sub("", str(error)).strip()
-        problems.add(int(found.group(1)) if found else None, f"invalid TOML: {message}")
+        document = parse_toml(text)
+    except TomlSyntaxError as error:
+        problems.add(error.line, error.message)
         problems.raise_any()
-    except ValueError as error:  # e.g. an integer longer than Python converts
-        problems.add(None, f"invalid TOML: {error}")
-        problems.raise_any()
-    except RecursionError:
-        problems.add(None, "invalid TOML: arrays or tables nested too deeply")
-        problems.raise_any()
+        raise  # not reached: raise_any raised
     lines = _Lines(text)
     for key in document:
         if key not in TOP_LEVEL_KEYS:
@@ -159,9 +128,18 @@ def parse_policy(text: str, source: str) -> Policy:
         entries_table = []
     if not entries_table and not problems.messages:
         problems.add(None, "the policy names no repository: add [[repository]] sections")
+    entries = _entries(entries_table, defaults, lines, problems)
+    problems.raise_any()
+    return Policy(source, tuple(entries))
+
+
+def _entries(
+    tables: list[dict[str, Any]], defaults: dict[str, Any], lines: _Lines, problems: _Problems
+) -> list[PolicyEntry]:
+    """The valid entries, each repository once; the rest are problems."""
     entries = []
     first_line: dict[RepositoryName, int | None] = {}
-    for index, table in enumerate(entries_table):
+    for index, table in enumerate(tables):
         entry = _entry(index, table, defaults, lines, problems)
         if entry is None:
             continue
@@ -175,8 +153,7 @@ def parse_policy(text: str, source: str) -> Policy:
             continue
         first_line[entry.name] = lines.of(index, "name")
         entries.append(entry)
-    problems.raise_any()
-    return Policy(source, tuple(entries))
+    return entries
 
 
 def _entry(

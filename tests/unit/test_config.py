@@ -196,6 +196,14 @@ def test_config_error_is_a_usage_error_exit_2(isolated_env: IsolatedEnv) -> None
     assert caught.value.exit_code == ExitCode.USAGE
 
 
+def test_a_config_file_over_1_mib_is_refused_naming_it(isolated_env: IsolatedEnv) -> None:
+    path = write_config(isolated_env, "# padding\n" * 120_000)
+    with pytest.raises(UsageError) as caught:
+        load_config()
+    assert str(path) in caught.value.message
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
 # save_profile / remove_profile
 
 
