@@ -1,11 +1,16 @@
 """`dtrctl apply -f POLICY.toml`: make the registry's repositories match a declarative file."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dtrctl.cli import repo
-from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.cli.bulk_report import BulkProgress, bulk_exit_code
+from dtrctl.cli.common import Run, dtrctl_command
+from dtrctl.cli.options import OutputOption
+from dtrctl.cli.prompts import confirm, confirm_on_terminal
+from dtrctl.cli.selecting import read_text, source_label
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
@@ -67,8 +72,9 @@ def apply(
     """
     from dtrctl.repos.bulk import apply_settings_changes, current_repositories
     from dtrctl.repos.policy import parse_policy, plan_policy
+    from dtrctl.tomlfile import MAX_TOML_BYTES
 
-    policy = parse_policy(repo.read_text(file), repo.source_label(file))
+    policy = parse_policy(read_text(file, limit=MAX_TOML_BYTES), source_label(file))
     run = Run(ctx, output)
     with run.session(write=True) as session:
         names = [entry.name for entry in policy.entries]
@@ -83,15 +89,15 @@ def apply(
             return
         turning_off = [change for change in plan.changes if change.turns_immutability_off]
         if len(turning_off) > 1:
-            repo.confirm(
+            confirm(
                 f"turn tag immutability off for {len(turning_off)} repositories",
                 yes=yes,
                 consequence="Their existing tags can then be overwritten",
             )
-        elif not yes and repo.stdin_is_terminal():
-            repo.confirm("apply this plan", yes=False)
+        elif not yes:
+            confirm_on_terminal("apply this plan")
         changes = plan.to_apply()
-        with repo.BulkProgress(run.out, len(changes), "changed") as progress:
+        with BulkProgress(run.out, len(changes), "changed") as progress:
             outcome = apply_settings_changes(
                 session.backend,
                 changes,
@@ -99,7 +105,7 @@ def apply(
                 on_result=lambda result: progress.advance(result.changed, result.error is not None),
             )
     _report(run.out, plan, outcome)
-    raise typer.Exit(repo.bulk_exit_code(outcome))
+    raise typer.Exit(bulk_exit_code(outcome))
 
 
 def _show(value: Any) -> str:
@@ -110,13 +116,13 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _fields(changes: "tuple[FieldChange, ...]", *, created: bool) -> list[str]:
+def _fields(changes: tuple[FieldChange, ...], *, created: bool) -> list[str]:
     if created:
         return [f"{change.field} = {_show(change.new)}" for change in changes]
     return [f"{change.field}: {_show(change.old)} → {_show(change.new)}" for change in changes]
 
 
-def _print_plan(out: "Output", plan: "Plan") -> None:
+def _print_plan(out: Output, plan: Plan) -> None:
     """Like `terraform plan`: what is created, what changes in what is updated."""
     for change in plan.changes:
         if change.action == "unchanged":
@@ -132,7 +138,7 @@ def _print_plan(out: "Output", plan: "Plan") -> None:
     out.line(f"Plan: {creates} to create, {updated} to update, {unchanged} unchanged.")
 
 
-def _plan_json(plan: "Plan") -> list[dict[str, Any]]:
+def _plan_json(plan: Plan) -> list[dict[str, Any]]:
     return [
         {
             "repository": str(change.name),
@@ -147,7 +153,7 @@ def _plan_json(plan: "Plan") -> list[dict[str, Any]]:
 
 
 def _document(
-    plan: "Plan", outcome: "BulkOutcome[SettingsResult] | None", *, dry_run: bool
+    plan: Plan, outcome: BulkOutcome[SettingsResult] | None, *, dry_run: bool
 ) -> dict[str, Any]:
     results = outcome.results if outcome is not None else []
     return {
@@ -174,7 +180,7 @@ def _document(
     }
 
 
-def _report(out: "Output", plan: "Plan", outcome: "BulkOutcome[SettingsResult]") -> None:
+def _report(out: Output, plan: Plan, outcome: BulkOutcome[SettingsResult]) -> None:
     document = _document(plan, outcome, dry_run=False)
     if out.is_json:
         out.print_json(document)

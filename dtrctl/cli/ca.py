@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from dtrctl.cli.common import OutputOption, Run, UrlArgument, dtrctl_command
+from dtrctl.cli.common import Run, dtrctl_command
+from dtrctl.cli.options import OutputOption, UrlArgument
 from dtrctl.errors import UsageError
 
 app = typer.Typer(

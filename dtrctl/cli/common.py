@@ -1,4 +1,4 @@
-"""What every command shares: global state, the error-to-exit-code mapping, option types."""
+"""What every command shares: global state, the run's session, the error-to-exit-code mapping."""
 
 from __future__ import annotations
 
@@ -6,41 +6,16 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import typer
 
 from dtrctl.cli.output import ListFormat, Output, OutputFormat
+from dtrctl.cli.prompts import prompt_secret
 from dtrctl.errors import DtrctlError, ExitCode
 from dtrctl.settings import ConnectionSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-OutputOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--output", "-o", envvar="DTRCTL_OUTPUT", help="Output format: text or json (dtrctl/v1)."
-    ),
-]
-ListOutputOption = Annotated[
-    ListFormat,
-    typer.Option(
-        "--output",
-        "-o",
-        envvar="DTRCTL_OUTPUT",
-        help="Output format: text, json (dtrctl/v1) or csv.",
-    ),
-]
-
-UrlArgument = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="URL",
-        help="DTR URL, e.g. https://dtr.example.com (default: --url / DTRCTL_URL, else the "
-        "profile's).",
-        show_default=False,
-    ),
-]
 
 
 class CliState(NamedTuple):
@@ -87,13 +62,6 @@ class Run:
         if session.settings.insecure:
             self.out.warn("TLS certificate verification is off (--insecure)")
         return session
-
-
-def prompt_secret(url: str, username: str | None) -> tuple[str, str] | None:
-    """Ask on the terminal (hidden input); never from argv."""
-    user = username or typer.prompt(f"Username for {url}", err=True)
-    secret = typer.prompt(f"Password or access token for {user}", hide_input=True, err=True)
-    return (user, secret) if user and secret else None
 
 
 def interrupted() -> typer.Exit:

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dtrctl.cli.common import OutputOption, Run, dtrctl_command
+from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.completers import complete_reference
+from dtrctl.cli.options import OutputOption
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.cli import repo as repo_cli
+from dtrctl.cli import bulk_report, prompts
 from tests.cli.conftest import repository_body
 
 pytestmark = pytest.mark.usefixtures("dtr_env")
@@ -96,7 +96,7 @@ def fake(dtr: respx.MockRouter) -> FakeDtr:
 
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(repo_cli, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(prompts, "stdin_is_terminal", lambda: True)
 
 
 # Selection
@@ -296,13 +296,13 @@ def test_all_failing_alike_exits_with_their_code(fake, cli):
 def test_an_interrupt_reports_what_changed_and_exits_130(fake, cli, monkeypatch):
     for index in range(6):
         fake.add(f"engineering/app-{index}")
-    advance = repo_cli.BulkProgress.advance
+    advance = bulk_report.BulkProgress.advance
 
-    def interrupted_advance(self: repo_cli.BulkProgress, changed: bool, failed: bool) -> None:
+    def interrupted_advance(self: bulk_report.BulkProgress, changed: bool, failed: bool) -> None:
         advance(self, changed, failed)
         raise KeyboardInterrupt  # Ctrl-C arrives while the first results come in
 
-    monkeypatch.setattr(repo_cli.BulkProgress, "advance", interrupted_advance)
+    monkeypatch.setattr(bulk_report.BulkProgress, "advance", interrupted_advance)
     result = cli("repo", "set-immutable", "engineering/*", "--concurrency", "2", "-o", "json")
     assert result.exit_code == 130
     document = result.json()
@@ -321,10 +321,10 @@ def test_an_interrupt_in_text_mode_names_the_changed_repositories(fake, cli, mon
     for index in range(3):
         fake.add(f"engineering/app-{index}")
 
-    def interrupt(self: repo_cli.BulkProgress, changed: bool, failed: bool) -> None:
+    def interrupt(self: bulk_report.BulkProgress, changed: bool, failed: bool) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(repo_cli.BulkProgress, "advance", interrupt)
+    monkeypatch.setattr(bulk_report.BulkProgress, "advance", interrupt)
     result = cli("repo", "set-immutable", "engineering/*", "--concurrency", "1")
     assert result.exit_code == 130
     assert "Interrupted: 1 of 3 repositories done" in result.stderr
@@ -534,6 +534,15 @@ def test_apply_prints_the_plan_then_applies_it(fake, cli, policy_file):
     )
     assert fake.sent("POST") == ["/api/v0/repositories/engineering"]
     assert fake.sent("PATCH") == ["/api/v0/repositories/engineering/web"]
+
+
+def test_apply_refuses_a_policy_over_1_mib_before_contacting_dtr(fake, cli, tmp_path):
+    policy = tmp_path / "huge.toml"
+    policy.write_text("# padding\n" * 120_000, encoding="utf-8")
+    result = cli("apply", "-f", str(policy))
+    assert result.exit_code == 2
+    assert str(policy) in result.stderr
+    assert not fake.sent("GET")
 
 
 def test_apply_twice_changes_nothing_the_second_time(fake, cli, policy_file):

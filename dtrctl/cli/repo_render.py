@@ -1,0 +1,88 @@
+"""Repositories as `dtrctl repo` shows them: settings, tables, CSV, audit drift and JUnit."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import TYPE_CHECKING
+
+from dtrctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from dtrctl.cli.output import Output, Segment
+    from dtrctl.models import Repository
+    from dtrctl.repos.policy import AuditReport
+
+
+def print_drift(out: Output, report: AuditReport) -> None:
+    out.line(
+        f"Drift: {len(report.drift)} of {len(report.checked)} checked repositories must be "
+        "immutable but are not:"
+    )
+    for item in report.drift:
+        out.line(f"  {item.repository.full_name} (required by {item.rule})")
+
+
+def write_junit(path: str, report: AuditReport, fixed: set[str]) -> None:
+    from dtrctl.repos.policy import audit_junit_xml
+
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(audit_junit_xml(report, fixed))
+    except OSError as error:
+        raise UsageError(f"cannot write the JUnit report {path}: {error}") from None
+
+
+def print_repository(out: Output, repository: Repository, heading: str = "") -> None:
+    immutable: list[Segment] = (
+        [("on", "bold green"), " (existing tags cannot be overwritten)"]
+        if repository.immutable
+        else [("off", "bold yellow"), " (tags can be overwritten)"]
+    )
+    if heading:
+        out.line(f"{repository.full_name}: {heading}")
+    rows: list[tuple[str, list[Segment]]] = [
+        ("Repository", [repository.full_name]),
+        ("Immutable tags", immutable),
+        ("Visibility", [repository.visibility]),
+        ("Tag limit", [str(repository.tag_limit or "none")]),
+        ("Scan on push", ["yes" if repository.scan_on_push else "no"]),
+        ("Description", [repository.short_description or "-"]),
+        ("Namespace type", [repository.namespace_type]),
+        ("Pulls / pushes", [f"{repository.pulls} / {repository.pushes}"]),
+    ]
+    if repository.long_description:
+        rows.append(("Long description", [repository.long_description]))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        out.line(f"{label + ':':<{width + 1}} ", *value)
+
+
+def print_table(out: Output, repositories: list[Repository]) -> None:
+    out.table(
+        ("REPOSITORY", "IMMUTABLE", "VISIBILITY", "TAG LIMIT"),
+        [
+            (
+                repository.full_name,
+                "yes" if repository.immutable else ("no", "yellow"),
+                repository.visibility,
+                str(repository.tag_limit or "-"),
+            )
+            for repository in repositories
+        ],
+    )
+
+
+def print_csv(repositories: list[Repository]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["repository", "immutable", "visibility", "tag_limit", "short_description"])
+    for repository in repositories:
+        writer.writerow(
+            [
+                repository.full_name,
+                str(repository.immutable).lower(),
+                repository.visibility,
+                repository.tag_limit,
+                repository.short_description,
+            ]
+        )

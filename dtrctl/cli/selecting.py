@@ -1,0 +1,72 @@
+"""Which repositories a command works on: its arguments, --namespace, --from-file and
+--exclude, read and resolved against the registry."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dtrctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from dtrctl.cli.output import Output
+    from dtrctl.repos.bulk import RepositoryLister
+    from dtrctl.repos.selection import Resolution, Selection
+
+
+def read_selection(
+    arguments: Sequence[str] | None,
+    namespaces: Sequence[str] | None,
+    from_file: str | None,
+    excludes: Sequence[str] | None,
+    *,
+    bare_is_namespace: bool = False,
+) -> Selection:
+    from dtrctl.repos.selection import parse_name_list, parse_selection
+
+    file_names = []
+    if from_file is not None:
+        file_names = parse_name_list(read_text(from_file), source_label(from_file))
+    return parse_selection(
+        arguments or [],
+        namespaces=namespaces or [],
+        file_names=file_names,
+        excludes=excludes or [],
+        bare_is_namespace=bare_is_namespace,
+    )
+
+
+def source_label(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def read_text(path: str, *, limit: int | None = None) -> str:
+    """The text of `path` ('-' for stdin); above `limit` characters, a usage error."""
+    from dtrctl.tomlfile import read_limited
+
+    try:
+        if path == "-":
+            return sys.stdin.read() if limit is None else read_limited(sys.stdin, "<stdin>", limit)
+        with open(path, encoding="utf-8") as file:
+            return file.read() if limit is None else read_limited(file, path, limit)
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+
+
+def or_every_repository(selection: Selection) -> Selection:
+    """No selection means every visible repository (exclusions still apply)."""
+    if not selection.is_empty:
+        return selection
+    from dtrctl.repos.selection import EVERY_REPOSITORY, parse_pattern
+
+    return selection.with_patterns(parse_pattern(EVERY_REPOSITORY))
+
+
+def resolve(out: Output, api: RepositoryLister, selection: Selection) -> Resolution:
+    from dtrctl.repos.bulk import resolve_selection
+
+    resolution = resolve_selection(api, selection)
+    for warning in resolution.warnings():
+        out.warn(warning)
+    return resolution
