@@ -179,6 +179,23 @@ class TagLookups(NamedTuple):
     config: Future[ConfigLookup | DtrctlError] | None
 
 
+def _unanswered(
+    key: tuple[RepositoryName, str], host: str, state: RepositoryState, options: CheckOptions
+) -> CheckResult:
+    """What is known of a tag before any answer about it: an error verdict until decided."""
+    name, tag = key
+    return CheckResult(
+        reference=f"{host}/{name}:{tag}",
+        host=host,
+        repository=str(name),
+        tag=tag,
+        verdict=PushVerdict.ERROR,
+        immutable=state.immutable,
+        expected_digest=options.expected.digest if options.expected else None,
+        protected_by=matching_protect_pattern(tag, options.protect),
+    )
+
+
 def _result(
     key: tuple[RepositoryName, str],
     host: str,
@@ -186,18 +203,9 @@ def _result(
     lookups: TagLookups,
     options: CheckOptions,
 ) -> CheckResult:
-    name, tag = key
+    name = key[0]
     expected = options.expected
-    base = CheckResult(
-        reference=f"{host}/{name}:{tag}",
-        host=host,
-        repository=str(name),
-        tag=tag,
-        verdict=PushVerdict.ERROR,
-        immutable=state.immutable,
-        expected_digest=expected.digest if expected else None,
-        protected_by=matching_protect_pattern(tag, options.protect),
-    )
+    base = _unanswered(key, host, state, options)
     if state.error is not None:
         return replace(base, error=state.error)
     if not state.found or lookups.head is None:
