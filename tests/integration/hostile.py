@@ -193,6 +193,7 @@ class HostileServer:
     @property
     def host_port(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET socket's address
         return f"{host}:{port}"
 
     @property

@@ -171,4 +171,4 @@ class TestTokenRealm:
         registry, token = registry_and_token_server
         allowed = {**ADMIN, "DTRCTL_ALLOW_REALM_HOST": token.host_port}
         run_dtrctl("--url", registry.url, "push-check", "engineering/web:v1", env=allowed)
-        assert [value.split(" ")[0] for value in token_authorizations(token)] == ["Basic"]
+        assert [(value or "").split(" ")[0] for value in token_authorizations(token)] == ["Basic"]
