@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import ssl
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -70,13 +69,13 @@ class SavedCa:
     profile: str | None
 
 
-def fetch_ca(settings: ConnectionSettings, *, log: Callable[[str], None] | None) -> FetchedCa:
+def fetch_ca(settings: ConnectionSettings) -> FetchedCa:
     from dtrctl.client.ca import fetch_ca_certificate
     from dtrctl.client.transport import TransportOptions
 
     url = normalize_url(settings.require_url())
     options = TransportOptions(timeout=settings.timeout, retries=settings.retries)
-    return FetchedCa(url, describe_certificate(fetch_ca_certificate(url, options, log)))
+    return FetchedCa(url, describe_certificate(fetch_ca_certificate(url, options)))
 
 
 def save_ca(fetched: FetchedCa, path: Path | None, *, profile: str | None) -> SavedCa:

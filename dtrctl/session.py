@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -22,6 +23,8 @@ CREDENTIALS_MISSING_HINT = (
     "Set DTRCTL_USERNAME and DTRCTL_PASSWORD (a UCP password or a DTR access token), run "
     "`dtrctl login`, or `docker login` to the DTR host"
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,7 +114,6 @@ def open_session(
     settings: ConnectionSettings,
     *,
     need_credentials: bool,
-    log: Callable[[str], None] | None = None,
     prompt_secret: Callable[[str, str | None], tuple[str, str] | None] | None = None,
     secret: str | None = None,
     profile: Profile | None = None,
@@ -146,17 +148,14 @@ def open_session(
         prompted = prompt_secret(url, settings.username)
         if prompted:
             credential = Credential(prompted[0], prompted[1], "prompt")
-    if log is not None:
-        for note in lookup.notes:
-            log(f"credentials: {note}")
-        source = credential.source if credential else "none (anonymous)"
-        who = f" for user {credential.username}" if credential else ""
-        log(f"credentials: using {source}{who}")
+    source = credential.source if credential else "none (anonymous)"
+    who = f" for user {credential.username}" if credential else ""
+    logger.debug(f"credentials: using {source}{who}")
     if credential is None and need_credentials:
         reason = lookup.unusable_reason or "this command needs credentials"
         raise MissingSetting(reason, hint=CREDENTIALS_MISSING_HINT)
-    if credential is None and lookup.unusable_reason and log is not None:
-        log(f"credentials: {lookup.unusable_reason}")
+    if credential is None and lookup.unusable_reason:
+        logger.debug(f"credentials: {lookup.unusable_reason}")
     from dtrctl.client.transport import TransportOptions, build_http_client
 
     options = TransportOptions(
@@ -166,7 +165,7 @@ def open_session(
         bundle=settings.bundle,
         insecure=settings.insecure,
     )
-    http = build_http_client(options, log=log)
+    http = build_http_client(options)
     return Session(
         url=url,
         settings=settings,

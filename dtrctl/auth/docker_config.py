@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import shutil
@@ -34,6 +35,8 @@ NOT_FOUND_TEXT = "credentials not found"
 _HELPER_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
 _MAX_MESSAGE_LENGTH = 200
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class DockerLookup:
@@ -49,19 +52,21 @@ class _Found:
     secret: str
 
 
-def find_docker_credential(
-    host: str, *, notes: list[str], environ: Mapping[str, str] | None = None
-) -> DockerLookup:
-    """Docker's credential for `host` (`name[:port]`); `notes` gets what was tried, no secret."""
+def find_docker_credential(host: str, *, environ: Mapping[str, str] | None = None) -> DockerLookup:
+    """Docker's credential for `host` (`name[:port]`).
+
+    What was tried goes to the module logger (debug; warnings for unreadable sources), never a
+    secret.
+    """
     env = os.environ if environ is None else environ
     try:
         registry = parse_registry(host)
     except InvalidReference:
-        notes.append(f"docker: {host!r} is not a registry host, not looked up")
+        logger.debug(f"docker: {host!r} is not a registry host, not looked up")
         return DockerLookup()
     identity_token_source = None
-    for source, document in _docker_configs(env, notes):
-        lookup = _search_config(registry, source, document, env, notes)
+    for source, document in _docker_configs(env):
+        lookup = _search_config(registry, source, document, env)
         if lookup.credential is not None:
             return lookup
         identity_token_source = identity_token_source or lookup.identity_token_source
@@ -76,40 +81,40 @@ def docker_config_path(environ: Mapping[str, str] | None = None) -> Path:
     return home / ".docker" / "config.json"
 
 
-def _docker_configs(env: Mapping[str, str], notes: list[str]) -> list[tuple[str, dict[str, Any]]]:
+def _docker_configs(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """(source name for `auths`, parsed document) of each docker config that exists."""
     configs = []
     inline = env.get("DOCKER_AUTH_CONFIG")
     if inline:
-        document = _parse_config(inline, "DOCKER_AUTH_CONFIG", notes)
+        document = _parse_config(inline, "DOCKER_AUTH_CONFIG")
         if document is not None:
             configs.append(("docker-auth-config", document))
     path = docker_config_path(env)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        notes.append(f"docker: no {path}")
+        logger.debug(f"docker: no {path}")
         return configs
     except (OSError, UnicodeDecodeError) as error:
-        notes.append(f"warning: docker: cannot read {path} ({error})")
+        logger.warning(f"docker: cannot read {path} ({error})")
         return configs
-    document = _parse_config(text, str(path), notes)
+    document = _parse_config(text, str(path))
     if document is not None:
         configs.append(("docker-config", document))
     return configs
 
 
-def _parse_config(text: str, where: str, notes: list[str]) -> dict[str, Any] | None:
+def _parse_config(text: str, where: str) -> dict[str, Any] | None:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        notes.append(f"warning: docker: {where} is not valid JSON (line {error.lineno}), ignored")
+        logger.warning(f"docker: {where} is not valid JSON (line {error.lineno}), ignored")
         return None
     except (ValueError, RecursionError):  # a number too long, or nesting too deep
-        notes.append(f"warning: docker: {where} is not JSON dtrctl can read, ignored")
+        logger.warning(f"docker: {where} is not JSON dtrctl can read, ignored")
         return None
     if not isinstance(document, dict):
-        notes.append(f"warning: docker: {where} is not a JSON object, ignored")
+        logger.warning(f"docker: {where} is not a JSON object, ignored")
         return None
     return document
 
@@ -119,56 +124,55 @@ def _search_config(
     source: str,
     document: dict[str, Any],
     env: Mapping[str, str],
-    notes: list[str],
 ) -> DockerLookup:
     identity_token_source = None
-    auths = _table(document, "auths", source, notes)
+    auths = _table(document, "auths", source)
     auth_keys = _matching_keys(auths, registry)
-    helpers = _table(document, "credHelpers", source, notes)
+    helpers = _table(document, "credHelpers", source)
     helper_keys = _matching_keys(helpers, registry)
     store = document.get("credsStore")
     if store is not None and not isinstance(store, str):
-        notes.append(f"warning: docker: credsStore in {source} is not a string, ignored")
+        logger.warning(f"docker: credsStore in {source} is not a string, ignored")
         store = None
     candidates: list[tuple[str, list[str]]] = []
     for key in helper_keys:
         if isinstance(helpers[key], str):
             candidates.append((helpers[key], _server_urls([key], registry)))
         else:
-            notes.append(f"warning: docker: credHelpers[{key!r}] in {source} is not a string")
+            logger.warning(f"docker: credHelpers[{key!r}] in {source} is not a string")
     if store:
         # With a credsStore, docker keeps an empty auths entry under the key it stored with.
         candidates.append((store, _server_urls(auth_keys, registry)))
     for helper, server_urls in candidates:
-        found = _ask_helper(helper, server_urls, env, notes)
+        found = _ask_helper(helper, server_urls, env)
         helper_source = f"docker-credential-helper:{helper}"
         if found is None:
             continue
         if found.username == IDENTITY_TOKEN_USERNAME:
-            notes.append(f"docker: {helper_source} has only an identity token for {registry}")
+            logger.debug(f"docker: {helper_source} has only an identity token for {registry}")
             identity_token_source = identity_token_source or helper_source
             continue
-        notes.append(f"docker: {helper_source} has a credential for {registry}")
+        logger.debug(f"docker: {helper_source} has a credential for {registry}")
         return DockerLookup(Credential(found.username, found.secret, helper_source))
     for key in auth_keys:
         entry = auths[key]
         if _entry_has_identity_token(entry):
-            notes.append(f"docker: {source} auths[{key!r}] holds only an identity token")
+            logger.debug(f"docker: {source} auths[{key!r}] holds only an identity token")
             identity_token_source = identity_token_source or source
             continue
-        found = _decode_auth_entry(entry, f"{source} auths[{key!r}]", notes)
+        found = _decode_auth_entry(entry, f"{source} auths[{key!r}]")
         if found is not None:
-            notes.append(f"docker: {source} auths[{key!r}] has a credential for {registry}")
+            logger.debug(f"docker: {source} auths[{key!r}] has a credential for {registry}")
             return DockerLookup(Credential(found.username, found.secret, source))
     if not candidates and not auth_keys:
-        notes.append(f"docker: {source} has no entry for {registry}")
+        logger.debug(f"docker: {source} has no entry for {registry}")
     return DockerLookup(identity_token_source=identity_token_source)
 
 
-def _table(document: dict[str, Any], key: str, source: str, notes: list[str]) -> dict[str, Any]:
+def _table(document: dict[str, Any], key: str, source: str) -> dict[str, Any]:
     value = document.get(key, {})
     if not isinstance(value, dict):
-        notes.append(f"warning: docker: {key} in {source} is not an object, ignored")
+        logger.warning(f"docker: {key} in {source} is not an object, ignored")
         return {}
     return value
 
@@ -192,16 +196,14 @@ def _server_urls(keys: list[str], registry: Registry) -> list[str]:
     return list(dict.fromkeys([*keys, str(registry), f"https://{registry}"]))
 
 
-def _ask_helper(
-    name: str, server_urls: list[str], env: Mapping[str, str], notes: list[str]
-) -> _Found | None:
+def _ask_helper(name: str, server_urls: list[str], env: Mapping[str, str]) -> _Found | None:
     program = f"docker-credential-{name}"
     if not _HELPER_NAME_RE.fullmatch(name):
-        notes.append(f"warning: docker: credential helper name {name!r} is invalid, ignored")
+        logger.warning(f"docker: credential helper name {name!r} is invalid, ignored")
         return None
     executable = shutil.which(program, path=env.get("PATH", os.defpath))
     if executable is None:
-        notes.append(f"warning: docker: {program} is configured but not on PATH")
+        logger.warning(f"docker: {program} is configured but not on PATH")
         return None
     for server_url in server_urls:
         try:
@@ -217,32 +219,32 @@ def _ask_helper(
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            notes.append(
-                f"warning: docker: {program} get did not answer within {HELPER_TIMEOUT_SECONDS:g} s"
+            logger.warning(
+                f"docker: {program} get did not answer within {HELPER_TIMEOUT_SECONDS:g} s"
             )
             return None
         except OSError as error:
-            notes.append(f"warning: docker: cannot run {program} ({error.strerror or error})")
+            logger.warning(f"docker: cannot run {program} ({error.strerror or error})")
             return None
         output = completed.stdout + completed.stderr
         if completed.returncode != 0:
             if NOT_FOUND_TEXT in output.lower():
-                notes.append(f"docker: {program} has no credential for {server_url}")
+                logger.debug(f"docker: {program} has no credential for {server_url}")
                 continue
             message = _first_line(completed.stderr or completed.stdout)
-            notes.append(
-                f"warning: docker: {program} get failed for {server_url} "
+            logger.warning(
+                f"docker: {program} get failed for {server_url} "
                 f"(exit {completed.returncode}): {message}"
             )
             return None
         found = _parse_helper_output(completed.stdout)
         if found is None:
             # The output is not echoed: it may hold the secret.
-            notes.append(f"warning: docker: {program} get gave malformed output, ignored")
+            logger.warning(f"docker: {program} get gave malformed output, ignored")
             return None
         if found.username or found.secret:
             return found
-        notes.append(f"docker: {program} has an empty credential for {server_url}")
+        logger.debug(f"docker: {program} has an empty credential for {server_url}")
     return None
 
 
@@ -263,9 +265,9 @@ def _entry_has_identity_token(entry: object) -> bool:
     return isinstance(entry, dict) and bool(entry.get("identitytoken"))
 
 
-def _decode_auth_entry(entry: object, where: str, notes: list[str]) -> _Found | None:
+def _decode_auth_entry(entry: object, where: str) -> _Found | None:
     if not isinstance(entry, dict):
-        notes.append(f"warning: docker: {where} is not an object, ignored")
+        logger.warning(f"docker: {where} is not an object, ignored")
         return None
     encoded = entry.get("auth")
     if isinstance(encoded, str) and encoded:
@@ -273,20 +275,20 @@ def _decode_auth_entry(entry: object, where: str, notes: list[str]) -> _Found | 
             decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
         # binascii.Error is a ValueError, as is the one for text that is not ASCII.
         except (ValueError, UnicodeDecodeError):
-            notes.append(f"warning: docker: {where} auth is not base64 of user:password, ignored")
+            logger.warning(f"docker: {where} auth is not base64 of user:password, ignored")
             return None
         username, colon, secret = decoded.partition(":")
         if not colon:
-            notes.append(f"warning: docker: {where} auth is not base64 of user:password, ignored")
+            logger.warning(f"docker: {where} auth is not base64 of user:password, ignored")
             return None
     else:
         plain_username, plain_secret = entry.get("username"), entry.get("password")
         if not isinstance(plain_username, str) or not isinstance(plain_secret, str):
-            notes.append(f"docker: {where} holds no username and password")
+            logger.debug(f"docker: {where} holds no username and password")
             return None
         username, secret = plain_username, plain_secret
     if not username or not secret:
-        notes.append(f"docker: {where} has an empty username or password")
+        logger.debug(f"docker: {where} has an empty username or password")
         return None
     return _Found(username, secret)
 

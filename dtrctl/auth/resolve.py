@@ -10,15 +10,17 @@ First hit wins:
    "docker-auth-config", "docker-config" or "docker-credential-helper:NAME".
 4. none: the caller decides (write commands prompt or fail, read commands go anonymous).
 
-The lookup also returns notes for `-v` (what was tried, warnings) and, when nothing usable was
-found for a reason the user should hear, that reason. Neither ever contains a secret.
+What was tried goes to the `dtrctl.auth` loggers (debug, warnings for unreadable sources; `-v`
+shows them). When nothing usable was found for a reason the user should hear, the lookup returns
+that reason. Neither ever contains a secret.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dtrctl.auth.credential import Credential
 from dtrctl.auth.docker_config import find_docker_credential
@@ -29,13 +31,14 @@ USERNAME_VARIABLE = "DTRCTL_USERNAME"
 PASSWORD_VARIABLE = "DTRCTL_PASSWORD"
 TOKEN_VARIABLE = "DTRCTL_TOKEN"
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class CredentialLookup:
-    """The credential found (if any), with notes on each source tried for `-v`."""
+    """The credential found (if any), or why none is usable."""
 
     credential: Credential | None
-    notes: list[str] = field(default_factory=list)
     # Why nothing usable was found, when the user should be told (e.g. docker has only an
     # identity token, or a password was given without a username).
     unusable_reason: str | None = None
@@ -55,62 +58,59 @@ def resolve_credentials(
     `username` and `secret` are what the caller got from `--username` and `--password-stdin`.
     """
     env = os.environ if environ is None else environ
-    notes: list[str] = []
     wanted_username, username_origin = _wanted_username(username, env, profile)
     if wanted_username:
-        notes.append(f"username {wanted_username!r} from {username_origin}")
+        logger.debug(f"username {wanted_username!r} from {username_origin}")
 
     if secret is not None:
         if not secret:
-            return CredentialLookup(None, notes, "the password read from stdin is empty")
+            return CredentialLookup(None, "the password read from stdin is empty")
         if not wanted_username:
-            return CredentialLookup(None, notes, _no_username_reason("--password-stdin"))
-        notes.append("secret from --password-stdin")
-        return CredentialLookup(Credential(wanted_username, secret, "flag"), notes)
+            return CredentialLookup(None, _no_username_reason("--password-stdin"))
+        logger.debug("secret from --password-stdin")
+        return CredentialLookup(Credential(wanted_username, secret, "flag"))
 
     variable = next((name for name in (PASSWORD_VARIABLE, TOKEN_VARIABLE) if env.get(name)), None)
     if variable is not None:
         if not wanted_username:
-            return CredentialLookup(None, notes, _no_username_reason(variable))
-        notes.append(f"secret from {variable}")
-        return CredentialLookup(Credential(wanted_username, env[variable], "env"), notes)
-    notes.append(f"env: neither {PASSWORD_VARIABLE} nor {TOKEN_VARIABLE} is set")
+            return CredentialLookup(None, _no_username_reason(variable))
+        logger.debug(f"secret from {variable}")
+        return CredentialLookup(Credential(wanted_username, env[variable], "env"))
+    logger.debug(f"env: neither {PASSWORD_VARIABLE} nor {TOKEN_VARIABLE} is set")
 
     dtr_url = url or (profile.url if profile else None)
     if not dtr_url:
-        notes.append("stored secret: no DTR URL to look it up by, skipped")
+        logger.debug("stored secret: no DTR URL to look it up by, skipped")
     elif not wanted_username:
-        notes.append("stored secret: no username to look it up by, skipped")
+        logger.debug("stored secret: no username to look it up by, skipped")
     else:
         stored, where = get_secret(
             keyring_service(dtr_url),
             wanted_username,
             store_path=credentials_path(env),
-            notes=notes,
         )
         if stored:
-            notes.append(f"secret from the {where} store")
-            return CredentialLookup(Credential(wanted_username, stored, where), notes)
+            logger.debug(f"secret from the {where} store")
+            return CredentialLookup(Credential(wanted_username, stored, where))
 
-    docker = find_docker_credential(host, notes=notes, environ=env)
+    docker = find_docker_credential(host, environ=env)
     if docker.credential is not None:
         if wanted_username and docker.credential.username != wanted_username:
-            notes.append(
+            logger.debug(
                 f"docker: its credential for {host} is for {docker.credential.username!r}, "
                 f"not {wanted_username!r}: not used"
             )
         else:
-            return CredentialLookup(docker.credential, notes)
+            return CredentialLookup(docker.credential)
     if docker.identity_token_source is not None:
         return CredentialLookup(
             None,
-            notes,
             f"docker has an identity token for {host} ({docker.identity_token_source}), which "
             f"the DTR API does not accept; use a DTR access token via {PASSWORD_VARIABLE} or "
             "dtrctl login",
         )
-    notes.append("no credentials found")
-    return CredentialLookup(None, notes)
+    logger.debug("no credentials found")
+    return CredentialLookup(None)
 
 
 def _wanted_username(

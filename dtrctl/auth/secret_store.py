@@ -13,6 +13,7 @@ a crash. keyring is imported inside functions so commands that need no secret do
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +31,8 @@ from dtrctl.errors import UsageError
 CREDENTIALS_FILE_NAME = "credentials.toml"
 SERVICE_PREFIX = "dtrctl:"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+
+logger = logging.getLogger(__name__)
 
 
 class KeyringUnavailable(UsageError):
@@ -65,30 +68,28 @@ def get_secret(
     username: str,
     *,
     store_path: Path | None = None,
-    notes: list[str] | None = None,
 ) -> tuple[str | None, str]:
     """(secret, "keyring" or "file"), or (None, "") when neither holds one.
 
-    `notes` receives what was tried and why it failed, never a secret.
+    What was tried and why it failed goes to the module logger (debug), never a secret.
     """
-    log = [] if notes is None else notes
     problem = _usable_backend_problem()
     if problem is not None:
-        log.append(f"keyring: skipped ({problem})")
+        logger.debug(f"keyring: skipped ({problem})")
     else:
-        secret = _keyring_get(service, username, log)
+        secret = _keyring_get(service, username)
         if secret:
             return secret, "keyring"
     path = credentials_path() if store_path is None else store_path
     try:
         stored = _read_store(path)
     except ConfigError as error:
-        log.append(f"file store: ignored ({error.message})")
+        logger.debug(f"file store: ignored ({error.message})")
         return None, ""
     secret = stored.get(service, {}).get(username)
     if secret:
         return secret, "file"
-    log.append(f"file store: no secret for {username!r} at {service} in {path}")
+    logger.debug(f"file store: no secret for {username!r} at {service} in {path}")
     return None, ""
 
 
@@ -152,16 +153,16 @@ def _usable_backend_problem() -> str | None:
     return None
 
 
-def _keyring_get(service: str, username: str, log: list[str]) -> str | None:
+def _keyring_get(service: str, username: str) -> str | None:
     try:
         import keyring
 
         secret = keyring.get_password(service, username)
     except Exception as error:  # NoKeyringError, KeyringLocked, D-Bus errors, ...
-        log.append(f"keyring: failed ({type(error).__name__}), treated as no secret")
+        logger.debug(f"keyring: failed ({type(error).__name__}), treated as no secret")
         return None
     if not secret:
-        log.append(f"keyring: no secret for {username!r} at {service}")
+        logger.debug(f"keyring: no secret for {username!r} at {service}")
     return secret
 
 

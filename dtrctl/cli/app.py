@@ -215,6 +215,9 @@ def main_options(
         # `dtrctl` alone is a request for the overview, not a usage error.
         print(ctx.get_help())
         raise typer.Exit()
+    from dtrctl.cli.logs import configure_logging
+
+    configure_logging(verbose)
     ctx.obj = CliState(
         ConnectionSettings(
             url=url,

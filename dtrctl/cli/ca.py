@@ -63,7 +63,7 @@ def fetch(
     from dtrctl.ca import fetch_ca, save_ca
 
     run = Run(ctx, output, allow_new_profile=True)
-    fetched = fetch_ca(run.settings.with_url(url) if url else run.settings, log=run.out.log)
+    fetched = fetch_ca(run.settings.with_url(url) if url else run.settings)
     info = fetched.certificate
     run.out.info(
         f"CA of {fetched.url}\n  subject:     {info.subject}\n  expires:     {info.not_after}\n"

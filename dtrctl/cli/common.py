@@ -39,7 +39,7 @@ class Run:
 
         state = ctx.find_root().obj
         given = state.settings if isinstance(state, CliState) else ConnectionSettings()
-        self.out = Output(getattr(output, "value", output), verbose=given.verbose)
+        self.out = Output(getattr(output, "value", output))
         if profile is not None:
             given = given.with_profile(profile)
         # Options and environment first, then the active profile of the config file; login and
@@ -53,7 +53,6 @@ class Run:
         session = open_session(
             settings,
             need_credentials=write,
-            log=self.out.log if self.settings.verbose else None,
             prompt_secret=prompt_secret if write and sys.stdin.isatty() else None,
             secret=secret,
             profile=self.profile,

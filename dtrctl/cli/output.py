@@ -85,9 +85,8 @@ def _plain_table(columns: Sequence[str], rows: Sequence[Sequence[Segment]]) -> I
 
 
 class Output:
-    def __init__(self, fmt: str = "text", *, verbose: bool = False) -> None:
+    def __init__(self, fmt: str = "text") -> None:
         self.format = fmt
-        self.verbose = verbose
         self.warned: set[str] = set()
 
     @property
@@ -176,8 +175,3 @@ class Output:
 
     def info(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
-
-    def log(self, message: str) -> None:
-        """Verbose diagnostics (-v) on stderr."""
-        if self.verbose:
-            print(message, file=sys.stderr, flush=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import ssl
 import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ RETRY_STATUSES = (429, 502, 503, 504)
 RETRY_METHODS = ("GET", "HEAD", "PATCH")
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
-LogFunction = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,24 +162,23 @@ def redact_headers(headers: httpx.Headers) -> str:
 
 
 class LoggingTransport(httpx.BaseTransport):
-    """Logs every attempt (retries included) under -v, with secrets redacted."""
+    """Logs every attempt (retries included) at debug level (-v), with secrets redacted."""
 
-    def __init__(self, inner: httpx.BaseTransport, log: LogFunction) -> None:
+    def __init__(self, inner: httpx.BaseTransport) -> None:
         self._inner = inner
-        self._log = log
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = request.extensions.get("dtrctl_attempt", 0) + 1
         request.extensions["dtrctl_attempt"] = attempt
         again = f" (retry {attempt - 1})" if attempt > 1 else ""
-        self._log(f"> {request.method} {request.url}{again}")
-        self._log(f">   {redact_headers(request.headers)}")
+        logger.debug(f"> {request.method} {request.url}{again}")
+        logger.debug(f">   {redact_headers(request.headers)}")
         try:
             response = self._inner.handle_request(request)
         except httpx.HTTPError as error:
-            self._log(f"< {request.method} {request.url}: {type(error).__name__}: {error}")
+            logger.debug(f"< {request.method} {request.url}: {type(error).__name__}: {error}")
             raise
-        self._log(f"< {response.status_code} {request.method} {request.url}")
+        logger.debug(f"< {response.status_code} {request.method} {request.url}")
         return response
 
     def close(self) -> None:
@@ -226,13 +225,14 @@ def _is_ip_address(text: str) -> bool:
 def build_http_client(
     options: TransportOptions,
     *,
-    log: LogFunction | None = None,
     max_connections: int = 16,
 ) -> httpx.Client:
     """The one HTTP client of a run: one connection pool, keep-alive, retries in the transport.
 
-    Requests through a proxy from the environment get the same TLS, retries and logging.
+    Requests through a proxy from the environment get the same TLS, retries and logging; the
+    logging transport is there only when this module's logger is enabled for debug (-v).
     """
+    log_requests = logger.isEnabledFor(logging.DEBUG)
     context = build_ssl_context(options)
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
@@ -242,8 +242,8 @@ def build_http_client(
         stack: httpx.BaseTransport = BoundedTransport(
             deadline_http_transport(verify=context, limits=limits, proxy=proxy), options.timeout
         )
-        if log is not None:
-            stack = LoggingTransport(stack, log)
+        if log_requests:
+            stack = LoggingTransport(stack)
         if options.retries > 0:
             stack = RetryTransport(stack, retry_policy(options))
         return stack

@@ -140,9 +140,17 @@ def _in_namespace(names: list[str], namespace: str | None) -> list[str]:
 
 
 def _fetch(settings: ConnectionSettings, namespace: str | None) -> list[str]:
+    import logging
+
     from dtrctl.session import open_session
 
-    quick = replace(settings, timeout=LOOKUP_SECONDS, retries=0, verbose=False)
+    # The root callback that configures logging does not run while completing: without a
+    # handler, a warning (say, an unreadable docker config) would reach Python's last-resort
+    # handler and print in the middle of the user's command line.
+    quiet = logging.getLogger("dtrctl")
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
+    quick = replace(settings, timeout=LOOKUP_SECONDS, retries=0)
     with open_session(quick, need_credentials=False, prompt_secret=None) as session:
         return sorted(
             repository.full_name for repository in session.dtr.list_repositories(namespace)
