@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,18 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("DTRCTL_CONFIG_DIR", str(home / ".config" / "dtrctl"))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
     yield home
+
+
+@pytest.fixture(autouse=True)
+def dtrctl_logger_restored() -> Iterator[None]:
+    """CLI runs in-process configure the `dtrctl` logger (handler, level, no propagation): put
+    it back after each test, so the next one's caplog sees dtrctl's records."""
+    logger = logging.getLogger("dtrctl")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -587,15 +588,18 @@ def test_patch_is_retried_on_503(retrying: DtrClient, mock: respx.MockRouter) ->
 # Logging (-v)
 
 
-def test_verbose_log_never_shows_the_password(mock: respx.MockRouter) -> None:
-    lines: list[str] = []
+def test_verbose_log_never_shows_the_password(
+    mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dtrctl")
     options = TransportOptions(retries=1, backoff_factor=0)
     mock.get("/api/v0/repositories/engineering/api").mock(
         side_effect=[UNAVAILABLE, httpx.Response(200, json=repository().to_api())]
     )
-    with build_http_client(options, log=lines.append) as client:
+    with build_http_client(options) as client:
         DtrClient(client, BASE, (USERNAME, PASSWORD)).get_repository(API)
-    text = "\n".join(lines)
+    text = caplog.text
+    assert f"> GET {BASE}/api/v0/repositories/engineering/api (retry 1)" in caplog.messages
     secrets = [
         PASSWORD,
         basic(USERNAME, PASSWORD).split(" ", 1)[1],
@@ -644,15 +648,27 @@ def plain_server() -> Iterator[tuple[str, list[str]]]:
 
 
 def test_requests_go_through_the_proxy_from_the_environment_with_logging(
-    plain_server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+    plain_server: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     proxy, targets = plain_server
     monkeypatch.setenv("HTTP_PROXY", proxy)
-    lines: list[str] = []
-    with build_http_client(TransportOptions(retries=0), log=lines.append) as client:
+    caplog.set_level(logging.DEBUG, logger="dtrctl")
+    with build_http_client(TransportOptions(retries=0)) as client:
         DtrClient(client, "http://dtr.example.test", (USERNAME, PASSWORD)).get_repository(API)
     assert targets == ["http://dtr.example.test/api/v0/repositories/engineering/api"]
-    assert "> GET http://dtr.example.test/api/v0/repositories/engineering/api" in lines
+    assert "> GET http://dtr.example.test/api/v0/repositories/engineering/api" in caplog.messages
+
+
+def test_requests_are_not_logged_unless_debug_is_enabled(
+    mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dtrctl")
+    mock.get("/api/v0/repositories/engineering/api").respond(200, json=repository().to_api())
+    with build_http_client(TransportOptions(retries=0)) as client:
+        DtrClient(client, BASE, (USERNAME, PASSWORD)).get_repository(API)
+    assert caplog.records == []
 
 
 def test_no_proxy_hosts_are_reached_directly(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -321,8 +322,7 @@ def test_config_files_load_or_name_the_file(scratch: Path, text: str, raw: bytes
 def test_a_garbled_credentials_file_means_no_secret(scratch: Path, text: str) -> None:
     path = scratch / "credentials.toml"
     path.write_text(text, encoding="utf-8")
-    notes: list[str] = []
-    secret, where = get_secret("dtrctl:https://dtr.test", "alice", store_path=path, notes=notes)
+    secret, where = get_secret("dtrctl:https://dtr.test", "alice", store_path=path)
     assert (secret is None) == (where == "")
 
 
@@ -379,12 +379,15 @@ docker_documents = st.fixed_dictionaries(
     document=docker_documents.map(json.dumps) | st.text() | st.sampled_from(["[" * 100_000]),
     host=st.sampled_from(["dtr.test", "dtr.test:5000"]) | st.text(max_size=20),
 )
-def test_docker_configs_give_a_credential_or_notes(scratch: Path, document: str, host: str) -> None:
-    notes: list[str] = []
+def test_docker_configs_give_a_credential_or_notes(
+    scratch: Path, caplog: pytest.LogCaptureFixture, document: str, host: str
+) -> None:
     environ = {"DOCKER_AUTH_CONFIG": document, "DOCKER_CONFIG": str(scratch), "PATH": ""}
-    lookup = find_docker_credential(host, notes=notes, environ=environ)
+    caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
+    caplog.clear()  # one caplog for all the examples
+    lookup = find_docker_credential(host, environ=environ)
     assert isinstance(lookup, DockerLookup)
-    assert notes
+    assert caplog.messages
 
 
 layout_entries = almost(

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,11 +78,28 @@ def asked(log: Path) -> list[str]:
     return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
 
-def lookup(
-    host: str = HOST, environ: dict[str, str] | None = None
-) -> tuple[DockerLookup, list[str]]:
-    notes: list[str] = []
-    return find_docker_credential(host, notes=notes, environ=environ), notes
+Lookup = Callable[..., tuple[DockerLookup, list[str]]]
+
+
+@pytest.fixture
+def lookup(caplog: pytest.LogCaptureFixture) -> Lookup:
+    """The lookup, and what it logged as `-v` shows it (warnings prefixed "warning: ")."""
+
+    def run(
+        host: str = HOST, environ: dict[str, str] | None = None
+    ) -> tuple[DockerLookup, list[str]]:
+        caplog.clear()
+        caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
+        result = find_docker_credential(host, environ=environ)
+        notes = [
+            f"warning: {record.getMessage()}"
+            if record.levelno >= logging.WARNING
+            else record.getMessage()
+            for record in caplog.records
+        ]
+        return result, notes
+
+    return run
 
 
 def warnings(notes: list[str]) -> list[str]:
@@ -90,19 +109,21 @@ def warnings(notes: list[str]) -> list[str]:
 # auths
 
 
-def test_no_docker_config_is_no_credential() -> None:
+def test_no_docker_config_is_no_credential(lookup: Lookup) -> None:
     result, notes = lookup()
     assert result == DockerLookup()
     assert not warnings(notes)
 
 
-def test_auths_entry_with_base64_auth(isolated_env: IsolatedEnv) -> None:
+def test_auths_entry_with_base64_auth(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     write_docker_config(isolated_env, {"auths": {HOST: {"auth": basic("alice", "pa:ss")}}})
     result, _ = lookup()
     assert result.credential == Credential("alice", "pa:ss", "docker-config")
 
 
-def test_auths_entry_with_username_and_password_fields(isolated_env: IsolatedEnv) -> None:
+def test_auths_entry_with_username_and_password_fields(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(isolated_env, {"auths": {HOST: {"username": "alice", "password": "pw"}}})
     assert lookup()[0].credential == Credential("alice", "pw", "docker-config")
 
@@ -119,7 +140,7 @@ def test_auths_entry_with_username_and_password_fields(isolated_env: IsolatedEnv
     ],
 )
 def test_auths_key_matches_by_host_whatever_scheme_or_path(
-    isolated_env: IsolatedEnv, key: str
+    lookup: Lookup, isolated_env: IsolatedEnv, key: str
 ) -> None:
     write_docker_config(isolated_env, {"auths": {key: {"auth": basic("alice", "pw")}}})
     assert lookup()[0].credential == Credential("alice", "pw", "docker-config")
@@ -136,12 +157,16 @@ def test_auths_key_matches_by_host_whatever_scheme_or_path(
         "not a host",
     ],
 )
-def test_auths_key_for_another_registry_does_not_match(isolated_env: IsolatedEnv, key: str) -> None:
+def test_auths_key_for_another_registry_does_not_match(
+    lookup: Lookup, isolated_env: IsolatedEnv, key: str
+) -> None:
     write_docker_config(isolated_env, {"auths": {key: {"auth": basic("alice", "pw")}}})
     assert lookup()[0].credential is None
 
 
-def test_auths_key_with_port_matches_host_with_that_port(isolated_env: IsolatedEnv) -> None:
+def test_auths_key_with_port_matches_host_with_that_port(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(
         isolated_env,
         {
@@ -157,7 +182,9 @@ def test_auths_key_with_port_matches_host_with_that_port(isolated_env: IsolatedE
     )
 
 
-def test_key_spelled_as_the_host_wins_over_other_spellings(isolated_env: IsolatedEnv) -> None:
+def test_key_spelled_as_the_host_wins_over_other_spellings(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(
         isolated_env,
         {
@@ -170,7 +197,9 @@ def test_key_spelled_as_the_host_wins_over_other_spellings(isolated_env: Isolate
     assert lookup()[0].credential == Credential("current", "pw", "docker-config")
 
 
-def test_auths_identity_token_is_reported_not_used(isolated_env: IsolatedEnv) -> None:
+def test_auths_identity_token_is_reported_not_used(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(
         isolated_env,
         {"auths": {HOST: {"auth": basic("alice", ""), "identitytoken": "refresh-token"}}},
@@ -191,14 +220,16 @@ def test_auths_identity_token_is_reported_not_used(isolated_env: IsolatedEnv) ->
         ("a string", True),
     ],
 )
-def test_unusable_auths_entries(isolated_env: IsolatedEnv, entry: object, warned: bool) -> None:
+def test_unusable_auths_entries(
+    lookup: Lookup, isolated_env: IsolatedEnv, entry: object, warned: bool
+) -> None:
     write_docker_config(isolated_env, {"auths": {HOST: entry}})
     result, notes = lookup()
     assert result == DockerLookup()
     assert bool(warnings(notes)) is warned
 
 
-def test_malformed_config_json_is_a_warning(isolated_env: IsolatedEnv) -> None:
+def test_malformed_config_json_is_a_warning(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     isolated_env.docker_dir.mkdir()
     (isolated_env.docker_dir / "config.json").write_text("{not json", encoding="utf-8")
     result, notes = lookup()
@@ -207,7 +238,7 @@ def test_malformed_config_json_is_a_warning(isolated_env: IsolatedEnv) -> None:
 
 
 def test_default_config_is_in_home_dot_docker(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DOCKER_CONFIG")
     write_docker_config(isolated_env, {"auths": {HOST: {"auth": basic("alice", "pw")}}})
@@ -219,7 +250,7 @@ def test_default_config_is_in_home_dot_docker(
 
 
 def test_docker_auth_config_comes_before_config_json(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_docker_config(isolated_env, {"auths": {HOST: {"auth": basic("from-file", "pw")}}})
     monkeypatch.setenv(
@@ -229,7 +260,7 @@ def test_docker_auth_config_comes_before_config_json(
 
 
 def test_docker_auth_config_without_the_host_falls_back_to_config_json(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_docker_config(isolated_env, {"auths": {HOST: {"auth": basic("from-file", "pw")}}})
     monkeypatch.setenv(
@@ -240,7 +271,7 @@ def test_docker_auth_config_without_the_host_falls_back_to_config_json(
 
 
 def test_malformed_docker_auth_config_is_a_warning_and_skipped(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_docker_config(isolated_env, {"auths": {HOST: {"auth": basic("from-file", "pw")}}})
     monkeypatch.setenv("DOCKER_AUTH_CONFIG", '{"auths": ')
@@ -249,7 +280,9 @@ def test_malformed_docker_auth_config_is_a_warning_and_skipped(
     assert any("DOCKER_AUTH_CONFIG is not valid JSON" in note for note in warnings(notes))
 
 
-def test_explicit_environ_is_used_instead_of_the_process_environment(tmp_path: Path) -> None:
+def test_explicit_environ_is_used_instead_of_the_process_environment(
+    lookup: Lookup, tmp_path: Path
+) -> None:
     (tmp_path / "config.json").write_text(
         json.dumps({"auths": {HOST: {"auth": basic("alice", "pw")}}}), encoding="utf-8"
     )
@@ -260,7 +293,7 @@ def test_explicit_environ_is_used_instead_of_the_process_environment(tmp_path: P
 # credential helpers
 
 
-def test_cred_helper_found(isolated_env: IsolatedEnv) -> None:
+def test_cred_helper_found(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     log = write_helper(isolated_env, answers={HOST: helper_answer("alice", SECRET)})
     result, notes = lookup()
@@ -269,7 +302,9 @@ def test_cred_helper_found(isolated_env: IsolatedEnv) -> None:
     assert not warnings(notes)
 
 
-def test_helper_is_asked_for_the_host_then_https_url(isolated_env: IsolatedEnv) -> None:
+def test_helper_is_asked_for_the_host_then_https_url(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(isolated_env, {"credsStore": "dtrtest"})
     log = write_helper(isolated_env, answers={f"https://{HOST}": helper_answer("alice", SECRET)})
     result, _ = lookup()
@@ -277,7 +312,9 @@ def test_helper_is_asked_for_the_host_then_https_url(isolated_env: IsolatedEnv) 
     assert asked(log) == [HOST, f"https://{HOST}"]
 
 
-def test_helper_is_asked_with_the_configs_own_key_first(isolated_env: IsolatedEnv) -> None:
+def test_helper_is_asked_with_the_configs_own_key_first(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     key = "https://dtr.example.com/v1/"
     write_docker_config(isolated_env, {"credHelpers": {key: "dtrtest"}})
     log = write_helper(isolated_env, answers={key: helper_answer("alice", SECRET)})
@@ -285,7 +322,9 @@ def test_helper_is_asked_with_the_configs_own_key_first(isolated_env: IsolatedEn
     assert asked(log) == [key]
 
 
-def test_creds_store_uses_the_auths_placeholder_key(isolated_env: IsolatedEnv) -> None:
+def test_creds_store_uses_the_auths_placeholder_key(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     key = "https://dtr.example.com"
     write_docker_config(isolated_env, {"credsStore": "dtrtest", "auths": {key: {}}})
     log = write_helper(isolated_env, answers={key: helper_answer("alice", SECRET)})
@@ -293,7 +332,9 @@ def test_creds_store_uses_the_auths_placeholder_key(isolated_env: IsolatedEnv) -
     assert asked(log) == [key]
 
 
-def test_helper_not_found_is_no_credential_without_warning(isolated_env: IsolatedEnv) -> None:
+def test_helper_not_found_is_no_credential_without_warning(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     log = write_helper(isolated_env, answers={})
     result, notes = lookup()
@@ -312,7 +353,7 @@ def test_helper_not_found_is_no_credential_without_warning(isolated_env: Isolate
     ],
 )
 def test_malformed_helper_output_is_a_warning_without_the_output(
-    isolated_env: IsolatedEnv, output: str
+    lookup: Lookup, isolated_env: IsolatedEnv, output: str
 ) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     write_helper(isolated_env, answers={HOST: output})
@@ -322,14 +363,14 @@ def test_malformed_helper_output_is_a_warning_without_the_output(
     assert not any(SECRET in note for note in notes)
 
 
-def test_helper_missing_from_path_is_a_warning(isolated_env: IsolatedEnv) -> None:
+def test_helper_missing_from_path_is_a_warning(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     write_docker_config(isolated_env, {"credsStore": "absent"})
     result, notes = lookup()
     assert result == DockerLookup()
     assert any("docker-credential-absent" in note for note in warnings(notes))
 
 
-def test_helper_failing_otherwise_is_a_warning(isolated_env: IsolatedEnv) -> None:
+def test_helper_failing_otherwise_is_a_warning(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     write_helper(isolated_env, answers={}, failure="error: the keychain is locked")
     result, notes = lookup()
@@ -338,7 +379,7 @@ def test_helper_failing_otherwise_is_a_warning(isolated_env: IsolatedEnv) -> Non
 
 
 def test_helper_timeout_is_a_warning(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     write_helper(isolated_env, answers={HOST: helper_answer("alice", SECRET)})
@@ -355,14 +396,16 @@ def test_helper_timeout_is_a_warning(
     assert any("did not answer" in note for note in warnings(notes))
 
 
-def test_invalid_helper_name_is_not_run(isolated_env: IsolatedEnv) -> None:
+def test_invalid_helper_name_is_not_run(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "../../bin/sh"}})
     result, notes = lookup()
     assert result == DockerLookup()
     assert any("invalid" in note for note in warnings(notes))
 
 
-def test_helper_identity_token_is_reported_not_used(isolated_env: IsolatedEnv) -> None:
+def test_helper_identity_token_is_reported_not_used(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     write_helper(isolated_env, answers={HOST: helper_answer("<token>", "refresh-token")})
     result, notes = lookup()
@@ -370,7 +413,9 @@ def test_helper_identity_token_is_reported_not_used(isolated_env: IsolatedEnv) -
     assert not any("refresh-token" in note for note in notes)
 
 
-def test_identity_token_does_not_hide_a_usable_credential(isolated_env: IsolatedEnv) -> None:
+def test_identity_token_does_not_hide_a_usable_credential(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(
         isolated_env,
         {"credHelpers": {HOST: "dtrtest"}, "auths": {HOST: {"auth": basic("alice", "pw")}}},
@@ -382,7 +427,9 @@ def test_identity_token_does_not_hide_a_usable_credential(isolated_env: Isolated
 # order inside one config
 
 
-def test_cred_helpers_then_creds_store_then_auths(isolated_env: IsolatedEnv) -> None:
+def test_cred_helpers_then_creds_store_then_auths(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     document = {
         "credHelpers": {HOST: "first"},
         "credsStore": "second",
@@ -401,20 +448,20 @@ def test_cred_helpers_then_creds_store_then_auths(isolated_env: IsolatedEnv) -> 
 
 
 def test_helper_in_docker_auth_config_is_used(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKER_AUTH_CONFIG", json.dumps({"credHelpers": {HOST: "dtrtest"}}))
     write_helper(isolated_env, answers={HOST: helper_answer("alice", SECRET)})
     assert lookup()[0].credential == Credential("alice", SECRET, "docker-credential-helper:dtrtest")
 
 
-def test_invalid_host_is_not_looked_up() -> None:
+def test_invalid_host_is_not_looked_up(lookup: Lookup) -> None:
     result, notes = lookup("not a host")
     assert result == DockerLookup()
     assert any("not a registry host" in note for note in notes)
 
 
-def test_no_secret_in_notes_or_repr(isolated_env: IsolatedEnv) -> None:
+def test_no_secret_in_notes_or_repr(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
     write_docker_config(
         isolated_env,
         {

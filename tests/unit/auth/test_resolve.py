@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,13 @@ def resolve(
     return resolve_credentials(
         host=HOST, url=url, username=username, secret=secret, profile=profile, environ=environ
     )
+
+
+@pytest.fixture
+def notes(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """What the lookup logs for `-v`: `notes.messages` after the lookup."""
+    caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
+    return caplog
 
 
 def docker_login(isolated_env: IsolatedEnv, username: str, password: str) -> None:
@@ -84,12 +92,14 @@ def test_env_username_and_password(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("in_memory_keyring")
-def test_env_token_is_an_alias(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_token_is_an_alias(
+    monkeypatch: pytest.MonkeyPatch, notes: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("DTRCTL_USERNAME", "alice")
     monkeypatch.setenv("DTRCTL_TOKEN", "access-token")
     lookup = resolve()
     assert lookup.credential == Credential("alice", "access-token", "env")
-    assert "secret from DTRCTL_TOKEN" in lookup.notes
+    assert "secret from DTRCTL_TOKEN" in notes.messages
 
 
 @pytest.mark.usefixtures("in_memory_keyring")
@@ -190,11 +200,13 @@ def test_file_store_honours_the_given_environ(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("failing_keyring")
-def test_failing_keyring_falls_through_to_docker(isolated_env: IsolatedEnv) -> None:
+def test_failing_keyring_falls_through_to_docker(
+    isolated_env: IsolatedEnv, notes: pytest.LogCaptureFixture
+) -> None:
     docker_login(isolated_env, "alice", "docker-pw")
     lookup = resolve(username="alice")
     assert lookup.credential == Credential("alice", "docker-pw", "docker-config")
-    assert any(note.startswith("keyring: skipped") for note in lookup.notes)
+    assert any(note.startswith("keyring: skipped") for note in notes.messages)
 
 
 @pytest.mark.usefixtures("broken_keyring")
@@ -205,13 +217,13 @@ def test_broken_keyring_falls_through_to_docker(isolated_env: IsolatedEnv) -> No
 
 
 def test_keyring_is_not_asked_without_a_username(
-    isolated_env: IsolatedEnv, in_memory_keyring: InMemoryKeyring
+    notes: pytest.LogCaptureFixture, isolated_env: IsolatedEnv, in_memory_keyring: InMemoryKeyring
 ) -> None:
     in_memory_keyring.set_password(SERVICE, "alice", "stored")
     docker_login(isolated_env, "alice", "docker-pw")
     lookup = resolve()
     assert lookup.credential == Credential("alice", "docker-pw", "docker-config")
-    assert "stored secret: no username to look it up by, skipped" in lookup.notes
+    assert "stored secret: no username to look it up by, skipped" in notes.messages
 
 
 # 3. docker, 4. nothing
@@ -224,11 +236,13 @@ def test_docker_credential_when_nothing_else(isolated_env: IsolatedEnv) -> None:
 
 
 @pytest.mark.usefixtures("in_memory_keyring")
-def test_docker_credential_for_another_user_is_not_used(isolated_env: IsolatedEnv) -> None:
+def test_docker_credential_for_another_user_is_not_used(
+    isolated_env: IsolatedEnv, notes: pytest.LogCaptureFixture
+) -> None:
     docker_login(isolated_env, "bob", "docker-pw")
     lookup = resolve(profile=Profile(name="prod", username="alice"))
     assert lookup.credential is None
-    assert any("'bob', not 'alice'" in note for note in lookup.notes)
+    assert any("'bob', not 'alice'" in note for note in notes.messages)
 
 
 @pytest.mark.usefixtures("in_memory_keyring")
@@ -246,14 +260,14 @@ def test_docker_identity_token_gives_a_clear_reason(isolated_env: IsolatedEnv) -
 
 
 @pytest.mark.usefixtures("in_memory_keyring")
-def test_nothing_found() -> None:
+def test_nothing_found(notes: pytest.LogCaptureFixture) -> None:
     lookup = resolve()
     assert lookup.credential is None
     assert lookup.unusable_reason is None
-    assert lookup.notes[-1] == "no credentials found"
+    assert notes.messages[-1] == "no credentials found"
 
 
-# secrets stay out of repr and notes
+# secrets stay out of repr and the log
 
 
 def test_credential_repr_hides_the_secret() -> None:
@@ -264,7 +278,8 @@ def test_credential_repr_hides_the_secret() -> None:
 
 
 @pytest.mark.parametrize("source", ["flag", "env", "keyring", "file", "docker-config"])
-def test_no_secret_in_lookup_repr_or_notes(
+def test_no_secret_in_lookup_repr_or_log(
+    notes: pytest.LogCaptureFixture,
     source: str,
     isolated_env: IsolatedEnv,
     monkeypatch: pytest.MonkeyPatch,
@@ -284,4 +299,5 @@ def test_no_secret_in_lookup_repr_or_notes(
     assert lookup.credential.source == source
     assert lookup.credential.secret == secret
     assert secret not in repr(lookup)
-    assert not any(secret in note for note in lookup.notes)
+    assert notes.messages
+    assert not any(secret in note for note in notes.messages)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,13 @@ pytestmark = pytest.mark.usefixtures("isolated_env")
 
 SERVICE = "dtrctl:https://dtr.example.com"
 SECRET = 's3cret-Δ "quoted" \\ back'
+
+
+@pytest.fixture
+def notes(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """What the secret store logs for `-v`: `notes.messages`."""
+    caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
+    return caplog
 
 
 def mode(path: Path) -> int:
@@ -70,19 +78,21 @@ def test_store_and_get_with_a_keyring(
     assert not credentials_path().exists()
 
 
-def test_get_for_another_user_finds_nothing(in_memory_keyring: InMemoryKeyring) -> None:
+def test_get_for_another_user_finds_nothing(
+    in_memory_keyring: InMemoryKeyring, notes: pytest.LogCaptureFixture
+) -> None:
     store_secret(SERVICE, "alice", SECRET, insecure_storage=False)
-    notes: list[str] = []
-    assert get_secret(SERVICE, "bob", notes=notes) == (None, "")
-    assert any("keyring: no secret for 'bob'" in note for note in notes)
+    assert get_secret(SERVICE, "bob") == (None, "")
+    assert any("keyring: no secret for 'bob'" in note for note in notes.messages)
 
 
 @pytest.mark.usefixtures("failing_keyring")
-def test_fail_backend_is_not_usable_and_get_does_not_crash() -> None:
+def test_fail_backend_is_not_usable_and_get_does_not_crash(
+    notes: pytest.LogCaptureFixture,
+) -> None:
     assert not keyring_usable()
-    notes: list[str] = []
-    assert get_secret(SERVICE, "alice", notes=notes) == (None, "")
-    assert any("keyring: skipped" in note for note in notes)
+    assert get_secret(SERVICE, "alice") == (None, "")
+    assert any("keyring: skipped" in note for note in notes.messages)
 
 
 def test_null_backend_is_not_usable() -> None:
@@ -97,10 +107,9 @@ def test_null_backend_is_not_usable() -> None:
 
 
 @pytest.mark.usefixtures("broken_keyring")
-def test_backend_that_raises_is_no_secret_not_a_crash() -> None:
-    notes: list[str] = []
-    assert get_secret(SERVICE, "alice", notes=notes) == (None, "")
-    assert any("keyring: failed (RuntimeError)" in note for note in notes)
+def test_backend_that_raises_is_no_secret_not_a_crash(notes: pytest.LogCaptureFixture) -> None:
+    assert get_secret(SERVICE, "alice") == (None, "")
+    assert any("keyring: failed (RuntimeError)" in note for note in notes.messages)
     assert delete_secret(SERVICE, "alice") == []
 
 
@@ -197,14 +206,13 @@ def test_store_path_can_be_given(tmp_path: Path, in_memory_keyring: InMemoryKeyr
 
 @pytest.mark.usefixtures("failing_keyring")
 def test_unreadable_credentials_file_is_no_secret_and_never_overwritten(
-    isolated_env: IsolatedEnv,
+    isolated_env: IsolatedEnv, notes: pytest.LogCaptureFixture
 ) -> None:
     isolated_env.config_dir.mkdir(parents=True)
     path = credentials_path()
     path.write_text("[services\nbroken", encoding="utf-8")
-    notes: list[str] = []
-    assert get_secret(SERVICE, "alice", notes=notes) == (None, "")
-    assert any("file store: ignored" in note and str(path) in note for note in notes)
+    assert get_secret(SERVICE, "alice") == (None, "")
+    assert any("file store: ignored" in note and str(path) in note for note in notes.messages)
     with pytest.raises(ConfigError):
         store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
     assert path.read_text(encoding="utf-8") == "[services\nbroken"
@@ -230,10 +238,11 @@ def test_delete_without_keyring_or_file_removes_nothing() -> None:
     assert delete_secret(SERVICE, "alice") == []
 
 
-def test_no_secret_in_notes(in_memory_keyring: InMemoryKeyring) -> None:
+def test_no_secret_in_the_log(
+    in_memory_keyring: InMemoryKeyring, notes: pytest.LogCaptureFixture
+) -> None:
     store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
-    notes: list[str] = []
-    get_secret(SERVICE, "bob", notes=notes)
-    get_secret(SERVICE, "alice", notes=notes)
-    assert notes
-    assert not any(SECRET in note for note in notes)
+    get_secret(SERVICE, "bob")
+    get_secret(SERVICE, "alice")
+    assert notes.messages
+    assert not any(SECRET in note for note in notes.messages)
