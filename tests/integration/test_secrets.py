@@ -165,3 +165,27 @@ def test_files_holding_anything_sensitive_are_private(session):
     assert again.code == 0, again.stderr
     assert {path.name for path in config.iterdir()} == {"config.toml", "credentials.toml"}
     assert mode(config / "credentials.toml") == 0o600
+
+
+def test_without_verbose_no_lookup_warning_or_request_line_reaches_stderr(session):
+    # Real processes: under pytest the root logger has handlers, so only a process of its own
+    # shows whether a warning would reach Python's last-resort handler.
+    config = session.home / ".docker" / "config.json"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text("{not json", encoding="utf-8")
+    show = ("repo", "show", "engineering/api")
+    quiet = session.dtrctl(*show, DTRCTL_URL=session.server.url)
+    verbose = session.dtrctl("-v", *show, DTRCTL_URL=session.server.url)
+    assert quiet.code == verbose.code
+    assert f"credentials: warning: docker: {config} is not valid JSON" in verbose.stderr
+    assert f"> GET {session.server.url}/api/v0/repositories/engineering/api" in verbose.stderr
+    for line in ("credentials:", "docker:", "> GET", "< "):
+        assert line not in quiet.stderr
+    completed = session.dtrctl(
+        _DTRCTL_COMPLETE="complete_bash",
+        COMP_WORDS="dtrctl repo show engineering/",
+        COMP_CWORD="3",
+        DTRCTL_URL=session.server.url,
+    )
+    assert completed.code == 0
+    assert completed.stderr == ""
