@@ -133,7 +133,7 @@ class TestAnswerSizes:
     def test_a_ca_over_its_bound_is_refused(self, mock):
         mock.get(f"{BASE}/ca").respond(200, content=b"-" * (CA_PEM_MAX_BYTES + 1))
         with pytest.raises(ResponseTooLarge, match="larger than 1 MiB"):
-            fetch_ca_certificate(BASE, TransportOptions(retries=0), None)
+            fetch_ca_certificate(BASE, TransportOptions(retries=0))
 
 
 def page(*names: str, cursor: str | None = None) -> httpx.Response:
