@@ -61,7 +61,19 @@ def resolve_credentials(
     wanted_username, username_origin = _wanted_username(username, env, profile)
     if wanted_username:
         logger.debug(f"username {wanted_username!r} from {username_origin}")
+    given = _from_flag_or_environment(wanted_username, secret, env)
+    if given is not None:
+        return given
+    stored = _from_store(wanted_username, url or (profile.url if profile else None), env)
+    if stored is not None:
+        return CredentialLookup(stored)
+    return _from_docker(host, wanted_username, env)
 
+
+def _from_flag_or_environment(
+    wanted_username: str | None, secret: str | None, env: Mapping[str, str]
+) -> CredentialLookup | None:
+    """Step 1: `--password-stdin`, else DTRCTL_PASSWORD / DTRCTL_TOKEN; None: neither given."""
     if secret is not None:
         if not secret:
             return CredentialLookup(None, "the password read from stdin is empty")
@@ -69,30 +81,39 @@ def resolve_credentials(
             return CredentialLookup(None, _no_username_reason("--password-stdin"))
         logger.debug("secret from --password-stdin")
         return CredentialLookup(Credential(wanted_username, secret, "flag"))
-
     variable = next((name for name in (PASSWORD_VARIABLE, TOKEN_VARIABLE) if env.get(name)), None)
-    if variable is not None:
-        if not wanted_username:
-            return CredentialLookup(None, _no_username_reason(variable))
-        logger.debug(f"secret from {variable}")
-        return CredentialLookup(Credential(wanted_username, env[variable], "env"))
-    logger.debug(f"env: neither {PASSWORD_VARIABLE} nor {TOKEN_VARIABLE} is set")
+    if variable is None:
+        logger.debug(f"env: neither {PASSWORD_VARIABLE} nor {TOKEN_VARIABLE} is set")
+        return None
+    if not wanted_username:
+        return CredentialLookup(None, _no_username_reason(variable))
+    logger.debug(f"secret from {variable}")
+    return CredentialLookup(Credential(wanted_username, env[variable], "env"))
 
-    dtr_url = url or (profile.url if profile else None)
+
+def _from_store(
+    wanted_username: str | None, dtr_url: str | None, env: Mapping[str, str]
+) -> Credential | None:
+    """Step 2: the secret `dtrctl login` stored for the URL and username."""
     if not dtr_url:
         logger.debug("stored secret: no DTR URL to look it up by, skipped")
-    elif not wanted_username:
+        return None
+    if not wanted_username:
         logger.debug("stored secret: no username to look it up by, skipped")
-    else:
-        stored, where = get_secret(
-            keyring_service(dtr_url),
-            wanted_username,
-            store_path=credentials_path(env),
-        )
-        if stored:
-            logger.debug(f"secret from the {where} store")
-            return CredentialLookup(Credential(wanted_username, stored, where))
+        return None
+    stored, where = get_secret(
+        keyring_service(dtr_url), wanted_username, store_path=credentials_path(env)
+    )
+    if not stored:
+        return None
+    logger.debug(f"secret from the {where} store")
+    return Credential(wanted_username, stored, where)
 
+
+def _from_docker(
+    host: str, wanted_username: str | None, env: Mapping[str, str]
+) -> CredentialLookup:
+    """Step 3: docker's credential for the host, if it is for the wanted user; else none."""
     docker = find_docker_credential(host, environ=env)
     if docker.credential is not None:
         if wanted_username and docker.credential.username != wanted_username:
