@@ -76,6 +76,11 @@ class AuthenticationFailed(DtrctlError):
     exit_code = ExitCode.AUTH
 
 
+class MissingCredentials(AuthenticationFailed):
+    """No credential where one is needed: a write, a CI gate against a DTR, or a named user
+    without a secret. Never turned into an anonymous run silently."""
+
+
 class PermissionDenied(DtrctlError):
     code = "permission"
     exit_code = ExitCode.AUTH
@@ -121,6 +126,12 @@ class RequestTimeout(DtrctlError):
 class ServerError(DtrctlError):
     code = "server"
     exit_code = ExitCode.UNAVAILABLE
+
+
+class NoRegistryApi(ServerError):
+    """The URL answers, but not with the registry API expected there (e.g. no DTR `/api/v0`)."""
+
+    code = "no_api"
 
 
 class InvalidResponse(ServerError):

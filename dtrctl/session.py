@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from dtrctl.errors import MissingSetting, UsageError
+from dtrctl.errors import UsageError
 from dtrctl.settings import ConnectionSettings, is_loopback, normalize_url, url_registry
 
 if TYPE_CHECKING:
     import httpx
 
+    from dtrctl.auth.anonymous import Anonymous, Need
     from dtrctl.auth.credential import Credential
     from dtrctl.backends.base import Backend
     from dtrctl.client.dtr import DtrClient
     from dtrctl.config import Profile
-
-CREDENTIALS_MISSING_HINT = (
-    "Set DTRCTL_USERNAME and DTRCTL_PASSWORD (a UCP password or a DTR access token), run "
-    "`dtrctl login`, or `docker login` to the DTR host"
-)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +33,10 @@ class Session:
     credential: Credential | None
     http: httpx.Client
     profile: Profile | None = None
+    # The URL is the host push-check's references name, not a configured DTR.
+    url_from_reference: bool = False
+    # Anonymous only as long as the host proves a plain registry: a DTR answer is exit 3.
+    dtr_needs_credentials: bool = False
     _dtr: DtrClient | None = None
     _backend: Backend | None = None
 
@@ -118,15 +119,19 @@ def open_session(
     secret: str | None = None,
     profile: Profile | None = None,
     profile_loaded: bool = False,
+    gate: bool = False,
+    notice: Callable[[str], None] | None = None,
+    url_from_reference: bool = False,
 ) -> Session:
     """Resolve URL and credentials, then build the run's HTTP client.
 
     Settings not yet merged with the active profile are merged here (`profile_loaded` says the
-    caller did it already). A write command (`need_credentials`) without credentials fails
-    before any request; a read command goes anonymous, and a 401 then says how to supply them.
+    caller did it already). Without a credential, `dtrctl.auth.anonymous` decides: a write
+    (`need_credentials`) or a CI `gate` against a DTR fails before any request; another read goes
+    anonymous and says so once through `notice`. `url_from_reference`: the URL is the host
+    push-check's references name, not a configured DTR.
     """
-    from dtrctl.auth.credential import Credential
-    from dtrctl.auth.resolve import resolve_credentials
+    from dtrctl.auth.anonymous import Anonymous, Need, anonymous_notice
 
     if not profile_loaded:
         settings, profile = load_profile(settings)
@@ -136,26 +141,17 @@ def open_session(
             f"refusing to send credentials over plain HTTP to {url}",
             hint="Use https://, or pass --allow-http if you really mean it",
         )
-    lookup = resolve_credentials(
-        host=str(url_registry(url)),
-        url=url,
-        username=settings.username,
+    credential, anonymous = _credential(
+        settings,
+        url,
+        profile,
         secret=secret,
-        profile=profile,
+        prompt_secret=prompt_secret if need_credentials else None,
+        need=Need.WRITE if need_credentials else Need.GATE if gate else Need.READ,
+        url_from_reference=url_from_reference,
     )
-    credential = lookup.credential
-    if credential is None and need_credentials and prompt_secret is not None:
-        prompted = prompt_secret(url, settings.username)
-        if prompted:
-            credential = Credential(prompted[0], prompted[1], "prompt")
-    source = credential.source if credential else "none (anonymous)"
-    who = f" for user {credential.username}" if credential else ""
-    logger.debug(f"credentials: using {source}{who}")
-    if credential is None and need_credentials:
-        reason = lookup.unusable_reason or "this command needs credentials"
-        raise MissingSetting(reason, hint=CREDENTIALS_MISSING_HINT)
-    if credential is None and lookup.unusable_reason:
-        logger.debug(f"credentials: {lookup.unusable_reason}")
+    if anonymous is Anonymous.NOTICE and notice is not None:
+        notice(anonymous_notice(url))
     from dtrctl.client.transport import TransportOptions, build_http_client
 
     options = TransportOptions(
@@ -172,4 +168,51 @@ def open_session(
         credential=credential,
         http=http,
         profile=profile,
+        url_from_reference=url_from_reference,
+        dtr_needs_credentials=anonymous is Anonymous.UNLESS_DTR,
+    )
+
+
+def _credential(
+    settings: ConnectionSettings,
+    url: str,
+    profile: Profile | None,
+    *,
+    secret: str | None,
+    prompt_secret: Callable[[str, str | None], tuple[str, str] | None] | None,
+    need: Need,
+    url_from_reference: bool,
+) -> tuple[Credential | None, Anonymous | None]:
+    """The run's credential, or None and how the anonymous run goes on (or `MissingCredentials`)."""
+    from dtrctl.auth.anonymous import anonymous_run
+    from dtrctl.auth.credential import Credential
+    from dtrctl.auth.resolve import USERNAME_VARIABLE, resolve_credentials
+
+    host = str(url_registry(url))
+    lookup = resolve_credentials(
+        host=host, url=url, username=settings.username, secret=secret, profile=profile
+    )
+    credential = lookup.credential
+    if credential is None and prompt_secret is not None:
+        prompted = prompt_secret(url, settings.username)
+        if prompted:
+            credential = Credential(prompted[0], prompted[1], "prompt")
+    source = credential.source if credential else "none (anonymous)"
+    who = f" for user {credential.username}" if credential else ""
+    logger.debug(f"credentials: using {source}{who}")
+    if credential is None and lookup.unusable_reason:
+        logger.debug(f"credentials: {lookup.unusable_reason}")
+    if credential is not None:
+        return credential, None
+    return None, anonymous_run(
+        need,
+        url=url,
+        host=host,
+        named_user=settings.username
+        or os.environ.get(USERNAME_VARIABLE)
+        or (profile.username if profile else None),
+        unusable_reason=lookup.unusable_reason,
+        declared_anonymous=settings.anonymous,
+        plain_registry=settings.backend == "registry",
+        url_from_reference=url_from_reference,
     )

@@ -34,6 +34,8 @@ class ConnectionSettings:
     profile: str | None = None
     # The registry kind: auto (detect), dtr, harbor or registry; None: not given here.
     backend: str | None = None
+    # --anonymous: a read may run without credentials when none are found (CI gates too).
+    anonymous: bool = False
 
     def with_url(self, url: str) -> ConnectionSettings:
         return replace(self, url=url)

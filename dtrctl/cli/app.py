@@ -156,6 +156,15 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--anonymous",
+            envvar="DTRCTL_ANONYMOUS",
+            help="Where no credential is found, run anonymously (public repositories only), "
+            "also for push-check and repo audit, which otherwise exit 3 against a DTR.",
+        ),
+    ] = False,
     insecure: Annotated[
         bool,
         typer.Option(
@@ -231,6 +240,7 @@ def main_options(
             verbose=verbose,
             profile=profile,
             backend=backend.value if backend else None,
+            anonymous=anonymous,
         )
     )
 

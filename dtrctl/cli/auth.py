@@ -152,7 +152,8 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
     from dtrctl.errors import AuthenticationFailed
 
     run = Run(ctx, output)
-    with run.session(write=False) as session:
+    # Its report says when no credential is found: no separate notice of an anonymous run.
+    with run.session(write=False, announce_anonymous=False) as session:
         credential = session.credential
         accepted: bool | None = None
         if credential is not None:
@@ -177,7 +178,7 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
     )
     if not accepted:
         if credential is None:
-            from dtrctl.session import CREDENTIALS_MISSING_HINT
+            from dtrctl.auth.anonymous import CREDENTIALS_HINT
 
-            run.out.info(f"No credential found. {CREDENTIALS_MISSING_HINT}")
+            run.out.info(f"No credential found. {CREDENTIALS_HINT}")
         raise typer.Exit(int(ExitCode.AUTH))

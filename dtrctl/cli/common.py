@@ -46,7 +46,17 @@ class Run:
         # ca fetch may be about to create the profile they name.
         self.settings, self.profile = load_profile(given, must_exist=not allow_new_profile)
 
-    def session(self, *, write: bool, secret: str | None = None, url: str | None = None) -> Any:
+    def session(
+        self,
+        *,
+        write: bool,
+        secret: str | None = None,
+        url: str | None = None,
+        gate: bool = False,
+        url_from_reference: bool = False,
+        announce_anonymous: bool = True,
+    ) -> Any:
+        """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR."""
         from dtrctl.session import open_session
 
         settings = self.settings.with_url(url) if url else self.settings
@@ -57,6 +67,9 @@ class Run:
             secret=secret,
             profile=self.profile,
             profile_loaded=True,
+            gate=gate,
+            notice=self.out.warn if announce_anonymous else None,
+            url_from_reference=url_from_reference,
         )
         if session.settings.insecure:
             self.out.warn("TLS certificate verification is off (--insecure)")

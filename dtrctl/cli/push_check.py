@@ -120,7 +120,9 @@ def push_check(
         dict.fromkeys([*(protect or ()), *(run.profile.protect if run.profile else ())])
     )
     options = CheckOptions(expected, protected, assume_immutable)
-    with run.session(write=False, url=url) as session:
+    # Without a configured URL, the host comes from the references: it may be a plain registry.
+    from_reference = not run.settings.url
+    with run.session(write=False, url=url, gate=True, url_from_reference=from_reference) as session:
         results = check_references(session, parsed, options)
     exit_code = exit_code_for(results, strict=strict)
     if junit is not None:

@@ -334,7 +334,7 @@ def audit(
         selection = parse_selection([rule.text for rule in rules], excludes=exclude or [])
     run = Run(ctx, output)
     outcome = None
-    with run.session(write=fix) as session:
+    with run.session(write=fix, gate=True) as session:
         resolution = resolve(run.out, session.backend, or_every_repository(selection))
         if not resolution.names:
             raise NotFound(

@@ -67,8 +67,14 @@ def check_references(
 
     registry = RegistryClient(session.http, session.url, session.auth)
     username = session.credential.username if session.credential else None
+    host = str(url_registry(session.url))
+    anonymous_dtr = None
+    if session.dtr_needs_credentials:
+        from dtrctl.auth.anonymous import gate_needs_credentials
+
+        anonymous_dtr = gate_needs_credentials(session.url, host)
     return run_checks(
-        session.backend, registry, str(url_registry(session.url)), references, options, username
+        session.backend, registry, host, references, options, username, anonymous_dtr=anonymous_dtr
     )
 
 
@@ -79,13 +85,19 @@ def run_checks(
     references: Sequence[ImageReference],
     options: CheckOptions,
     username: str | None = None,
+    *,
+    anonymous_dtr: DtrctlError | None = None,
 ) -> list[CheckResult]:
+    """`anonymous_dtr`: raised if the registry answers like a DTR (an anonymous CI gate that may
+    only check a plain registry)."""
     names = list(dict.fromkeys(reference.repository for reference in references))
     keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
     try:
         found = pool.map(lambda name: backend.repository_state(name, username), names)
         states = dict(zip(names, found, strict=True))
+        if anonymous_dtr is not None and any(state.has_api for state in states.values()):
+            raise anonymous_dtr
         checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
         heads = {
             key: pool.submit(_capture, partial(registry.head_manifest, *key)) for key in checked
@@ -104,8 +116,9 @@ def run_checks(
             )
             for key in keys
         }
-    except KeyboardInterrupt:
-        # Ctrl-C: start nothing more; what is in flight ends within --timeout.
+    except BaseException:
+        # Ctrl-C or a failure: start nothing more and leave what is in flight (a request blocked
+        # in a read cannot be stopped; dtrctl.main does not wait for it after Ctrl-C).
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()

@@ -377,24 +377,72 @@ def test_config_digest_of_a_multi_platform_tag_cannot_be_compared(fake: FakeDtr,
     assert "--config-digest" in result.stderr
 
 
-def test_plain_registry_without_dtr_api(dtr: respx.MockRouter, dtr_env: None, cli: Any) -> None:
-    dtr.get(path__startswith="/api/v0/").respond(404, text="404 page not found\n")
-    dtr.get("/v2/").respond(200, json={})
-    dtr.head("/v2/library/app/manifests/1.0").respond(
+def plain_registry(router: respx.MockRouter) -> None:
+    """A plain v2 registry: /api/v0 is a bare 404; library/app:1.0 exists, 2.0 does not."""
+    router.get(path__startswith="/api/v0/").respond(404, text="404 page not found\n")
+    router.get("/v2/").respond(200, json={})
+    router.head("/v2/library/app/manifests/1.0").respond(
         200, headers={"Docker-Content-Digest": OLD, **REGISTRY_HEADERS}
     )
-    dtr.head("/v2/library/app/manifests/2.0").respond(404, headers=REGISTRY_HEADERS)
+    router.head("/v2/library/app/manifests/2.0").respond(404, headers=REGISTRY_HEADERS)
 
-    code, document = run_json(cli, "library/app:1.0", "library/app:2.0")
+
+def assert_plain_verdicts(cli: Any, *args: str) -> None:
+    code, document = run_json(cli, *args, "library/app:1.0", "library/app:2.0")
     assert code == 0
     existing, absent = document["results"]
     assert (existing["verdict"], existing["immutable"]) == ("overwrite", None)
     assert absent["verdict"] == "free"
     assert any("no DTR API" in note for note in existing["notes"])
 
-    code, document = run_json(cli, "library/app:1.0", "library/app:2.0", "--assume-immutable")
+    code, document = run_json(
+        cli, *args, "library/app:1.0", "library/app:2.0", "--assume-immutable"
+    )
     assert code == 1
     assert [item["verdict"] for item in document["results"]] == ["collision", "free"]
+
+
+def test_the_configured_dtr_answering_a_bare_404_is_exit_5_not_a_plain_registry(
+    dtr: respx.MockRouter, dtr_env: None, cli: Any
+) -> None:
+    plain_registry(dtr)
+    result = cli("push-check", "library/app:1.0", "library/app:2.0")
+    assert result.exit_code == 5
+    assert result.stdout.splitlines()[0].startswith("error")
+    assert "serves no DTR API" in result.stdout
+    assert "--backend registry" in result.stderr
+    assert "overwrite" not in result.stdout and "free" not in result.stdout
+
+
+def test_backend_registry_declares_the_configured_url_plain(
+    dtr: respx.MockRouter, dtr_env: None, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain_registry(dtr)
+    monkeypatch.setenv("DTRCTL_BACKEND", "registry")
+    monkeypatch.delenv("DTRCTL_PASSWORD")
+    monkeypatch.delenv("DTRCTL_USERNAME")
+    # Anonymous without --anonymous: a plain registry needs no credentials.
+    assert_plain_verdicts(cli)
+    assert not [call for call in dtr.calls if call.request.url.path.startswith("/api/v0")]
+
+
+def test_backend_registry_has_no_api_for_other_commands(
+    dtr: respx.MockRouter, dtr_env: None, cli: Any
+) -> None:
+    for command in (["repo", "show", "library/app"], ["repo", "create", "library/app"]):
+        result = cli("--backend", "registry", *command)
+        assert result.exit_code == 2
+        assert "a plain registry has no API for repository settings" in result.stderr
+    assert not dtr.calls
+
+
+def test_a_host_named_only_by_the_references_may_be_a_plain_registry(
+    dtr: respx.MockRouter, cli: Any
+) -> None:
+    plain_registry(dtr)
+    code, document = run_json(cli, f"{HOST}/library/app:1.0", f"{HOST}/library/app:2.0")
+    assert code == 0
+    assert [item["verdict"] for item in document["results"]] == ["overwrite", "free"]
 
 
 @pytest.mark.parametrize(

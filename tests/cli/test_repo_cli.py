@@ -86,11 +86,11 @@ def test_immutable_with_tag_limit_is_refused_before_any_request(dtr, cli):
     assert not route.called
 
 
-def test_write_command_without_credentials_exits_2_without_request(dtr, cli, monkeypatch):
+def test_write_command_without_credentials_exits_3_without_request(dtr, cli, monkeypatch):
     monkeypatch.delenv("DTRCTL_PASSWORD")
     route = dtr.post("/api/v0/repositories/engineering")
     result = cli("repo", "create", "engineering/api", "--immutable")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "DTRCTL_PASSWORD" in result.stderr
     assert not route.called
 

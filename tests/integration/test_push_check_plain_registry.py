@@ -29,7 +29,8 @@ def layout(tmp_path: Path) -> Path:
 
 
 def check(registry: PlainRegistry, *args: str, user: tuple[str, str] | None = None) -> Run:
-    env = {"DTRCTL_URL": registry.url}
+    # The configured URL is a plain registry: declared, or its bare 404 on /api/v0 is exit 5.
+    env = {"DTRCTL_URL": registry.url, "DTRCTL_BACKEND": "registry"}
     if user is not None:
         env |= {"DTRCTL_USERNAME": user[0], "DTRCTL_PASSWORD": user[1]}
     return run_dtrctl("push-check", *args, env=env)

@@ -247,14 +247,21 @@ def test_read_only_user_is_told_a_new_tag_cannot_be_pushed(published: Published)
 
 
 def test_anonymous_check_of_a_public_repository(published: Published) -> None:
-    result, _ = check(
-        published,
+    args = (
         f"{published.server.host_port}/demo/hello:1.0",
         "demo/hello:1.1",
         "--digest",
         published.single.digest,
-        user=None,
     )
+    env = {"DTRCTL_URL": published.server.url}
+    # A CI gate without credentials fails against a DTR, naming where it looked...
+    refused = run_dtrctl("push-check", *args, env=env)
+    assert refused.code == 3, refused.stdout + refused.stderr
+    assert refused.stdout == ""
+    assert "DTRCTL_PASSWORD" in refused.stderr and "config.json" in refused.stderr
+    assert "--anonymous" in refused.stderr
+    # ...unless the run declares itself anonymous.
+    result = run_dtrctl("--anonymous", "push-check", *args, env=env)
     assert result.code == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("present")

@@ -1,11 +1,18 @@
-"""`DtrBackend`: the `Backend` interface on top of the DTR API client."""
+"""`DtrBackend`: the `Backend` interface on top of the DTR API client.
+
+Every call goes through `CheckedDtrApi`, the one place that tells DTR's own 404 (its error
+envelope with a `NO_SUCH_*` code) from a 404 of something else at that URL: a plain registry,
+UCP, a proxy, a URL ending in /api/v0. The latter is `NoRegistryApi` (exit 5), never "the
+repository does not exist".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from dtrctl.backends.dtr import push_facts, writes
+from dtrctl.errors import NoRegistryApi, NotFound
 
 if TYPE_CHECKING:
     from dtrctl.models import Repository, RepositoryAccess, Tag
@@ -32,11 +39,82 @@ class DtrApi(Protocol):
     def check_credentials(self) -> None: ...
 
 
+T = TypeVar("T")
+
+# The codes of DTR's own "not found" answers (FACTS.md, Errors): NO_SUCH_REPOSITORY,
+# NO_SUCH_ACCOUNT, NO_SUCH_REF, NO_SUCH_TAG.
+DTR_NOT_FOUND_PREFIX = "NO_SUCH_"
+NOT_DTR_HINT = (
+    "Check the URL: it must be the DTR's own address (not UCP/MKE's, not a plain registry's). "
+    "For a plain Docker registry, pass --backend registry (DTRCTL_BACKEND): push-check only"
+)
+
+
+def is_dtr_not_found(error: NotFound) -> bool:
+    """Whether DTR itself said "not found" (rather than whatever else answers at the URL)."""
+    return bool(error.dtr_code and error.dtr_code.startswith(DTR_NOT_FOUND_PREFIX))
+
+
+def no_dtr_api(url: str) -> NoRegistryApi:
+    where = url or "this URL"
+    hint = NOT_DTR_HINT
+    if url.rstrip("/").endswith("/api/v0"):
+        hint = "Drop /api/v0 from the URL: dtrctl wants the DTR's address, e.g. https://dtr.example.com"
+    return NoRegistryApi(
+        f"{where} serves no DTR API (a 404 on /api/v0 that DTR did not send)", hint=hint, status=404
+    )
+
+
+class CheckedDtrApi:
+    """The DTR API client, with a 404 that DTR did not send turned into `NoRegistryApi`."""
+
+    def __init__(self, api: DtrApi, url: str = "") -> None:
+        self._api = api
+        self.url = url
+
+    def _call(self, function: Callable[..., T], *args: object) -> T:
+        try:
+            return function(*args)
+        except NotFound as error:
+            if is_dtr_not_found(error):
+                raise
+            raise no_dtr_api(self.url) from None
+
+    def get_repository(self, name: RepositoryName) -> Repository:
+        return self._call(self._api.get_repository, name)
+
+    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess:
+        return self._call(self._api.get_repository_access, username, name)
+
+    def create_repository(self, repository: Repository) -> Repository:
+        return self._call(self._api.create_repository, repository)
+
+    def update_repository(self, repository: Repository) -> Repository:
+        return self._call(self._api.update_repository, repository)
+
+    def list_repositories(self, namespace: str | None = None) -> Iterator[Repository]:
+        try:
+            yield from self._api.list_repositories(namespace)
+        except NotFound as error:
+            if is_dtr_not_found(error):
+                raise
+            raise no_dtr_api(self.url) from None
+
+    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]:
+        return self._call(self._api.get_tag, name, tag)
+
+    def check_credentials(self) -> None:
+        self._call(self._api.check_credentials)
+
+
 class DtrBackend:
     kind = "dtr"
 
-    def __init__(self, api: DtrApi) -> None:
-        self.api = api
+    def __init__(self, api: DtrApi, *, url: str = "", plain_fallback: bool = False) -> None:
+        """`plain_fallback`: no DTR API at `url` means a plain registry (push-check's automatic
+        mode for a host named only by the references), rather than an error."""
+        self.api = CheckedDtrApi(api, url)
+        self.plain_fallback = plain_fallback
 
     def check_credentials(self) -> None:
         self.api.check_credentials()
@@ -64,7 +142,9 @@ class DtrBackend:
         return writes.apply_settings(self.api, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
-        return push_facts.repository_state(self.api, name, username)
+        return push_facts.repository_state(
+            self.api, name, username, plain_fallback=self.plain_fallback
+        )
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return push_facts.tag_details(self.api, name, tag)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from dtrctl.errors import AuthenticationFailed, DtrctlError, ExitCode, NotFound, TagNotFound
+from dtrctl.errors import (
+    AuthenticationFailed,
+    DtrctlError,
+    ExitCode,
+    NoRegistryApi,
+    NotFound,
+    TagNotFound,
+)
 from dtrctl.models import Repository, RepositoryAccess, Tag
 from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import RepositoryName
@@ -20,8 +27,10 @@ class PushFactsApi(Protocol):
 
 
 def repository_state(
-    api: PushFactsApi, name: RepositoryName, username: str | None
+    api: PushFactsApi, name: RepositoryName, username: str | None, *, plain_fallback: bool = False
 ) -> RepositoryState:
+    """What the DTR API says of `name`. `api` raises `NoRegistryApi` where no DTR answers: a
+    plain registry when `plain_fallback` (a host named only by the references), else an error."""
     if username is not None:
         # One call tells both immutability and whether this user may push at all.
         try:
@@ -29,7 +38,9 @@ def repository_state(
         except NotFound as error:
             if error.dtr_code == "NO_SUCH_REPOSITORY":
                 return RepositoryState(found=False, immutable=None, has_api=True)
-            # Anything else (no such endpoint: a plain registry): the repository call decides.
+            # Another DTR "not found" (e.g. the user's account): the repository call decides.
+        except NoRegistryApi:
+            pass  # No such endpoint (an older DTR, or no DTR at all): the repository call decides.
         except DtrctlError as error:
             if error.exit_code is not ExitCode.AUTH or isinstance(error, AuthenticationFailed):
                 return _state_from_error(error)
@@ -47,8 +58,11 @@ def repository_state(
     except NotFound as error:
         if error.dtr_code in DTR_ABSENT_CODES:
             return RepositoryState(found=False, immutable=None, has_api=True)
-        # A 404 that is not DTR's answer: no /api/v0 here, a plain registry.
-        return RepositoryState(found=True, immutable=None, has_api=False)
+        return _state_from_error(error)
+    except NoRegistryApi as error:
+        if plain_fallback:
+            return RepositoryState(found=True, immutable=None, has_api=False)
+        return _state_from_error(error)
     except DtrctlError as error:
         return _state_from_error(error)
     return RepositoryState(found=True, immutable=repository.immutable, has_api=True)

@@ -66,7 +66,9 @@ class FakeRepositoryApi:
         if name in self.get_errors:
             raise self.get_errors[name]
         if name not in self.repositories:
-            raise RepositoryNotFound(f"repository {name} does not exist", status=404)
+            raise RepositoryNotFound(
+                f"repository {name} does not exist", status=404, dtr_code="NO_SUCH_REPOSITORY"
+            )
         return self.repositories[name]
 
     def create_repository(self, repository: Repository) -> Repository:
