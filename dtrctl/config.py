@@ -35,7 +35,7 @@ from typing import Any
 
 from dtrctl.backends.base import BACKEND_KINDS
 from dtrctl.errors import UsageError
-from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml, read_limited_file
+from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
 
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_PROFILE_NAME = "default"
@@ -127,8 +127,10 @@ def active_profile_name(
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
     """The parsed document and its text, or None when the file does not exist."""
+    from dtrctl.files import CONFIG_FILE_LIMIT, read_text_bounded
+
     try:
-        text = read_limited_file(path)
+        text = read_text_bounded(path, CONFIG_FILE_LIMIT, "the config file")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:

@@ -71,7 +71,11 @@ def anonymous_run(
     """How a run without a credential goes on; `MissingCredentials` (exit 3) when it may not."""
     tried = f"tried {sources_tried(host)}"
     if need is Need.WRITE:
-        reason = unusable_reason or f"this command needs credentials for {url}"
+        reason = unusable_reason or (
+            f"no secret found for user {named_user} at {url}"
+            if named_user
+            else f"this command needs credentials for {url}"
+        )
         raise MissingCredentials(f"{reason}; {tried}", hint=CREDENTIALS_HINT)
     if declared_anonymous:
         return Anonymous.SILENT

@@ -70,11 +70,12 @@ def apply(
 
       dtrctl apply -f repositories.toml --yes -o json
     """
+    from dtrctl.files import POLICY_FILE_LIMIT
     from dtrctl.repos.bulk import apply_settings_changes, current_repositories
     from dtrctl.repos.policy import parse_policy, plan_policy
-    from dtrctl.tomlfile import MAX_TOML_BYTES
 
-    policy = parse_policy(read_text(file, limit=MAX_TOML_BYTES), source_label(file))
+    text = read_text(file, POLICY_FILE_LIMIT, "the policy file")
+    policy = parse_policy(text, source_label(file))
     run = Run(ctx, output)
     with run.session(write=True) as session:
         names = [entry.name for entry in policy.entries]

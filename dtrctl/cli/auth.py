@@ -12,7 +12,9 @@ from dtrctl.errors import ExitCode, MissingSetting
 
 def _read_secret(password_stdin: bool, username: str) -> str:
     if password_stdin:
-        return sys.stdin.read().rstrip("\r\n")
+        from dtrctl.files import SECRET_LIMIT, read_text_bounded
+
+        return read_text_bounded("-", SECRET_LIMIT, "the password on").rstrip("\r\n")
     if sys.stdin.isatty():
         return typer.prompt(f"Password or access token for {username}", hide_input=True, err=True)
     raise MissingSetting(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -41,15 +40,12 @@ def source_label(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def read_text(path: str, *, limit: int | None = None) -> str:
-    """The text of `path` ('-' for stdin); above `limit` characters, a usage error."""
-    from dtrctl.tomlfile import read_limited
+def read_text(path: str, limit: int | None = None, what: str = "--from-file") -> str:
+    """A file (or stdin) the user named, bounded (dtrctl.files); a leading UTF-8 BOM dropped."""
+    from dtrctl.files import NAME_LIST_LIMIT, read_text_bounded
 
     try:
-        if path == "-":
-            return sys.stdin.read() if limit is None else read_limited(sys.stdin, "<stdin>", limit)
-        with open(path, encoding="utf-8") as file:
-            return file.read() if limit is None else read_limited(file, path, limit)
+        return read_text_bounded(path, limit or NAME_LIST_LIMIT, what, strip_bom=True)
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read {path}: {error}") from None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dtrctl.errors import InvalidReference, UsageError
+from dtrctl.files import METADATA_FILE_LIMIT, OCI_INDEX_LIMIT, read_bytes_bounded
 from dtrctl.reference import validate_digest
 
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
@@ -92,9 +93,9 @@ def split_layout_argument(text: str) -> tuple[Path, str | None]:
     return Path(directory), ref
 
 
-def _read_json(path: Path, origin: str) -> Any:
+def _read_json(path: Path, origin: str, limit: int) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_bytes_bounded(path, limit, f"{origin}:"))
     except FileNotFoundError:
         raise UsageError(f"{origin}: {path} does not exist") from None
     except OSError as error:
@@ -111,7 +112,7 @@ def digest_from_oci_layout(argument: str) -> str:
     origin = "--oci-layout"
     if not directory.is_dir():
         raise UsageError(f"{origin}: {directory} is not a directory")
-    index = _read_json(directory / "index.json", origin)
+    index = _read_json(directory / "index.json", origin, OCI_INDEX_LIMIT)
     manifests = index.get("manifests") if isinstance(index, dict) else None
     if not isinstance(manifests, list) or not all(isinstance(m, dict) for m in manifests):
         raise UsageError(f"{origin}: {directory / 'index.json'} is not an OCI image index")
@@ -155,7 +156,7 @@ def _choose_hint(directory: Path, names: list[str | None]) -> str:
 def digest_from_metadata_file(path: Path) -> str:
     """`containerimage.digest` from `docker buildx build --metadata-file`."""
     origin = "--metadata-file"
-    metadata = _read_json(path, origin)
+    metadata = _read_json(path, origin, METADATA_FILE_LIMIT)
     digest = metadata.get(BUILDX_DIGEST_KEY) if isinstance(metadata, dict) else None
     if not isinstance(digest, str):
         raise UsageError(

@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+from dtrctl.errors import UsageError
+from dtrctl.files import NAME_CACHE_LIMIT, read_bytes_bounded
 from dtrctl.settings import ConnectionSettings
 
 CACHE_TTL_SECONDS = 300.0
@@ -66,8 +68,9 @@ class RepositoryNameCache:
     def read(self, namespace: str | None, now: float) -> list[str] | None:
         """The cached names, or None when there are none younger than `CACHE_TTL_SECONDS`."""
         try:
-            document = json.loads(self.path(namespace).read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+            cached = read_bytes_bounded(self.path(namespace), NAME_CACHE_LIMIT, "the cache")
+            document = json.loads(cached)
+        except (OSError, ValueError, RecursionError, UsageError):
             return None
         if not isinstance(document, dict):
             return None
