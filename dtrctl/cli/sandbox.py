@@ -1,6 +1,6 @@
 """`dtrctl sandbox`: a local DTR- or Harbor-compatible server for demos, tests and CI rehearsals."""
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -86,6 +86,8 @@ def sandbox(
       dtrctl sandbox --seed demo --tls-cert cert.pem --tls-key key.pem
       dtrctl sandbox --flavor harbor --seed demo --project-creation adminonly
     """
+    import ssl
+
     from dtrctl.sandbox.server import SandboxServer
 
     if (tls_cert is None) != (tls_key is None):
@@ -98,18 +100,28 @@ def sandbox(
         )
     if flavor == "harbor" and create_on_push:
         _usage_error("--create-on-push is for --flavor dtr: Harbor creates on the first push")
-    server = SandboxServer(
-        host=host,
-        port=port,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        tls_ca=tls_ca,
-        seed=seed,
-        latency_ms=latency_ms,
-        create_on_push=create_on_push,
-        flavor=flavor,
-        project_creation=project_creation,
-    )
+    _check_readable(("--tls-cert", tls_cert), ("--tls-key", tls_key), ("--tls-ca", tls_ca))
+    try:
+        server = SandboxServer(
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            tls_ca=tls_ca,
+            seed=seed,
+            latency_ms=latency_ms,
+            create_on_push=create_on_push,
+            flavor=flavor,
+            project_creation=project_creation,
+        )
+    except ValueError as error:  # an unknown seed
+        _usage_error(str(error))
+    except ssl.SSLError as error:
+        _usage_error(f"cannot use --tls-cert/--tls-key: {error.reason or error}")
+    except OSError as error:
+        # Binding failed: the port is taken, or the address is not this machine's.
+        typer.echo(f"Error: cannot listen on {host}:{port}: {error.strerror or error}", err=True)
+        raise typer.Exit(5) from None
     name = "Harbor" if flavor == "harbor" else "DTR"
     print(f"{name} sandbox listening on {server.url}", flush=True)
     print(f"  export DTRCTL_URL={server.url}", flush=True)
@@ -124,9 +136,21 @@ def sandbox(
         server.stop()
 
 
-def _usage_error(message: str) -> None:
+def _usage_error(message: str) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _check_readable(*files: tuple[str, str | None]) -> None:
+    """Each file given can be opened: a one-line error (exit 2) rather than a traceback."""
+    for option, path in files:
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as error:
+            _usage_error(f"{option} {path}: {error.strerror or error}")
 
 
 def _accounts(flavor: str) -> list[tuple[str, str, str]]:
