@@ -1,5 +1,6 @@
 """The `dtrctl` entry point: answers `--version` before loading the CLI framework, tunes the
-garbage collector for a short-lived process, and turns Ctrl-C into exit 130 wherever it lands."""
+garbage collector for a short-lived process, and turns Ctrl-C into exit 130 wherever it lands,
+without waiting for requests in flight (dtrctl.interrupts)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ COMPLETE_VARIABLE = "_DTRCTL_COMPLETE"
 
 
 def main() -> None:
+    from dtrctl import interrupts
+
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         # `dtrctl --version` runs in scripts and health checks: it needs no command tree.
@@ -31,12 +34,19 @@ def main() -> None:
             enable_shell_completion()
         from dtrctl.cli.app import app
 
+        interrupts.arm()
         app(prog_name="dtrctl")
     except KeyboardInterrupt:
         if os.environ.get("DTRCTL_DEBUG"):
             raise
         print("Interrupted", file=sys.stderr)
+        interrupts.exit_if_workers_remain(130)
         sys.exit(130)
+    except SystemExit as exit:
+        # After Ctrl-C, requests may still block worker threads: do not wait for them.
+        if isinstance(exit.code, int):
+            interrupts.exit_if_workers_remain(exit.code)
+        raise
     finally:
         # The process ends here: the OS frees its memory at once, whereas the interpreter's
         # final collection would visit every object first.

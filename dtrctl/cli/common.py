@@ -77,7 +77,13 @@ class Run:
 
 
 def interrupted() -> typer.Exit:
-    """Say that Ctrl-C stopped the run; raise the result (exit code 130)."""
+    """Say that Ctrl-C stopped the run; raise the result (exit code 130).
+
+    A second Ctrl-C from here on ends the process at once (dtrctl.interrupts).
+    """
+    from dtrctl.interrupts import second_interrupt_exits
+
+    second_interrupt_exits()
     print("Interrupted", file=sys.stderr, flush=True)
     return typer.Exit(int(ExitCode.INTERRUPTED))
 

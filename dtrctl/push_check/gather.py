@@ -116,9 +116,13 @@ def run_checks(
             )
             for key in keys
         }
-    except BaseException:
+    except BaseException as error:
         # Ctrl-C or a failure: start nothing more and leave what is in flight (a request blocked
-        # in a read cannot be stopped; dtrctl.main does not wait for it after Ctrl-C).
+        # in a read cannot be stopped; after Ctrl-C the process does not wait for it).
+        if isinstance(error, KeyboardInterrupt):
+            from dtrctl.interrupts import second_interrupt_exits
+
+            second_interrupt_exits()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()

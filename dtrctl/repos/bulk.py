@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from dtrctl.errors import DtrctlError, RepositoryNotFound
+from dtrctl.errors import DtrctlError, Interrupted, RepositoryNotFound
 from dtrctl.models import Repository
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.selection import Resolution, Selection
@@ -44,18 +45,26 @@ class BulkOutcome(Generic[ResultT]):
         return self.total - len(self.results)
 
 
+# After Ctrl-C, how long the requests in flight may take to finish, so that their outcome is
+# known; a request still unanswered then is abandoned (its outcome unknown, and said so).
+IN_FLIGHT_GRACE_SECONDS = 2.0
+
+
 def run_bulk(
     items: Sequence[ItemT],
     work: Callable[[ItemT], ResultT],
     *,
     concurrency: int = 8,
     on_result: Callable[[ResultT], None] | None = None,
+    on_abandoned: Callable[[ItemT], ResultT] | None = None,
 ) -> BulkOutcome[ResultT]:
     """Run `work` on each item on at most `concurrency` threads, submitting as they free up.
 
     Requests run only on worker threads and Python delivers Ctrl-C (KeyboardInterrupt) to the
-    main thread, so an interrupt stops the submitting, lets the requests in flight finish (none
-    is cut in half) and returns what finished, marked `interrupted`.
+    main thread, so an interrupt stops the submitting, gives the requests in flight
+    `IN_FLIGHT_GRACE_SECONDS` to finish and returns what finished, marked `interrupted`. An item
+    whose request is still unanswered then is left to its thread (the process does not wait for
+    it: dtrctl.interrupts) and, with `on_abandoned`, reported by the result that makes.
     """
     finished: dict[int, ResultT] = {}
 
@@ -67,34 +76,41 @@ def run_bulk(
 
     workers = max(1, concurrency)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dtrctl-bulk")
-    in_flight: set[Future[ResultT]] = set()
+    in_flight: dict[Future[ResultT], int] = {}
     next_index = 0
-    interrupted = False
     try:
         while next_index < len(items) or in_flight:
             while next_index < len(items) and len(in_flight) < workers:
-                in_flight.add(pool.submit(run, next_index))
+                in_flight[pool.submit(run, next_index)] = next_index
                 next_index += 1
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
+                del in_flight[future]
                 result = future.result()
                 if on_result is not None:
                     on_result(result)
     except KeyboardInterrupt:
-        interrupted = True
+        for index in _let_in_flight_finish(pool, in_flight):
+            if on_abandoned is not None and index not in finished:
+                finished[index] = on_abandoned(items[index])
+        return BulkOutcome([finished[i] for i in sorted(finished)], len(items), interrupted=True)
     finally:
-        _wait_for_workers(pool)
-    return BulkOutcome([finished[index] for index in sorted(finished)], len(items), interrupted)
+        pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=True)
+    return BulkOutcome([finished[index] for index in sorted(finished)], len(items))
 
 
-def _wait_for_workers(pool: ThreadPoolExecutor) -> None:
-    """Wait for the requests in flight, through further Ctrl-C too: none is left half-sent."""
-    while True:
-        try:
-            pool.shutdown(wait=True)
-            return
-        except KeyboardInterrupt:
-            continue
+def _let_in_flight_finish(pool: ThreadPoolExecutor, in_flight: dict[Future[Any], int]) -> list[int]:
+    """After Ctrl-C: start nothing more, wait a little for the requests in flight, and return
+    the indexes of those still unanswered. A second Ctrl-C stops the wait."""
+    from dtrctl.interrupts import second_interrupt_exits
+
+    second_interrupt_exits()
+    pool.shutdown(wait=False, cancel_futures=True)
+    # KeyboardInterrupt: only where a second Ctrl-C does not end the process at once (tests).
+    with contextlib.suppress(KeyboardInterrupt):
+        wait(in_flight, timeout=IN_FLIGHT_GRACE_SECONDS)
+    return sorted(index for future, index in in_flight.items() if not future.done())
 
 
 class RepositoryLister(Protocol):
@@ -195,7 +211,12 @@ def set_immutability_bulk(
             return backend.preview_immutability(name, immutable, current)
         return backend.set_immutability(name, immutable)
 
-    return run_bulk(names, one, concurrency=concurrency, on_result=on_result)
+    def abandoned(name: RepositoryName) -> ImmutabilityResult:
+        return ImmutabilityResult(str(name), None, False, error=_unanswered(name))
+
+    return run_bulk(
+        names, one, concurrency=concurrency, on_result=on_result, on_abandoned=abandoned
+    )
 
 
 def fix_drift(
@@ -231,4 +252,14 @@ def apply_settings_changes(
         lambda change: backend.apply_settings(change),
         concurrency=concurrency,
         on_result=on_result,
+        on_abandoned=lambda change: SettingsResult(
+            str(change.name), "failed", _unanswered(change.name)
+        ),
+    )
+
+
+def _unanswered(name: RepositoryName) -> Interrupted:
+    return Interrupted(
+        f"interrupted while the change of {name} awaited its answer: it may or may not be made",
+        hint=f"Check with `dtrctl repo show {name}`",
     )

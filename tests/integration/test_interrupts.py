@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -211,3 +213,96 @@ def test_ctrl_c_while_the_cli_loads_exits_130():
     # Commands load inside Typer's main, which answers Ctrl-C itself: 130, no traceback.
     assert loaded.returncode == 130
     assert "Traceback" not in loaded.stderr
+
+
+# Against a server that never answers, whatever --timeout says: the first Ctrl-C ends the run
+# within a second or two (here bounded by EXIT_SECONDS, an upper bound for a loaded machine).
+
+EXIT_SECONDS = 15.0
+LONG_TIMEOUT = "120"
+
+
+class SilentServer:
+    """Accepts connections and reads what they send, and never answers."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)  # how often the accept loop looks for `stop`
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.received = threading.Event()
+        self.connections: list[socket.socket] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections.append(connection)
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection: socket.socket) -> None:
+        try:
+            while connection.recv(65536):
+                self.received.set()
+        except OSError:
+            return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=SUBPROCESS_TIMEOUT)
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.stop()
+
+
+def interrupt_promptly(process: subprocess.Popen[str], signals: int = 1) -> tuple[str, str]:
+    for _ in range(signals):
+        process.send_signal(signal.SIGINT)
+    try:
+        stdout, stderr = process.communicate(timeout=EXIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError(f"dtrctl still ran {EXIT_SECONDS} s after Ctrl-C") from None
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    return stdout, stderr
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["once", "twice"])
+def test_ctrl_c_ends_a_push_check_against_a_server_that_never_answers(silent, signals):
+    process = start(silent, "--timeout", LONG_TIMEOUT, "push-check", "ci/app:1", "ci/web:1")
+    assert silent.received.wait(ARRIVAL_SECONDS), "dtrctl sent no request"
+    stdout, stderr = interrupt_promptly(process, signals)
+    assert "Interrupted" in stderr
+    assert "free" not in stdout
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["once", "twice"])
+def test_ctrl_c_ends_a_bulk_run_whose_change_is_never_answered(fleet, signals):
+    path = "/api/v0/repositories/ci/repo-000000"
+    fleet.state.inject_fault("slow", path_prefix=path, method="PATCH", seconds=HANGING_SECONDS)
+    process = start(
+        fleet, "--timeout", LONG_TIMEOUT, "repo", "set-immutable", "ci/*", "--concurrency", "1"
+    )
+    wait_for_request(fleet, "PATCH", path)
+    _, stderr = interrupt_promptly(process, signals)
+    if signals == 1:
+        # The partial summary first: the change in flight is neither done nor "not started".
+        assert "Interrupted: 1 of 30 repositories done (0 changed" in stderr
+        assert "ci/repo-000000 awaited its answer: it may or may not be made" in stderr
+        assert "29 not started" in stderr
+    assert fleet.state.patch_count <= 1
