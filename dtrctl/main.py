@@ -18,9 +18,9 @@ COMPLETE_VARIABLE = "_DTRCTL_COMPLETE"
 
 
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     from dtrctl import interrupts
 
-    gc.set_threshold(*GC_THRESHOLDS)
     try:
         # `dtrctl --version` runs in scripts and health checks: it needs no command tree.
         if sys.argv[1:] == ["--version"]:

@@ -104,5 +104,21 @@ def dtrctl_command(func: F) -> F:
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
             raise interrupted() from None
+        except BrokenPipeError:
+            raise broken_pipe() from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# 128 + SIGPIPE: what a shell reports for a program that a closed pipe ended.
+BROKEN_PIPE_EXIT_CODE = 141
+
+
+def broken_pipe() -> typer.Exit:
+    """The reader of stdout went away (`dtrctl repo list -o json | head`): stop quietly, in
+    every output format, with exit 141; stdout now goes nowhere, so the final flush is quiet."""
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return typer.Exit(BROKEN_PIPE_EXIT_CODE)

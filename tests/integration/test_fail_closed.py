@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,36 @@ class TestNotADtr:
         assert run.code == 5, run.stdout + run.stderr
         assert "serves no DTR API" in run.stderr
         assert "Drop /api/v0" in run.stderr
+
+
+@pytest.fixture(scope="module")
+def crowded() -> Iterator[SandboxServer]:
+    """Listings far larger than a pipe's buffer."""
+    server = SandboxServer().start()
+    server.state.seed_repositories(2000, namespaces=["ci"])
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("output", ["text", "json", "csv"])
+def test_a_reader_that_goes_away_ends_the_run_quietly_with_141(
+    crowded: SandboxServer, output: str
+) -> None:
+    process = subprocess.Popen(
+        [dtrctl_binary(), "repo", "list", "-o", output],
+        env={**os.environ, **admin_env(crowded)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10)
+    process.stdout.close()  # as `| head -c 10` does
+    try:
+        stderr = process.stderr.read().decode()
+        process.wait(timeout=SUBPROCESS_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 141, stderr
+    assert stderr == ""
