@@ -196,12 +196,19 @@ def _server_urls(keys: list[str], registry: Registry) -> list[str]:
     return list(dict.fromkeys([*keys, str(registry), f"https://{registry}"]))
 
 
+def _absolute_path_entries(search_path: str) -> str:
+    """PATH without its empty, `.` or other relative entries: a helper is never run from the
+    current directory (docker refuses them the same way)."""
+    entries = search_path.split(os.pathsep)
+    return os.pathsep.join(entry for entry in entries if entry and os.path.isabs(entry))
+
+
 def _ask_helper(name: str, server_urls: list[str], env: Mapping[str, str]) -> _Found | None:
     program = f"docker-credential-{name}"
     if not _HELPER_NAME_RE.fullmatch(name):
         logger.warning(f"docker: credential helper name {name!r} is invalid, ignored")
         return None
-    executable = shutil.which(program, path=env.get("PATH", os.defpath))
+    executable = shutil.which(program, path=_absolute_path_entries(env.get("PATH", os.defpath)))
     if executable is None:
         logger.warning(f"docker: {program} is configured but not on PATH")
         return None

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from dtrctl.sandbox.server import SandboxServer
-from tests.integration.conftest import SUBPROCESS_TIMEOUT, Run, dtrctl_binary, run_dtrctl
+from tests.integration.conftest import (
+    SUBPROCESS_TIMEOUT,
+    Run,
+    dtrctl_binary,
+    free_port,
+    run_dtrctl,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -216,3 +222,29 @@ def test_a_reader_that_goes_away_ends_the_run_quietly_with_141(
             process.wait()
     assert process.returncode == 141, stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize("entry", ["", "."], ids=["empty", "dot"])
+def test_a_credential_helper_is_never_run_from_the_current_directory(
+    tmp_path: Path, entry: str
+) -> None:
+    workdir = tmp_path / "checkout"
+    workdir.mkdir()
+    marker = tmp_path / "helper-ran"
+    helper = workdir / "docker-credential-planted"
+    helper.write_text(f'#!/bin/sh\ntouch {marker}\necho \'{{"Username": "x", "Secret": "y"}}\'\n')
+    helper.chmod(0o755)
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    url = f"http://127.0.0.1:{free_port()}"
+    host = url.removeprefix("http://")
+    (docker / "config.json").write_text(json.dumps({"credHelpers": {host: "planted"}}))
+    env = {
+        "DTRCTL_URL": url,
+        "DOCKER_CONFIG": str(docker),
+        "PATH": os.pathsep.join([entry, "/usr/bin", "/bin"]),
+    }
+    run = run_dtrctl("-v", "whoami", env=env, cwd=workdir)
+    assert not marker.exists()
+    assert run.code == 3, run.stderr
+    assert "docker-credential-planted is configured but not on PATH" in run.stderr
