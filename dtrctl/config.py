@@ -198,13 +198,17 @@ def remove_profile(name: str, path: Path | None = None) -> bool:
 
 
 def ensure_private_dir(directory: Path) -> None:
+    """Create `directory` and its missing parents with mode 0700. An existing directory keeps
+    its mode: dtrctl never changes one it did not create (a shared /tmp must stay 1777)."""
+    missing = [path for path in (directory, *directory.parents) if not path.exists()]
     directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    # mkdir's mode is filtered by the umask and ignored for an existing directory.
-    os.chmod(directory, PRIVATE_DIR_MODE)
+    for created in missing:
+        # mkdir's mode is filtered by the umask.
+        os.chmod(created, PRIVATE_DIR_MODE)
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Replace `path` atomically with a 0600 file in a 0700 directory."""
+    """Replace `path` atomically with a 0600 file (in a 0700 directory, if dtrctl creates it)."""
     ensure_private_dir(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -1,8 +1,10 @@
 """Where `dtrctl login` keeps a secret: the system keyring, or a plain-text file on request.
 
 Keyring entries use the service name `dtrctl:<normalized DTR URL>` and the username as key.
-The insecure file store (`--insecure-storage`) is `credentials.toml` in the config directory,
-mode 0600 in a 0700 directory::
+The insecure file store (`--insecure-storage`) is `credentials.toml`, mode 0600, in the config
+directory; when that directory is shared (writable by group or others, e.g. /tmp), in its
+subdirectory `private/`, mode 0700. dtrctl never changes the mode of a directory it did not
+create::
 
     [services."dtrctl:https://dtr.example.com"]
     alice = "the password or access token"
@@ -14,6 +16,7 @@ a crash. keyring is imported inside functions so commands that need no secret do
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +32,9 @@ from dtrctl.config import (
 from dtrctl.errors import UsageError
 
 CREDENTIALS_FILE_NAME = "credentials.toml"
+# In a shared config directory (mode bits below), secrets go to this subdirectory, mode 0700.
+PRIVATE_SUBDIRECTORY = "private"
+SHARED_MODE_BITS = 0o022
 SERVICE_PREFIX = "dtrctl:"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -55,7 +61,34 @@ def keyring_service(url: str) -> str:
 
 
 def credentials_path(environ: Mapping[str, str] | None = None) -> Path:
-    return config_dir(environ) / CREDENTIALS_FILE_NAME
+    """The file store: in the config directory, or in its private subdirectory when the config
+    directory is shared (writable by group or others, e.g. DTRCTL_CONFIG_DIR=/tmp)."""
+    directory = config_dir(environ)
+    if _is_shared(directory):
+        directory = directory / PRIVATE_SUBDIRECTORY
+    return directory / CREDENTIALS_FILE_NAME
+
+
+def _is_shared(directory: Path) -> bool:
+    try:
+        return bool(directory.stat().st_mode & SHARED_MODE_BITS)
+    except OSError:
+        return False
+
+
+def _refuse_unsafe_directory(directory: Path) -> None:
+    """A secret goes only into a directory nobody else may write to or read (POSIX)."""
+    try:
+        status = directory.stat()
+    except OSError:
+        return  # not there yet: created 0700
+    foreign = hasattr(os, "getuid") and status.st_uid != os.getuid()
+    if foreign or status.st_mode & 0o077:
+        raise UsageError(
+            f"refusing to store a secret in {directory}: other users may read or change it",
+            hint=f"Remove {directory} (dtrctl recreates it with mode 0700), or set "
+            "DTRCTL_CONFIG_DIR to a private directory",
+        )
 
 
 def keyring_usable() -> bool:
@@ -227,4 +260,6 @@ def _write_store(path: Path, stored: dict[str, dict[str, str]]) -> None:
     for service, entries in stored.items():
         lines += ["", f"[services.{toml_string(service)}]"]
         lines += [f"{toml_key(user)} = {toml_string(secret)}" for user, secret in entries.items()]
+    if path.parent.name == PRIVATE_SUBDIRECTORY and _is_shared(path.parent.parent):
+        _refuse_unsafe_directory(path.parent)
     write_private_file(path, "\n".join(lines) + "\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.integration.conftest import (
 pytestmark = pytest.mark.integration
 
 ADMIN = ("admin", "sandbox-admin-password")
+STDIN_SECRET = ("--password-stdin", "--insecure-storage")
 # Enough for every /api/v0 request of one run.
 ALWAYS = 100
 
@@ -248,3 +250,41 @@ def test_a_credential_helper_is_never_run_from_the_current_directory(
     assert not marker.exists()
     assert run.code == 3, run.stderr
     assert "docker-credential-planted is configured but not on PATH" in run.stderr
+
+
+def test_insecure_storage_in_a_shared_directory_keeps_its_mode(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    env = {
+        **os.environ,
+        "DTRCTL_CONFIG_DIR": str(shared),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    login = subprocess.run(
+        [dtrctl_binary(), "login", sandbox.url, "-u", ADMIN[0], *STDIN_SECRET],
+        input=ADMIN[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+    assert login.returncode == 0, login.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    private = shared / "private"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    assert stat.S_IMODE((private / "credentials.toml").stat().st_mode) == 0o600
+    # The profile login saved and the stored secret are found again.
+    show = subprocess.run(
+        [dtrctl_binary(), "repo", "show", "engineering/web"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+    assert show.returncode == 0, show.stderr
+    assert "running anonymously" not in show.stderr

@@ -217,13 +217,15 @@ def test_save_creates_private_file_in_private_dir(isolated_env: IsolatedEnv) -> 
     )
 
 
-def test_save_fixes_modes_of_existing_file_and_dir(isolated_env: IsolatedEnv) -> None:
+def test_save_fixes_the_file_mode_and_never_changes_an_existing_directory(
+    isolated_env: IsolatedEnv,
+) -> None:
     path = write_config(isolated_env, EXAMPLE)
     path.chmod(0o644)
     isolated_env.config_dir.chmod(0o755)
     save_profile(Profile(name="new"))
     assert mode(path) == 0o600
-    assert mode(isolated_env.config_dir) == 0o700
+    assert mode(isolated_env.config_dir) == 0o755
 
 
 def test_save_keeps_other_profiles_and_default(isolated_env: IsolatedEnv) -> None:

@@ -150,14 +150,17 @@ def test_insecure_storage_writes_a_private_file_read_back_by_get(
 
 
 @pytest.mark.usefixtures("failing_keyring")
-def test_insecure_storage_fixes_modes_of_an_existing_file(isolated_env: IsolatedEnv) -> None:
+def test_insecure_storage_fixes_the_file_mode_but_never_a_directory_mode(
+    isolated_env: IsolatedEnv,
+) -> None:
     store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
     path = credentials_path()
     path.chmod(0o644)
     isolated_env.config_dir.chmod(0o755)
     store_secret(SERVICE, "bob", "other", insecure_storage=True)
     assert mode(path) == 0o600
-    assert mode(isolated_env.config_dir) == 0o700
+    # Perhaps not dtrctl's own directory any more: its mode is its owner's business.
+    assert mode(isolated_env.config_dir) == 0o755
     assert get_secret(SERVICE, "alice") == (SECRET, "file")
     assert get_secret(SERVICE, "bob") == ("other", "file")
 
@@ -246,3 +249,27 @@ def test_no_secret_in_the_log(
     get_secret(SERVICE, "alice")
     assert notes.messages
     assert not any(SECRET in note for note in notes.messages)
+
+
+@pytest.mark.usefixtures("failing_keyring")
+def test_a_shared_config_directory_keeps_its_mode_and_secrets_go_to_a_private_subdirectory(
+    isolated_env: IsolatedEnv,
+) -> None:
+    isolated_env.config_dir.mkdir(parents=True, exist_ok=True)
+    isolated_env.config_dir.chmod(0o1777)
+    where = store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
+    assert where == str(isolated_env.config_dir / "private" / "credentials.toml")
+    assert mode(isolated_env.config_dir) == 0o1777
+    assert mode(isolated_env.config_dir / "private") == 0o700
+    assert mode(isolated_env.config_dir / "private" / "credentials.toml") == 0o600
+    assert get_secret(SERVICE, "alice") == (SECRET, "file")
+
+
+@pytest.mark.usefixtures("failing_keyring")
+def test_a_private_subdirectory_others_may_open_is_refused(isolated_env: IsolatedEnv) -> None:
+    (isolated_env.config_dir / "private").mkdir(parents=True)
+    isolated_env.config_dir.chmod(0o1777)
+    (isolated_env.config_dir / "private").chmod(0o777)
+    with pytest.raises(UsageError, match="refusing to store a secret"):
+        store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
+    assert not (isolated_env.config_dir / "private" / "credentials.toml").exists()
