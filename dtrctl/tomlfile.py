@@ -1,21 +1,15 @@
-"""TOML as dtrctl reads it (the config, credentials and policy files): a size cap, decode errors
-with their line, and the line of a table or key for the messages that check the contents.
+"""TOML as dtrctl reads it (the config, credentials and policy files): decode errors with their
+line, and the line of a table or key for the messages that check the contents. The files are
+read within their size caps by `dtrctl.files`.
 
 tomllib is imported when a document is parsed: most runs read no TOML at all.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-from pathlib import Path
-from typing import Any, TextIO
-
-from dtrctl.errors import UsageError
-
-# Far above any real config or policy file; stops a mistaken path (a log, /dev/zero) early.
-MAX_TOML_BYTES = 1024 * 1024
+from typing import Any
 
 _DECODE_POSITION_RE = re.compile(r"\(at line (\d+), column \d+\)")
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
@@ -35,30 +29,6 @@ class TomlSyntaxError(ValueError):
         super().__init__(message)
         self.message = message
         self.line = line
-
-
-def read_limited(stream: TextIO, where: str, limit: int = MAX_TOML_BYTES) -> str:
-    """At most `limit` characters of `stream`; more is a usage error naming `where`."""
-    text = stream.read(limit + 1)
-    if len(text) > limit:
-        raise UsageError(
-            f"{where} is larger than {limit // 1024} KiB: too big for a file dtrctl reads",
-            hint="Check the path",
-        )
-    return text
-
-
-def read_limited_file(path: Path, limit: int = MAX_TOML_BYTES) -> str:
-    """The UTF-8 text of `path`, refused (exit 2) above `limit`. OSError and
-    UnicodeDecodeError reach the caller, which knows what the file is for."""
-    with open(path, encoding="utf-8") as stream:
-        # A regular file says its size; a pipe or device is cut off by the read's limit.
-        if os.fstat(stream.fileno()).st_size > limit:
-            raise UsageError(
-                f"{path} is larger than {limit // 1024} KiB: too big for a file dtrctl reads",
-                hint="Check the path",
-            )
-        return read_limited(stream, str(path), limit)
 
 
 def parse_toml(text: str) -> dict[str, Any]:

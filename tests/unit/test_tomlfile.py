@@ -1,17 +1,11 @@
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import pytest
 
-from dtrctl.errors import ExitCode, UsageError
 from dtrctl.tomlfile import (
     TomlLines,
     TomlSyntaxError,
     parse_toml,
-    read_limited,
-    read_limited_file,
 )
 
 POLICY = """\
@@ -30,27 +24,6 @@ visibility = "public"
 url = "https://dtr.example.com"
 inline = { depth = 1 }
 """
-
-
-def test_a_file_over_the_cap_is_a_usage_error_naming_it(tmp_path: Path) -> None:
-    path = tmp_path / "big.toml"
-    path.write_text("# " + "x" * 2000 + "\n", encoding="utf-8")
-    with pytest.raises(UsageError) as raised:
-        read_limited_file(path, limit=1024)
-    assert str(path) in raised.value.message
-    assert raised.value.exit_code == ExitCode.USAGE
-
-
-def test_a_stream_without_a_size_is_cut_off_at_the_cap() -> None:
-    with pytest.raises(UsageError, match="<stdin> is larger than 1 KiB"):
-        read_limited(io.StringIO("a" * 1025), "<stdin>", limit=1024)
-    assert read_limited(io.StringIO("a" * 1024), "<stdin>", limit=1024) == "a" * 1024
-
-
-def test_a_file_within_the_cap_is_read_whole(tmp_path: Path) -> None:
-    path = tmp_path / "small.toml"
-    path.write_text(POLICY, encoding="utf-8")
-    assert read_limited_file(path) == POLICY
 
 
 @pytest.mark.parametrize(
