@@ -1,8 +1,9 @@
 """The `dtrctl` application: global options and the command groups."""
 
 import math
+from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,6 +41,30 @@ HELP_OPTIONS = ("-h", "--help")
 class DtrctlGroup(LazyCommandGroup):
     commands_table = COMMANDS
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # Global options anywhere (dtrctl.cli.global_options); the command named is loaded
+        # here only when it would be loaded anyway, to run it.
+        from dtrctl.cli.global_options import OptionNames, rearrange
+
+        def command_at(path: Sequence[str]) -> Any:
+            command: Any = self
+            for name in path:
+                lookup = getattr(command, "get_command", None)
+                command = lookup(ctx, name) if lookup else None
+                if command is None:
+                    return None
+            return command
+
+        def leaf_options(path: Sequence[str]) -> OptionNames | None:
+            command = command_at(path)
+            return OptionNames.of(command.params) if command is not None else None
+
+        def is_group(path: Sequence[str]) -> bool:
+            return hasattr(command_at(path), "list_commands")
+
+        arranged = rearrange(args, OptionNames.of(self.params), COMMANDS, leaf_options, is_group)
+        return super().parse_args(ctx, arranged)
+
 
 def build_app() -> typer.Typer:
     """The `dtrctl` application: the global options; commands are loaded when looked up."""
@@ -52,7 +77,8 @@ def build_app() -> typer.Typer:
             "The DTR comes from --url (DTRCTL_URL) or the profile `dtrctl login` saved. The "
             "credential is the first found of: DTRCTL_USERNAME with DTRCTL_PASSWORD or "
             "DTRCTL_TOKEN, the secret `dtrctl login` stored, docker's credentials for the host. "
-            "Run `dtrctl COMMAND --help` for a command's options and examples."
+            "Global options go before or after the command. Run `dtrctl COMMAND --help` for a "
+            "command's options and examples."
         ),
         epilog=(
             "Examples:\n\n"

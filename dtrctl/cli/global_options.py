@@ -1,0 +1,138 @@
+"""Global options in any position: `dtrctl repo show X -v` as well as `dtrctl -v repo show X`.
+
+Click parses a group's options before the command name and a command's options after it. Like
+kubectl and gh, dtrctl accepts both anywhere: before parsing, the command line is rearranged so
+that global options found after the command move in front of it, and command options given
+before the command name (`dtrctl -o json repo show X`) move to the end of the command's part.
+An option the command itself defines (`login --profile`, `login -u`) stays with the command.
+Everything after `--` is left as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+END_OF_OPTIONS = "--"
+
+
+class OptionNames(NamedTuple):
+    """The option names of a command: all of them, and those that take a value."""
+
+    names: frozenset[str]
+    with_value: frozenset[str]
+
+    @classmethod
+    def of(cls, params: Iterable[Any]) -> OptionNames:
+        names: set[str] = set()
+        with_value: set[str] = set()
+        for param in params:
+            if getattr(param, "param_type_name", "") != "option":
+                continue
+            spelled = [*param.opts, *param.secondary_opts]
+            names.update(spelled)
+            if not (param.is_flag or getattr(param, "count", False)):
+                with_value.update(spelled)
+        return cls(frozenset(names), frozenset(with_value))
+
+    def match(self, token: str) -> tuple[bool, bool]:
+        """(is one of these options, its value is the next token)."""
+        name, has_equals, _ = token.partition("=")
+        if not token.startswith("-") or name not in self.names:
+            return False, False
+        # `--url=X` carries its value; a short option may too (`-uadmin`), but only the
+        # spellings dtrctl documents are moved.
+        return True, name in self.with_value and not has_equals
+
+
+# Resolves the path of command names (["repo", "show"]) to the option names of that command;
+# None when the first name is not a command.
+LeafOptions = Callable[[Sequence[str]], "OptionNames | None"]
+
+
+def rearrange(
+    args: Sequence[str],
+    global_options: OptionNames,
+    commands: Iterable[str],
+    leaf_options: LeafOptions,
+    is_group: Callable[[Sequence[str]], bool],
+) -> list[str]:
+    """`args` with global options before the command and command options after its name."""
+    head, separator, tail = _split_at_end_of_options(args)
+    front, early, index = _before_command(head, global_options, set(commands))
+    if index >= len(head):
+        return [*args]
+    path = [head[index]]
+    rest = list(head[index + 1 :])
+    # A group's subcommand is its first operand (groups take no options of their own but help).
+    while is_group(path):
+        position = _first_operand(rest, global_options)
+        if position is None:
+            break
+        path.append(rest.pop(position))
+    leaf = leaf_options(path) or OptionNames(frozenset(), frozenset())
+    moved = _positions_of_globals(rest, global_options, leaf)
+    front += [token for at, token in enumerate(rest) if at in moved]
+    kept = [token for at, token in enumerate(rest) if at not in moved]
+    return [*front, *path, *kept, *early, *separator, *tail]
+
+
+def _split_at_end_of_options(args: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    if END_OF_OPTIONS in args:
+        at = list(args).index(END_OF_OPTIONS)
+        return list(args[:at]), [END_OF_OPTIONS], list(args[at + 1 :])
+    return list(args), [], []
+
+
+def _before_command(
+    head: list[str], global_options: OptionNames, commands: set[str]
+) -> tuple[list[str], list[str], int]:
+    """Global options before the command, other options there, and the command's position."""
+    front: list[str] = []
+    early: list[str] = []
+    index = 0
+    while index < len(head):
+        token = head[index]
+        known, takes_value = global_options.match(token)
+        if known:
+            front += head[index : index + 1 + takes_value]
+            index += 1 + takes_value
+        elif token in commands:
+            break
+        else:
+            # A command option (with its value, if any) given before the command name.
+            early.append(token)
+            index += 1
+    return front, early, index
+
+
+def _first_operand(tokens: list[str], global_options: OptionNames) -> int | None:
+    index = 0
+    while index < len(tokens):
+        known, takes_value = global_options.match(tokens[index])
+        if known:
+            index += 1 + takes_value
+        elif tokens[index].startswith("-"):
+            index += 1
+        else:
+            return index
+    return None
+
+
+def _positions_of_globals(
+    tokens: list[str], global_options: OptionNames, leaf: OptionNames
+) -> set[int]:
+    positions: set[int] = set()
+    index = 0
+    while index < len(tokens):
+        own, own_value = leaf.match(tokens[index])
+        if own:
+            index += 1 + own_value
+            continue
+        known, takes_value = global_options.match(tokens[index])
+        if known:
+            positions.update(range(index, min(index + 1 + takes_value, len(tokens))))
+            index += 1 + takes_value
+        else:
+            index += 1
+    return positions
