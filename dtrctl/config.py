@@ -197,6 +197,20 @@ def remove_profile(name: str, path: Path | None = None) -> bool:
     return True
 
 
+def set_default_profile(name: str, path: Path | None = None) -> Path:
+    """Make an existing profile the default one; returns the file written."""
+    config = load_config(path)
+    if name not in config.profiles:
+        known = ", ".join(sorted(config.profiles)) or "none"
+        raise UsageError(
+            f"profile {name!r} is not in {config.path}",
+            hint=f"Known profiles: {known}. Create one with `dtrctl login --profile NAME`",
+        )
+    config.default_profile = name
+    _write_config(config)
+    return config.path
+
+
 def ensure_private_dir(directory: Path) -> None:
     """Create `directory` and its missing parents with mode 0700. An existing directory keeps
     its mode: dtrctl never changes one it did not create (a shared /tmp must stay 1777)."""

@@ -19,6 +19,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "ca": CommandSpec("ca", "app", None),
     "login": CommandSpec("auth", "login", None),
     "logout": CommandSpec("auth", "logout", None),
+    "profile": CommandSpec("profile", "app", None),
     "whoami": CommandSpec(
         "auth",
         "whoami",

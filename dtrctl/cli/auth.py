@@ -1,7 +1,7 @@
 """`dtrctl login`, `logout` and `whoami`."""
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -154,6 +154,7 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
     from dtrctl.errors import AuthenticationFailed
 
     run = Run(ctx, output)
+    active, active_config = _active_profile(ctx)
     # Its report says when no credential is found: no separate notice of an anonymous run.
     with run.session(write=False, announce_anonymous=False) as session:
         credential = session.credential
@@ -165,6 +166,9 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
             except AuthenticationFailed:
                 accepted = False
     user = f"{credential.username} (from {credential.source})" if credential else "none found"
+    profile_why = active.because(str(active_config.path)) + (
+        "" if active.exists else "; not in the config file"
+    )
     verdict = {True: "accepted", False: "REFUSED by DTR", None: "-"}[accepted]
     run.out.emit(
         {
@@ -172,9 +176,12 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
             "username": credential.username if credential else None,
             "source": credential.source if credential else None,
             "profile": session.settings.profile,
+            "profile_reason": active.reason,
+            "profile_exists": active.exists,
             "accepted": accepted,
         },
         lambda out: out.line(
+            f"Profile:    {active.name} ({profile_why})\n"
             f"URL:        {session.url}\nUser:       {user}\nCredential: {verdict}"
         ),
     )
@@ -184,3 +191,15 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
 
             run.out.info(f"No credential found. {CREDENTIALS_HINT}")
         raise typer.Exit(int(ExitCode.AUTH))
+
+
+def _active_profile(ctx: typer.Context) -> Any:
+    """Which profile is active and why (dtrctl.profiles.ActiveProfile), and the config."""
+    from dtrctl.cli.common import CliState
+    from dtrctl.profiles import find_active_profile
+
+    root = ctx.find_root()
+    chosen = root.obj.settings.profile if isinstance(root.obj, CliState) else None
+    # Click records whether --profile came from the command line or DTRCTL_PROFILE.
+    source = root.get_parameter_source("profile")
+    return find_active_profile(chosen, getattr(source, "name", "") == "ENVIRONMENT")

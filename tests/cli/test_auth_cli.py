@@ -118,6 +118,8 @@ def test_whoami_reports_source_not_secret(dtr, cli, monkeypatch):
         "username": "ci-bot",
         "source": "env",
         "profile": None,
+        "profile_reason": "implicit",
+        "profile_exists": False,
         "accepted": True,
     }
     assert SECRET not in result.stdout
