@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository
+    from dtrctl.models import Repository, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
     from dtrctl.repos.settings import (
@@ -56,6 +56,11 @@ class Backend(Protocol):
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         """For push-check: existence, immutability and push rights, errors kept in the state."""
+        ...
+
+    def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
+        """Every tag of the repository (all pages), one entry per platform manifest where the
+        registry lists them so; `RepositoryNotFound` when the repository is absent."""
         ...
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:

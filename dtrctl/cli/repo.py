@@ -28,6 +28,7 @@ from dtrctl.cli.repo_render import (
     print_table,
     write_junit,
 )
+from dtrctl.cli.repo_tags import tags as tags_command
 from dtrctl.cli.selecting import or_every_repository, read_selection, resolve
 from dtrctl.errors import ExitCode, NotFound, UsageError
 
@@ -267,6 +268,9 @@ def list_repositories(
     if not run.out.is_json:
         mutable_count = sum(not repository.immutable for repository in found)
         run.out.info(f"{len(found)} repositories, {mutable_count} mutable")
+
+
+app.command("tags")(tags_command)
 
 
 @app.command("audit")

@@ -36,6 +36,7 @@ class DtrApi(Protocol):
     def update_repository(self, repository: Repository) -> Repository: ...
     def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
     def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
+    def list_tags(self, name: RepositoryName) -> Iterable[Tag]: ...
     def check_credentials(self) -> None: ...
 
 
@@ -145,6 +146,9 @@ class DtrBackend:
         return push_facts.repository_state(
             self.api, name, username, plain_fallback=self.plain_fallback
         )
+
+    def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
+        return self.api.list_tags(name)
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return push_facts.tag_details(self.api, name, tag)
