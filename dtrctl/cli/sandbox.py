@@ -1,6 +1,6 @@
 """`dtrctl sandbox`: a local DTR- or Harbor-compatible server for demos, tests and CI rehearsals."""
 
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -48,6 +48,24 @@ def sandbox(
             "images; on harbor also immutable tag rules (default: empty).",
         ),
     ] = None,
+    seed_repos: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--seed-repos",
+            metavar="PATTERN",
+            help="Also create these repositories, mutable; brace ranges make a fleet: "
+            "'ci/svc-{1..500}', '{web,api}/app-{01..20}' (repeatable).",
+        ),
+    ] = None,
+    seed_file: Annotated[
+        str | None,
+        typer.Option(
+            "--seed-file",
+            metavar="FILE",
+            help="Also create the repositories of FILE: one PATTERN a line, optionally "
+            "followed by 'immutable'; # starts a comment.",
+        ),
+    ] = None,
     latency_ms: Annotated[
         int,
         typer.Option(metavar="MS", min=0, help="Delay every answer by this many milliseconds."),
@@ -83,7 +101,7 @@ def sandbox(
 
     \b
       dtrctl sandbox --seed demo --port 8443
-      dtrctl sandbox --seed demo --tls-cert cert.pem --tls-key key.pem
+      dtrctl sandbox --seed demo --seed-repos 'ci/svc-{1..500}'
       dtrctl sandbox --flavor harbor --seed demo --project-creation adminonly
     """
     import ssl
@@ -122,8 +140,11 @@ def sandbox(
         # Binding failed: the port is taken, or the address is not this machine's.
         typer.echo(f"Error: cannot listen on {host}:{port}: {error.strerror or error}", err=True)
         raise typer.Exit(5) from None
+    seeded = _seed_fleet(server, seed_repos or [], seed_file)
     name = "Harbor" if flavor == "harbor" else "DTR"
     print(f"{name} sandbox listening on {server.url}", flush=True)
+    if seeded:
+        print(f"  seeded {seeded} repositories from --seed-repos / --seed-file", flush=True)
     print(f"  export DTRCTL_URL={server.url}", flush=True)
     for username, password, description in _accounts(flavor):
         print(f"  user {username}: password {password}  ({description})", flush=True)
@@ -134,6 +155,22 @@ def sandbox(
         pass
     finally:
         server.stop()
+
+
+def _seed_fleet(server: Any, patterns: list[str], seed_file: str | None) -> int:
+    """Create the --seed-repos / --seed-file repositories; a bad pattern or file exits 2."""
+    from dtrctl.files import NAME_LIST_LIMIT, read_text_bounded
+    from dtrctl.sandbox.fleet import SeedError, expand_patterns, parse_seed_file, seed_fleet
+
+    try:
+        entries = expand_patterns(patterns)
+        if seed_file is not None:
+            text = read_text_bounded(seed_file, NAME_LIST_LIMIT, "--seed-file")
+            entries += parse_seed_file(text, seed_file)
+        return seed_fleet(server.state, entries)
+    except (SeedError, OSError, UnicodeDecodeError) as error:
+        server.stop()
+        _usage_error(str(error))
 
 
 def _usage_error(message: str) -> NoReturn:
