@@ -7,6 +7,7 @@ commands. In the manner of pypa/hatch's `cli`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -40,7 +41,41 @@ def load_command(name: str, spec: CommandSpec) -> Any:
     wrapper.command(name, short_help=spec.short_help)(target)
     command = typer.main.get_command(wrapper)
     command.name = name
+    readable_metavars(command)
     return command
+
+
+# Click's type names, and what a person reads in their place (`--tag-limit N`, not `<int>`).
+_OPTION_METAVARS = {
+    "int": "N",
+    "integer": "N",
+    "int range": "N",
+    "integer range": "N",
+    "float": "NUMBER",
+    "float range": "NUMBER",
+    "str": "TEXT",
+    "text": "TEXT",
+}
+
+
+def readable_metavars(command: Any) -> None:
+    """Usage lines a person reads: `REF...` and `NS/NAME` rather than Typer's `{REF}`, and
+    `N` rather than `<int range>`; applied to a command and its subcommands once, when loaded."""
+    for param in command.params:
+        if param.param_type_name == "argument":
+            param.make_metavar = functools.partial(_argument_metavar, param)
+        elif param.metavar is None and not param.is_flag and not param.count:
+            param.metavar = _OPTION_METAVARS.get(param.type.name)
+    for sub in getattr(command, "commands", {}).values():
+        readable_metavars(sub)
+
+
+def _argument_metavar(param: Any, ctx: Any = None, *, usage: bool = False) -> str:
+    """As Click writes an argument: NAME, [NAME] when optional, NAME... when repeatable."""
+    var = param.metavar or (param.name or "").upper()
+    if param.nargs != 1 and not var.endswith("..."):
+        var += "..."
+    return f"[{var}]" if usage and not param.required and not var.startswith("[") else var
 
 
 class LazyCommands(Mapping[str, Any]):

@@ -63,3 +63,24 @@ def test_every_option_and_argument_says_what_it_does(path: list[str], command: A
         if parameter.name != "help" and not getattr(parameter, "help", None)
     ]
     assert undocumented == []
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
+def test_usage_and_options_show_metavars_a_person_reads(
+    cli: Any, path: list[str], command: Any
+) -> None:
+    result = cli(*path, "--help")
+    usage = result.stdout.splitlines()[0]
+    assert "{" not in usage, usage
+    for unreadable in ("<int", "<str>", "<float", "<text>"):
+        assert unreadable not in result.stdout, result.stdout
+
+
+def test_repeatable_and_required_arguments_read_as_click_writes_them(cli: Any) -> None:
+    assert cli("push-check", "--help").stdout.startswith(
+        "Usage: dtrctl push-check [OPTIONS] REF..."
+    )
+    assert cli("repo", "show", "--help").stdout.startswith(
+        "Usage: dtrctl repo show [OPTIONS] REPOSITORY\n"
+    )
+    assert "--tag-limit N " in cli("repo", "create", "--help").stdout
