@@ -15,10 +15,32 @@ import pytest
 from hypothesis import settings
 from keyring.backend import KeyringBackend
 
-# The DTR 2.7 Swagger excerpt: ../shared beside the checkout (and beside CI's clone).
-SWAGGER_PATH = (
-    Path(__file__).resolve().parents[2] / "shared" / "dtr-api" / "dtr-2.7-swagger-excerpt.json"
-)
+# The API excerpts: vendored under tests/contract/data (every clone runs the contract tests);
+# ../shared beside the checkout (and beside CI's clone) holds the reference copies.
+VENDORED_DATA = Path(__file__).resolve().parent / "contract" / "data"
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+DTR_SWAGGER = ("dtr-api", "dtr-2.7-swagger-excerpt.json")
+HARBOR_SWAGGER = ("harbor-api", "harbor-2.13-swagger-excerpt.json")
+SWAGGER_PATH = VENDORED_DATA / DTR_SWAGGER[1]
+
+
+def load_swagger(
+    excerpt: tuple[str, str], vendored_dir: Path = VENDORED_DATA, shared_dir: Path = SHARED_DIR
+) -> dict[str, Any]:
+    """The vendored excerpt, else ../shared's; under DTRCTL_REQUIRE_SWAGGER=1 (CI) a missing
+    excerpt, or a vendored copy that differs from ../shared's, fails the test."""
+    subdir, filename = excerpt
+    vendored, shared = vendored_dir / filename, shared_dir / subdir / filename
+    required = os.environ.get("DTRCTL_REQUIRE_SWAGGER") == "1"
+    if vendored.is_file():
+        if required and shared.is_file() and shared.read_bytes() != vendored.read_bytes():
+            pytest.fail(f"{vendored} differs from {shared}: copy it again (tests/contract/data)")
+        return json.loads(vendored.read_text(encoding="utf-8"))
+    if shared.is_file():
+        return json.loads(shared.read_text(encoding="utf-8"))
+    if required:
+        pytest.fail(f"the Swagger excerpt is required (DTRCTL_REQUIRE_SWAGGER=1): {vendored}")
+    pytest.skip(f"the Swagger excerpt is neither in {vendored_dir} nor in {shared_dir}")
 
 # Property tests: few examples for a quick local run ("dev"), the full counts in CI ("ci", chosen
 # when CI is set, as CI sets CI=true). HYPOTHESIS_PROFILE=ci (or dev) chooses one by name.
@@ -106,11 +128,11 @@ def memory_keyring() -> Iterator[InMemoryKeyring]:
 
 @pytest.fixture(scope="session")
 def swagger() -> dict[str, Any]:
-    """The Swagger excerpt; skipped where it is absent, a failure under DTRCTL_REQUIRE_SWAGGER=1."""
-    if not SWAGGER_PATH.is_file():
-        if os.environ.get("DTRCTL_REQUIRE_SWAGGER") == "1":
-            pytest.fail(
-                f"the Swagger excerpt is required (DTRCTL_REQUIRE_SWAGGER=1): {SWAGGER_PATH}"
-            )
-        pytest.skip(f"the Swagger excerpt is not beside the checkout: {SWAGGER_PATH}")
-    return json.loads(SWAGGER_PATH.read_text())
+    """The DTR Swagger excerpt (see load_swagger)."""
+    return load_swagger(DTR_SWAGGER)
+
+
+@pytest.fixture(scope="session")
+def harbor_swagger() -> dict[str, Any]:
+    """The Harbor Swagger excerpt (see load_swagger)."""
+    return load_swagger(HARBOR_SWAGGER)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,27 +10,10 @@ import pytest
 from dtrctl.sandbox.accounts import ADMIN
 from dtrctl.sandbox.harbor.seed import canonical_rule
 
-# ../shared beside the checkout, as for the DTR excerpt (tests/conftest.py).
-HARBOR_SWAGGER_PATH = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "harbor-api"
-    / "harbor-2.13-swagger-excerpt.json"
-)
 API = "/api/v2.0"
 ADMIN_AUTH = (ADMIN.username, ADMIN.password)
 CI_ROBOT_AUTH = ("robot$engineering+ci", "sandbox-robot-ci-secret")
 BY_NAME = {"X-Is-Resource-Name": "true"}
-
-
-@pytest.fixture(scope="module")
-def harbor_swagger() -> dict[str, Any]:
-    """Skipped where the excerpt is absent, a failure under DTRCTL_REQUIRE_SWAGGER=1."""
-    if not HARBOR_SWAGGER_PATH.is_file():
-        if os.environ.get("DTRCTL_REQUIRE_SWAGGER") == "1":
-            pytest.fail(f"the Harbor Swagger excerpt is required: {HARBOR_SWAGGER_PATH}")
-        pytest.skip(f"the Harbor Swagger excerpt is not beside the checkout: {HARBOR_SWAGGER_PATH}")
-    return json.loads(HARBOR_SWAGGER_PATH.read_text())
 
 
 def validate(swagger: dict[str, Any], name: str, instance: Any, array: bool = False) -> None:

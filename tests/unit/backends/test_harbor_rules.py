@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -26,14 +23,6 @@ from dtrctl.backends.harbor.rules import (
     tag_is_immutable,
 )
 from dtrctl.errors import ExitCode, InvalidReference, InvalidResponse
-
-# Beside the checkout, as tests/conftest.py finds the DTR excerpt.
-HARBOR_SWAGGER_PATH = (
-    Path(__file__).resolve().parents[4]
-    / "shared"
-    / "harbor-api"
-    / "harbor-2.13-swagger-excerpt.json"
-)
 
 # The rule FACTS.md gives for "library/team/app is immutable" (path without the project).
 CANONICAL_BODY = {
@@ -313,15 +302,6 @@ def test_garbled_rules_are_invalid_responses(body: Any, message: str) -> None:
     with pytest.raises(InvalidResponse, match=message) as caught:
         ImmutableRule.from_api(body)
     assert caught.value.exit_code == ExitCode.UNAVAILABLE
-
-
-@pytest.fixture(scope="module")
-def harbor_swagger() -> dict[str, Any]:
-    if not HARBOR_SWAGGER_PATH.is_file():
-        if os.environ.get("DTRCTL_REQUIRE_SWAGGER") == "1":
-            pytest.fail(f"the Harbor Swagger excerpt is required: {HARBOR_SWAGGER_PATH}")
-        pytest.skip(f"the Harbor Swagger excerpt is not beside the checkout: {HARBOR_SWAGGER_PATH}")
-    return json.loads(HARBOR_SWAGGER_PATH.read_text())
 
 
 @pytest.mark.parametrize("body_rule", [canonical_rule("team/app"), rule(12, disabled=True)])
