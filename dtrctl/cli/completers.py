@@ -45,10 +45,27 @@ def complete_reference(ctx: typer.Context, incomplete: str) -> list[str]:
     host, separator, rest = incomplete.partition("/")
     if not separator or not _looks_like_registry(host):
         return _repositories_starting_with(settings, incomplete)
-    url = _registry_url(host, settings.url)
+    # The profile's URL counts as --url does: it may name this host with a port or http://.
+    url = _registry_url(host, _with_profile(settings).url)
     if url is None:
         return []
     return [f"{host}/{name}" for name in _repositories_starting_with(settings.with_url(url), rest)]
+
+
+def complete_visibility(incomplete: str) -> list[str]:
+    """The values of --visibility (never file names)."""
+    return [value for value in ("private", "public") if value.startswith(incomplete)]
+
+
+def _with_profile(settings: ConnectionSettings) -> ConnectionSettings:
+    """The settings with what the active profile fills in; as given when it cannot be read."""
+    from dtrctl.errors import DtrctlError
+    from dtrctl.session import load_profile
+
+    try:
+        return load_profile(settings)[0]
+    except DtrctlError:
+        return settings
 
 
 def _repositories_starting_with(settings: ConnectionSettings, incomplete: str) -> list[str]:

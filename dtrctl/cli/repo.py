@@ -8,6 +8,7 @@ import typer
 
 from dtrctl.cli.bulk_report import BulkProgress, bulk_exit_code, bulk_json, report_immutability
 from dtrctl.cli.common import Run, dtrctl_command
+from dtrctl.cli.completers import complete_visibility
 from dtrctl.cli.options import (
     ConcurrencyOption,
     DryRunOption,
@@ -62,7 +63,14 @@ def create(
     immutable: Annotated[
         bool, typer.Option("--immutable", help="Turn tag immutability on.")
     ] = False,
-    visibility: Annotated[str | None, typer.Option(help="private (the default) or public.")] = None,
+    visibility: Annotated[
+        str | None,
+        typer.Option(
+            metavar="private|public",
+            help="private (the default) or public.",
+            autocompletion=complete_visibility,
+        ),
+    ] = None,
     description: Annotated[
         str | None, typer.Option("--description", help="Short description (≤140 characters).")
     ] = None,
@@ -106,6 +114,10 @@ def create(
     run = Run(ctx, output)
     with run.session(write=True) as session:
         outcome = session.backend.create_repository(name, settings, exist_ok=exist_ok)
+    if outcome.created:
+        from dtrctl.repos.name_cache import forget_repository_names
+
+        forget_repository_names(run.settings, name.namespace)
     verb = "created" if outcome.created else ("updated" if outcome.changed else "unchanged")
     run.out.emit(
         {

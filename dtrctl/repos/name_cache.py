@@ -136,6 +136,22 @@ def repository_names(
         return []
 
 
+def forget_repository_names(settings: ConnectionSettings, namespace: str) -> None:
+    """Drop the cached lists a new repository in `namespace` makes stale (after `repo
+    create`), so the next TAB asks DTR again; `settings` are already merged with the profile."""
+    try:
+        from dtrctl.settings import normalize_url
+
+        cache = RepositoryNameCache(
+            cache_dir(), normalize_url(settings.require_url()), settings.username
+        )
+        for scope in (None, namespace):
+            cache.path(scope).unlink(missing_ok=True)
+    except Exception:
+        # A cache that cannot be cleaned only expires later; the create itself succeeded.
+        return
+
+
 def _in_namespace(names: list[str], namespace: str | None) -> list[str]:
     if namespace is None:
         return names

@@ -409,3 +409,41 @@ def test_a_reference_to_another_registry_than_the_configured_one_asks_nothing(
     context: Any = CompletingContext(url=DTR_URL, username="admin")
     assert complete_reference(context, "other.example.com/engineering/a") == []
     assert route.call_count == 0
+
+
+def test_bash_completes_visibility_values_not_file_names(completion_env: dict[str, str]) -> None:
+    words = ["dtrctl", "repo", "create", "ci/app", "--visibility", ""]
+    assert bash_complete(words, completion_env) == ["private", "public"]
+    assert bash_complete([*words[:-1], "pu"], completion_env) == ["public"]
+
+
+def test_a_reference_with_the_profiles_host_completes_from_the_profiles_url(
+    cache_home: Path, isolated_environment: Path
+) -> None:
+    # The profile's DTR listens on http and a port: https://HOST:PORT would be the wrong guess.
+    config = isolated_environment / ".config" / "dtrctl" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[profiles.default]\nurl = "http://127.0.0.1:8080"\nusername = "admin"\n')
+    with respx.mock(base_url="http://127.0.0.1:8080") as profile_dtr:
+        profile_dtr.get("/api/v0/repositories/engineering").mock(
+            return_value=listing("engineering/api")
+        )
+        context: Any = CompletingContext()
+        assert complete_reference(context, "127.0.0.1:8080/engineering/a") == [
+            "127.0.0.1:8080/engineering/api"
+        ]
+
+
+def test_repo_create_refreshes_the_cached_names(
+    dtr: respx.MockRouter, dtr_env: None, cache_home: Path, cli: Any
+) -> None:
+    listed = dtr.get("/api/v0/repositories").mock(return_value=listing(*ALL_REPOSITORIES))
+    settings = ConnectionSettings(url=DTR_URL, username="admin")
+    assert "engineering/new" not in repository_names(settings)
+    dtr.post("/api/v0/repositories/engineering").respond(
+        201, json=repository_body("engineering", "new")
+    )
+    assert cli("repo", "create", "engineering/new").exit_code == 0
+    listed.mock(return_value=listing(*ALL_REPOSITORIES, "engineering/new"))
+    assert "engineering/new" in repository_names(settings)
+    assert listed.call_count == 2
