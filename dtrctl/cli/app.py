@@ -45,7 +45,7 @@ class DtrctlGroup(LazyCommandGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # Global options anywhere (dtrctl.cli.global_options); the command named is loaded
         # here only when it would be loaded anyway, to run it.
-        from dtrctl.cli.global_options import OptionNames, rearrange
+        from dtrctl.cli.global_options import OptionNames, command_path, rearrange
 
         def command_at(path: Sequence[str]) -> Any:
             command: Any = self
@@ -63,7 +63,15 @@ class DtrctlGroup(LazyCommandGroup):
         def is_group(path: Sequence[str]) -> bool:
             return hasattr(command_at(path), "list_commands")
 
-        arranged = rearrange(args, OptionNames.of(self.params), COMMANDS, leaf_options, is_group)
+        global_options = OptionNames.of(self.params)
+        arranged = rearrange(args, global_options, COMMANDS, leaf_options, is_group)
+        if not ctx.resilient_parsing:
+            path = command_path(arranged, global_options, COMMANDS, is_group)
+            leaf = leaf_options(path) if path else None
+            both = leaf.contradiction(arranged) if leaf else None
+            if both:
+                # Click lets the last one win silently; a script that says both has a bug.
+                ctx.fail(f"{both[0]} and {both[1]} contradict each other: give one of them")
         return super().parse_args(ctx, arranged)
 
 

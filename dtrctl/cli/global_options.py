@@ -17,15 +17,18 @@ END_OF_OPTIONS = "--"
 
 
 class OptionNames(NamedTuple):
-    """The option names of a command: all of them, and those that take a value."""
+    """The option names of a command: all of them, those that take a value, and the
+    on/off pairs of its boolean flags (`--on/--off`)."""
 
     names: frozenset[str]
     with_value: frozenset[str]
+    opposites: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
     @classmethod
     def of(cls, params: Iterable[Any]) -> OptionNames:
         names: set[str] = set()
         with_value: set[str] = set()
+        opposites = []
         for param in params:
             if getattr(param, "param_type_name", "") != "option":
                 continue
@@ -33,7 +36,19 @@ class OptionNames(NamedTuple):
             names.update(spelled)
             if not (param.is_flag or getattr(param, "count", False)):
                 with_value.update(spelled)
-        return cls(frozenset(names), frozenset(with_value))
+            if param.secondary_opts:
+                opposites.append((tuple(param.opts), tuple(param.secondary_opts)))
+        return cls(frozenset(names), frozenset(with_value), tuple(opposites))
+
+    def contradiction(self, tokens: Sequence[str]) -> tuple[str, str] | None:
+        """Both halves of an on/off pair among `tokens` (before `--`), e.g. `--on --off`."""
+        given = set(_split_at_end_of_options(tokens)[0])
+        for on, off in self.opposites:
+            said_on = next((name for name in on if name in given), None)
+            said_off = next((name for name in off if name in given), None)
+            if said_on and said_off:
+                return said_on, said_off
+        return None
 
     def match(self, token: str) -> tuple[bool, bool]:
         """(is one of these options, its value is the next token)."""
@@ -48,6 +63,26 @@ class OptionNames(NamedTuple):
 # Resolves the path of command names (["repo", "show"]) to the option names of that command;
 # None when the first name is not a command.
 LeafOptions = Callable[[Sequence[str]], "OptionNames | None"]
+
+
+def command_path(
+    args: Sequence[str],
+    global_options: OptionNames,
+    commands: Iterable[str],
+    is_group: Callable[[Sequence[str]], bool],
+) -> list[str]:
+    """The command names `args` run (["repo", "set-immutable"]), after rearranging."""
+    head = _split_at_end_of_options(args)[0]
+    _, _, index = _before_command(head, global_options, set(commands))
+    if index >= len(head):
+        return []
+    path, rest = [head[index]], list(head[index + 1 :])
+    while is_group(path):
+        position = _first_operand(rest, global_options)
+        if position is None:
+            break
+        path.append(rest.pop(position))
+    return path
 
 
 def rearrange(

@@ -57,6 +57,27 @@ def test_values_after_end_of_options_are_not_moved(dtr: Any, cli: Any) -> None:
     assert not dtr.calls
 
 
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["repo", "set-immutable", "engineering/api", "--on", "--off"], "--on and --off"),
+        (["repo", "list", "--immutable", "--mutable"], "--mutable and --immutable"),
+    ],
+)
+def test_contradictory_flags_exit_2_before_any_request(
+    dtr: Any, cli: Any, arguments: list[str], named: str
+) -> None:
+    result = cli(*arguments)
+    assert result.exit_code == 2
+    assert f"{named} contradict each other" in result.stderr
+    assert not dtr.calls
+
+
+def test_the_same_flag_twice_is_not_a_contradiction(dtr: Any, cli: Any) -> None:
+    dtr.get("/api/v0/repositories").respond(200, json={"repositories": []})
+    assert cli("repo", "list", "--mutable", "--mutable").exit_code == 0
+
+
 GLOBALS = OptionNames(frozenset({"--url", "-v", "--profile"}), frozenset({"--url", "--profile"}))
 COMMANDS = {"repo", "login"}
 
