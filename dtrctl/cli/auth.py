@@ -7,7 +7,14 @@ import typer
 
 from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.options import OutputOption, UrlArgument
-from dtrctl.errors import ExitCode, MissingSetting
+from dtrctl.errors import AuthenticationFailed, ExitCode, MissingSetting
+
+LOGIN_REFUSED_HINT = (
+    "Nothing was saved. Check the user name (a UCP/MKE user; on MSR 4 / Harbor a Harbor user "
+    "or robot account), that the password or access token is current (tokens expire or are "
+    "revoked), and that the account is one this registry knows: a UCP user for DTR, not a "
+    "user of another UCP or a local docker account"
+)
 
 
 def _read_secret(password_stdin: bool, username: str) -> str:
@@ -82,7 +89,13 @@ def login(
     secret = _read_secret(password_stdin, user)
     run.settings = run.settings.with_username(user)
     with run.session(write=True, secret=secret, url=url) as session:
-        result = log_in(session, profile_name=profile, insecure_storage=insecure_storage)
+        try:
+            result = log_in(session, profile_name=profile, insecure_storage=insecure_storage)
+        except AuthenticationFailed as error:
+            # The generic hint says to supply credentials: here they were just supplied.
+            error.message = f"{session.url} refused the user name and password of {user}"
+            error.hint = LOGIN_REFUSED_HINT
+            raise
     if result.secret_stored_in != "keyring":
         run.out.warn(f"the secret is stored unencrypted in {result.secret_stored_in}")
     run.out.emit(
@@ -151,8 +164,6 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
       DTRCTL_PROFILE=prod dtrctl whoami -o json
       dtrctl --url https://dtr.example.com -u alice whoami
     """
-    from dtrctl.errors import AuthenticationFailed
-
     run = Run(ctx, output)
     active, active_config = _active_profile(ctx)
     # Its report says when no credential is found: no separate notice of an anonymous run.

@@ -41,6 +41,12 @@ def test_login_with_refused_credentials_stores_nothing(
     )
     result = cli("login", DTR_URL, "-u", "alice", "--password-stdin", input=SECRET)
     assert result.exit_code == 3
+    # The credentials were just supplied: say they were refused and what to check.
+    assert f"Error: {DTR_URL} refused the user name and password of alice" in result.stderr
+    assert "Nothing was saved" in result.stderr
+    assert "token" in result.stderr and "UCP" in result.stderr
+    assert "Supply credentials with" not in result.stderr
+    assert SECRET not in result.stderr
     assert memory_keyring.passwords == {}
     assert not (isolated_environment / ".config" / "dtrctl" / "config.toml").exists()
 
