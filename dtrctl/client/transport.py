@@ -115,12 +115,8 @@ def _openssl_knows_system_cas() -> bool:
 def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
     """System trust plus the DTR CA file and a UCP client bundle's CA and client certificate."""
     bundle = Path(options.bundle) if options.bundle else None
-    if bundle is not None and not bundle.is_dir():
-        raise UsageError(
-            f"the client bundle {bundle} is not a directory",
-            hint="Give the directory a UCP client bundle was unpacked in (ca.pem, cert.pem, "
-            "key.pem) with --bundle or DTRCTL_BUNDLE",
-        )
+    if bundle is not None:
+        _check_client_bundle(bundle)
     context = system_trust_context()
     if options.insecure:
         context.check_hostname = False
@@ -129,8 +125,7 @@ def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
     if bundle is not None:
         if (bundle / "ca.pem").is_file():
             extra_cas.append(str(bundle / "ca.pem"))
-        if (bundle / "cert.pem").is_file() and (bundle / "key.pem").is_file():
-            _load_client_certificate(context, bundle / "cert.pem", bundle / "key.pem")
+        _load_client_certificate(context, bundle / "cert.pem", bundle / "key.pem")
     for ca_file in extra_cas:
         try:
             context.load_verify_locations(cafile=ca_file)
@@ -140,6 +135,22 @@ def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
                 hint="Give a PEM file with --ca-file or DTRCTL_CA_FILE",
             ) from None
     return context
+
+
+def _check_client_bundle(bundle: Path) -> None:
+    """A UCP client bundle has the client certificate and key (ca.pem is trusted if there);
+    a directory without them was silently ignored before, and the handshake failed later."""
+    hint = (
+        "Give the directory a UCP client bundle was unpacked in (ca.pem, cert.pem, key.pem) "
+        "with --bundle or DTRCTL_BUNDLE"
+    )
+    if not bundle.is_dir():
+        raise UsageError(f"the client bundle {bundle} is not a directory", hint=hint)
+    missing = [name for name in ("cert.pem", "key.pem") if not (bundle / name).is_file()]
+    if missing:
+        raise UsageError(
+            f"{bundle} is not a UCP client bundle: {' and '.join(missing)} missing", hint=hint
+        )
 
 
 def _load_client_certificate(context: ssl.SSLContext, cert: Path, key: Path) -> None:

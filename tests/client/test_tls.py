@@ -203,3 +203,29 @@ def test_insecure_reads_no_system_store(system_store_with: TlsServer) -> None:
     context = build_ssl_context(TransportOptions(insecure=True))
     context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="127.0.0.1")
     assert context.cert_store_stats()["x509_ca"] == 0
+
+
+@pytest.mark.parametrize(
+    ("present", "named"),
+    [
+        ((), "cert.pem and key.pem missing"),
+        (("ca.pem", "cert.pem"), "key.pem missing"),
+        (("key.pem",), "cert.pem missing"),
+    ],
+)
+def test_a_directory_that_is_not_a_client_bundle_exits_2_naming_what_is_missing(
+    tmp_path: Path, present: tuple[str, ...], named: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from dtrctl.cli.app import app
+
+    bundle = tmp_path / "not-a-bundle"
+    bundle.mkdir()
+    for name in present:
+        (bundle / name).write_text("")
+    result = CliRunner().invoke(
+        app, ["--url", "https://127.0.0.1:9", "--bundle", str(bundle), "repo", "show", "a/b"]
+    )
+    assert result.exit_code == 2
+    assert f"{bundle} is not a UCP client bundle: {named}" in result.stderr
