@@ -1,6 +1,7 @@
 """The `dtrctl` application: global options and the command groups."""
 
 import math
+import os
 from collections.abc import Sequence
 from enum import Enum
 from typing import Annotated, Any
@@ -45,7 +46,12 @@ class DtrctlGroup(LazyCommandGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # Global options anywhere (dtrctl.cli.global_options); the command named is loaded
         # here only when it would be loaded anyway, to run it.
-        from dtrctl.cli.global_options import OptionNames, command_path, rearrange
+        from dtrctl.cli.global_options import (
+            OptionNames,
+            command_path,
+            output_fallback,
+            rearrange,
+        )
 
         def command_at(path: Sequence[str]) -> Any:
             command: Any = self
@@ -67,12 +73,22 @@ class DtrctlGroup(LazyCommandGroup):
         arranged = rearrange(args, global_options, COMMANDS, leaf_options, is_group)
         if not ctx.resilient_parsing:
             path = command_path(arranged, global_options, COMMANDS, is_group)
-            leaf = leaf_options(path) if path else None
-            both = leaf.contradiction(arranged) if leaf else None
-            if both:
-                # Click lets the last one win silently; a script that says both has a bug.
-                ctx.fail(f"{both[0]} and {both[1]} contradict each other: give one of them")
+            leaf = command_at(path) if path else None
+            if leaf is not None:
+                both = OptionNames.of(leaf.params).contradiction(arranged)
+                if both:
+                    # Click lets the last one win silently; a script that says both has a bug.
+                    ctx.fail(f"{both[0]} and {both[1]} contradict each other: give one of them")
+                fallback = output_fallback(leaf.params, arranged, os.environ)
+                arranged = _before_end_of_options(arranged, fallback)
         return super().parse_args(ctx, arranged)
+
+
+def _before_end_of_options(args: list[str], extra: list[str]) -> list[str]:
+    if not extra:
+        return args
+    at = args.index("--") if "--" in args else len(args)
+    return [*args[:at], *extra, *args[at:]]
 
 
 def build_app() -> typer.Typer:

@@ -171,3 +171,19 @@ def _positions_of_globals(
         else:
             index += 1
     return positions
+
+
+def output_fallback(leaf_params: Iterable[Any], args: Sequence[str], environ: Any) -> list[str]:
+    """`--output text` when DTRCTL_OUTPUT=csv names a format this command lacks and no
+    --output is given: CI can set csv once for the listings, and every other command still
+    runs (in text). Any other unknown value stays an error."""
+    if str(environ.get("DTRCTL_OUTPUT", "")).lower() != "csv":
+        return []
+    output = next((param for param in leaf_params if getattr(param, "name", "") == "output"), None)
+    choices = getattr(getattr(output, "type", None), "choices", None)
+    if output is None or choices is None or "csv" in choices:
+        return []
+    spellings = set(output.opts)
+    head = _split_at_end_of_options(args)[0]
+    given = any(token.partition("=")[0] in spellings for token in head)
+    return [] if given else ["--output", "text"]

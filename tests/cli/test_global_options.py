@@ -110,3 +110,20 @@ def is_group(path: Any) -> bool:
 )
 def test_rearrange(given: str, expected: str) -> None:
     assert rearrange(given.split(), GLOBALS, COMMANDS, leaf, is_group) == expected.split()
+
+
+def test_dtrctl_output_csv_falls_back_to_text_where_there_is_no_csv(
+    dtr: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DTRCTL_OUTPUT", "csv")
+    dtr.get("/api/v0/repositories/engineering/api").respond(200, json=repository_body())
+    shown = cli("repo", "show", "engineering/api")
+    assert shown.exit_code == 0, shown.stderr
+    assert "Immutable tags:" in shown.stdout
+    dtr.get("/api/v0/repositories").respond(200, json={"repositories": [repository_body()]})
+    listed = cli("repo", "list")
+    assert listed.stdout.startswith("repository,immutable,")
+    # What the command line says still counts, and an unknown format is still an error.
+    assert cli("repo", "show", "engineering/api", "-o", "json").json()["repository"]
+    monkeypatch.setenv("DTRCTL_OUTPUT", "yaml")
+    assert cli("repo", "show", "engineering/api").exit_code == 2
