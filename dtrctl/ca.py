@@ -8,7 +8,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dtrctl.errors import InvalidResponse
+from dtrctl.config import Profile
+from dtrctl.errors import DtrctlError, InvalidResponse, UsageError
 from dtrctl.settings import ConnectionSettings, normalize_url, url_registry
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
@@ -66,7 +67,20 @@ class FetchedCa:
 @dataclass(frozen=True)
 class SavedCa:
     path: Path
-    profile: str | None
+    profile: str
+    # The profile did not exist before: the next command needs it (--profile) unless it is
+    # the active one.
+    created: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class CaProfile:
+    """The profile a fetched CA is recorded in: always one for the DTR it came from."""
+
+    name: str
+    existing: Profile | None
+    active: bool
 
 
 def fetch_ca(settings: ConnectionSettings) -> FetchedCa:
@@ -78,15 +92,49 @@ def fetch_ca(settings: ConnectionSettings) -> FetchedCa:
     return FetchedCa(url, describe_certificate(fetch_ca_certificate(url, options)))
 
 
-def save_ca(fetched: FetchedCa, path: Path | None, *, profile: str | None) -> SavedCa:
-    """Write the PEM (0644: a CA is public) and record it in the active profile, if any."""
-    from dtrctl.config import (
-        active_profile_name,
-        config_dir,
-        ensure_private_dir,
-        load_config,
-        save_profile,
-    )
+def profile_for_ca(url: str, explicit: str | None) -> CaProfile:
+    """Where to record the CA of `url`: the named profile, else the active one, else (when the
+    active profile is another DTR's) a profile named after this DTR's host. A named profile of
+    another DTR is refused: one profile's CA must never be another DTR's."""
+    from dtrctl.config import active_profile_name, load_config
+
+    config = load_config()
+    if explicit:
+        existing = config.get_profile(explicit)
+        if existing is not None and not _same_registry(existing.url, url):
+            raise UsageError(
+                f"profile {explicit!r} is for {existing.url}, not {url}: nothing was saved",
+                hint=f"Record this CA in a profile of its own: dtrctl --profile NEW ca fetch {url}",
+            )
+        return CaProfile(explicit, existing, active=True)
+    name = active_profile_name(None, config=config)
+    existing = config.get_profile(name)
+    if existing is None or _same_registry(existing.url, url):
+        return CaProfile(name, existing, active=True)
+    # The active profile is another DTR's: this DTR gets a profile named after its host.
+    own = str(url_registry(url))
+    mine = config.get_profile(own)
+    if mine is not None and not _same_registry(mine.url, url):
+        raise UsageError(
+            f"profiles {name!r} and {own!r} are for other DTRs than {url}: nothing was saved",
+            hint=f"Name a profile for it: dtrctl --profile NEW ca fetch {url}",
+        )
+    return CaProfile(own, mine, active=False)
+
+
+def _same_registry(profile_url: str | None, url: str) -> bool:
+    """A profile without a URL may take any DTR's; otherwise host and port must match."""
+    if not profile_url:
+        return True
+    try:
+        return url_registry(normalize_url(profile_url)) == url_registry(url)
+    except DtrctlError:
+        return False
+
+
+def save_ca(fetched: FetchedCa, path: Path | None, target: CaProfile) -> SavedCa:
+    """Write the PEM (0644: a CA is public) and record it, with the URL, in `target`."""
+    from dtrctl.config import config_dir, ensure_private_dir, save_profile
 
     if path is None:
         directory = config_dir() / "ca"
@@ -94,13 +142,6 @@ def save_ca(fetched: FetchedCa, path: Path | None, *, profile: str | None) -> Sa
         directory.mkdir(exist_ok=True)
         path = directory / f"{str(url_registry(fetched.url)).replace(':', '_')}.pem"
     path.write_text(fetched.certificate.pem)
-    config = load_config()
-    name = active_profile_name(profile, config=config)
-    existing = config.get_profile(name)
-    if existing is None and profile is None:
-        return SavedCa(path, None)
-    from dtrctl.config import Profile
-
-    base = existing or Profile(name=name, url=fetched.url)
-    save_profile(replace(base, ca_file=str(path.resolve())))
-    return SavedCa(path, name)
+    base = target.existing or Profile(name=target.name)
+    save_profile(replace(base, url=base.url or fetched.url, ca_file=str(path.resolve())))
+    return SavedCa(path, target.name, created=target.existing is None, active=target.active)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -144,3 +145,48 @@ def test_a_ca_in_the_system_store_is_trusted(tls_sandbox, tls_files):
     env = environment(tls_sandbox.url, SSL_CERT_FILE=str(tls_files["ca"]), SSL_CERT_DIR="")
     result = run("repo", "show", "library/nginx", env=env)
     assert result.returncode == 0, result.stderr
+
+
+def config_file(tmp_path: Path) -> Path:
+    return tmp_path / "config" / "config.toml"
+
+
+def test_ca_fetch_without_a_profile_records_the_ca_so_the_next_command_works(tls_sandbox, tmp_path):
+    env = environment(tls_sandbox.url, DTRCTL_CONFIG_DIR=str(tmp_path / "config"))
+    fetched = run("ca", "fetch", "--yes", env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "recorded as ca_file of new profile default" in fetched.stdout
+    assert tls_sandbox.url in config_file(tmp_path).read_text()
+    shown = run("repo", "show", "library/nginx", env=env)
+    assert shown.returncode == 0, shown.stderr
+
+
+def test_ca_fetch_never_writes_into_another_dtrs_profile(tls_sandbox, tmp_path):
+    config = config_file(tmp_path)
+    config.parent.mkdir()
+    other = '[profiles.default]\nurl = "https://other-dtr.test"\nca_file = "/etc/other.pem"\n'
+    config.write_text(other)
+    env = environment(tls_sandbox.url, DTRCTL_CONFIG_DIR=str(tmp_path / "config"))
+    fetched = run("ca", "fetch", tls_sandbox.url, "--yes", "-o", "json", env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    document = json.loads(fetched.stdout)
+    own = tls_sandbox.host_port
+    assert (document["profile"], document["profile_created"]) == (own, True)
+    assert f"--profile {own}" in fetched.stderr
+    text = config.read_text()
+    assert 'ca_file = "/etc/other.pem"' in text
+    shown = run("--profile", own, "repo", "show", "library/nginx", env=env)
+    assert shown.returncode == 0, shown.stderr
+
+
+def test_ca_fetch_into_a_named_profile_of_another_dtr_is_refused(tls_sandbox, tmp_path):
+    config = config_file(tmp_path)
+    config.parent.mkdir()
+    config.write_text('[profiles.prod]\nurl = "https://other-dtr.test"\n')
+    env = environment(tls_sandbox.url, DTRCTL_CONFIG_DIR=str(tmp_path / "config"))
+    refused = run("--profile", "prod", "ca", "fetch", "--yes", env=env)
+    assert refused.returncode == 2
+    assert "profile 'prod' is for https://other-dtr.test" in refused.stderr
+    assert "--profile NEW" in refused.stderr
+    assert config.read_text() == '[profiles.prod]\nurl = "https://other-dtr.test"\n'
+    assert not (tmp_path / "config" / "ca").exists()
