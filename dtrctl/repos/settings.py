@@ -46,6 +46,14 @@ class RepositorySettings:
         if updated.immutable and not repository.immutable and self.tag_limit is None:
             # Turning immutability on clears a tag limit in the same PATCH (exclusive in DTR).
             updated = updated.with_changes(tag_limit=0)
+        if updated.immutable and self.tag_limit:
+            # As on create: asking a tag limit of a repository that is (and stays) immutable.
+            raise UsageError(
+                f"{repository.full_name} is immutable: a tag limit cannot be added to it",
+                hint="DTR treats immutability and tag limits as exclusive. Drop the tag limit, "
+                f"or turn immutability off first: dtrctl repo set-immutable "
+                f"{repository.full_name} --off",
+            )
         return updated
 
 

@@ -309,3 +309,18 @@ def test_an_unknown_backend_option_is_a_usage_error(cli):
     result = cli("--backend", "quay", "repo", "show", "engineering/api")
     assert result.exit_code == 2
     assert "quay" in result.stderr
+
+
+def test_create_exist_ok_with_a_tag_limit_on_an_immutable_repository_is_refused(dtr, cli):
+    dtr.post("/api/v0/repositories/engineering").respond(
+        400, json={"errors": [{"code": "REPOSITORY_EXISTS", "message": "exists"}]}
+    )
+    dtr.get("/api/v0/repositories/engineering/api").respond(
+        200, json=repository_body(immutableTags=True)
+    )
+    patch = dtr.patch("/api/v0/repositories/engineering/api")
+    result = cli("repo", "create", "engineering/api", "--exist-ok", "--tag-limit", "5")
+    assert result.exit_code == 2
+    assert "engineering/api is immutable: a tag limit cannot be added" in result.stderr
+    assert "set-immutable engineering/api --off" in result.stderr
+    assert not patch.called
