@@ -9,7 +9,7 @@ import typer
 from dtrctl.cli.bulk_report import BulkProgress, bulk_exit_code
 from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.options import OutputOption
-from dtrctl.cli.prompts import confirm, confirm_on_terminal
+from dtrctl.cli.prompts import confirm
 from dtrctl.cli.selecting import read_text, source_label
 
 if TYPE_CHECKING:
@@ -36,8 +36,16 @@ def apply(
         typer.Option(
             "--yes",
             "-y",
-            help="Apply without asking on a terminal; needed off a terminal when the plan "
-            "turns immutability off for more than one repository.",
+            help="Apply without asking (default: ask on a terminal; off a terminal a plan with "
+            "changes is refused without --yes, like terraform's -auto-approve).",
+        ),
+    ] = False,
+    report_unmanaged: Annotated[
+        bool,
+        typer.Option(
+            "--report-unmanaged",
+            help="Also list the repositories no entry of the file covers (lists every "
+            "repository the user can see).",
         ),
     ] = False,
     concurrency: Annotated[
@@ -47,9 +55,11 @@ def apply(
 ) -> None:
     """Create and update repositories to match a policy file; the plan is printed first.
 
-    The file lists the repositories that must exist and their immutability, visibility and
-    description; a setting it does not give is left as it is. Applying twice changes nothing
-    the second time. Updates read each repository first and send all its settings back.
+    The file lists the repositories that must exist and their settings (immutable,
+    visibility, description, long_description, scan_on_push, tag_limit); a setting it does not
+    give is left as it is. `match` entries give settings to the existing repositories a pattern
+    matches (the first matching one; an exact name wins). Applying twice changes nothing the
+    second time. Updates read each repository first and send all its settings back.
 
     Policy file:
 
@@ -60,9 +70,12 @@ def apply(
       name = "engineering/api"
       description = "API service images"
       [[repository]]
+      match = "*/release-*"
+      tag_limit = 0
+      [[repository]]
       name = "engineering/scratch"
       immutable = false
-      visibility = "private"
+      tag_limit = 20
 
     Examples:
 
@@ -73,30 +86,27 @@ def apply(
     from dtrctl.files import POLICY_FILE_LIMIT
     from dtrctl.repos.bulk import apply_settings_changes, current_repositories
     from dtrctl.repos.policy import parse_policy, plan_policy
+    from dtrctl.repos.policy_patterns import cover
 
     text = read_text(file, POLICY_FILE_LIMIT, "the policy file")
     policy = parse_policy(text, source_label(file))
     run = Run(ctx, output)
     with run.session(write=True) as session:
+        coverage = cover(session.backend, policy, report_unmanaged=report_unmanaged)
+        for warning in coverage.warnings:
+            run.out.warn(warning)
         names = [entry.name for entry in policy.entries]
-        plan = plan_policy(
-            policy, current_repositories(session.backend, names, concurrency=concurrency)
-        )
+        current = current_repositories(session.backend, names, concurrency=concurrency)
+        plan = plan_policy(coverage.policy, {**coverage.listed, **current})
+        unmanaged = list(coverage.unmanaged) if report_unmanaged else None
         if not run.out.is_json:
             _print_plan(run.out, plan)
+            _print_unmanaged(run.out, unmanaged)
         if dry_run or not plan.has_changes:
             if run.out.is_json:
-                run.out.print_json(_document(plan, None, dry_run=dry_run))
+                run.out.print_json(_document(plan, None, dry_run=dry_run, unmanaged=unmanaged))
             return
-        turning_off = [change for change in plan.changes if change.turns_immutability_off]
-        if len(turning_off) > 1:
-            confirm(
-                f"turn tag immutability off for {len(turning_off)} repositories",
-                yes=yes,
-                consequence="Their existing tags can then be overwritten",
-            )
-        elif not yes:
-            confirm_on_terminal("apply this plan")
+        _confirm(plan, yes=yes)
         changes = plan.to_apply()
         with BulkProgress(run.out, len(changes), "changed") as progress:
             outcome = apply_settings_changes(
@@ -105,8 +115,30 @@ def apply(
                 concurrency=concurrency,
                 on_result=lambda result: progress.advance(result.changed, result.error is not None),
             )
-    _report(run.out, plan, outcome)
+    _report(run.out, plan, outcome, unmanaged)
     raise typer.Exit(bulk_exit_code(outcome))
+
+
+def _confirm(plan: Plan, *, yes: bool) -> None:
+    """Any change needs --yes off a terminal (exit 2 before any request that changes)."""
+    turning_off = [change for change in plan.changes if change.turns_immutability_off]
+    if len(turning_off) > 1:
+        confirm(
+            f"turn tag immutability off for {len(turning_off)} repositories",
+            yes=yes,
+            consequence="Their existing tags can then be overwritten",
+        )
+    else:
+        count = sum(change.action != "unchanged" for change in plan.changes)
+        confirm(f"apply this plan ({count} to change)", yes=yes)
+
+
+def _print_unmanaged(out: Output, unmanaged: list[str] | None) -> None:
+    if unmanaged is None:
+        return
+    out.line(f"Unmanaged: {len(unmanaged)} repositories no entry of the file covers")
+    for name in unmanaged:
+        out.line(f"    {name}")
 
 
 def _show(value: Any) -> str:
@@ -154,12 +186,18 @@ def _plan_json(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _document(
-    plan: Plan, outcome: BulkOutcome[SettingsResult] | None, *, dry_run: bool
+    plan: Plan,
+    outcome: BulkOutcome[SettingsResult] | None,
+    *,
+    dry_run: bool,
+    unmanaged: list[str] | None = None,
 ) -> dict[str, Any]:
     results = outcome.results if outcome is not None else []
     return {
         "plan": _plan_json(plan),
         "dry_run": dry_run,
+        # null unless --report-unmanaged asked for it.
+        "unmanaged": unmanaged,
         "results": [
             {
                 "repository": result.repository,
@@ -181,8 +219,13 @@ def _document(
     }
 
 
-def _report(out: Output, plan: Plan, outcome: BulkOutcome[SettingsResult]) -> None:
-    document = _document(plan, outcome, dry_run=False)
+def _report(
+    out: Output,
+    plan: Plan,
+    outcome: BulkOutcome[SettingsResult],
+    unmanaged: list[str] | None,
+) -> None:
+    document = _document(plan, outcome, dry_run=False, unmanaged=unmanaged)
     if out.is_json:
         out.print_json(document)
         return

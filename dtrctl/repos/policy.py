@@ -8,12 +8,16 @@ A policy file is TOML:
     visibility = "private"
 
     [[repository]]
-    name = "engineering/api"      # required: NAMESPACE/NAME
-    description = "API service"   # optional: immutable, visibility, description
+    name = "engineering/api"      # NAMESPACE/NAME: this repository must exist
+    description = "API service"   # optional: immutable, visibility, description,
+                                  # long_description, scan_on_push, tag_limit
+    [[repository]]
+    match = "*/release-*"         # a pattern instead of a name: existing repositories only
 
 A setting given neither in the entry nor in `[defaults]` is left as it is on the server (and is
-DTR's default when the repository is created). Everything here is pure: the caller reads the
-file and the server.
+DTR's default when the repository is created). A repository named exactly follows its own entry;
+otherwise the first `match` entry that matches it (dtrctl.repos.policy_patterns). Everything
+here is pure: the caller reads the file and the server.
 """
 
 from __future__ import annotations
@@ -35,17 +39,24 @@ SETTING_KEYS = {
     "immutable": "immutable",
     "visibility": "visibility",
     "description": "short_description",
+    "long_description": "long_description",
+    "scan_on_push": "scan_on_push",
+    "tag_limit": "tag_limit",
 }
-ENTRY_KEYS = ("name", *SETTING_KEYS)
+ENTRY_KEYS = ("name", "match", *SETTING_KEYS)
 TOP_LEVEL_KEYS = ("defaults", "repository")
 # The fields a plan shows, as (Repository attribute, policy word).
 PLANNED_FIELDS = (
     ("immutable", "immutable"),
     ("visibility", "visibility"),
     ("short_description", "description"),
-    # Not a policy key, but turning immutability on clears it: the plan says so.
+    ("long_description", "long_description"),
+    ("scan_on_push", "scan_on_push"),
+    # Also shown when only turning immutability on clears it.
     ("tag_limit", "tag_limit"),
 )
+# What a created repository's plan shows only when set (the rest always).
+_SHOWN_WHEN_SET = ("description", "long_description", "scan_on_push", "tag_limit")
 
 
 @dataclass(frozen=True)
@@ -56,9 +67,19 @@ class PolicyEntry:
 
 
 @dataclass(frozen=True)
+class PatternEntry:
+    """A `match = "NS/NAME-GLOB"` entry: settings for existing repositories that match."""
+
+    pattern: Pattern
+    settings: RepositorySettings
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     source: str
     entries: tuple[PolicyEntry, ...]
+    patterns: tuple[PatternEntry, ...] = ()
 
 
 class _Lines:
@@ -128,19 +149,23 @@ def parse_policy(text: str, source: str) -> Policy:
         entries_table = []
     if not entries_table and not problems.messages:
         problems.add(None, "the policy names no repository: add [[repository]] sections")
-    entries = _entries(entries_table, defaults, lines, problems)
+    entries, patterns = _entries(entries_table, defaults, lines, problems)
     problems.raise_any()
-    return Policy(source, tuple(entries))
+    return Policy(source, tuple(entries), tuple(patterns))
 
 
 def _entries(
     tables: list[dict[str, Any]], defaults: dict[str, Any], lines: _Lines, problems: _Problems
-) -> list[PolicyEntry]:
-    """The valid entries, each repository once; the rest are problems."""
+) -> tuple[list[PolicyEntry], list[PatternEntry]]:
+    """The valid entries (each repository once) and pattern entries; the rest are problems."""
     entries = []
+    patterns = []
     first_line: dict[RepositoryName, int | None] = {}
     for index, table in enumerate(tables):
         entry = _entry(index, table, defaults, lines, problems)
+        if isinstance(entry, PatternEntry):
+            patterns.append(entry)
+            continue
         if entry is None:
             continue
         if entry.name in first_line:
@@ -153,7 +178,7 @@ def _entries(
             continue
         first_line[entry.name] = lines.of(index, "name")
         entries.append(entry)
-    return entries
+    return entries, patterns
 
 
 def _entry(
@@ -162,20 +187,64 @@ def _entry(
     defaults: dict[str, Any],
     lines: _Lines,
     problems: _Problems,
-) -> PolicyEntry | None:
+) -> PolicyEntry | PatternEntry | None:
+    if "match" in table:
+        return _pattern_entry(index, table, defaults, lines, problems)
     raw_name = table.get("name")
     if not isinstance(raw_name, str):
         what = "has no name" if raw_name is None else "has a name that is not a string"
-        problems.add(lines.of(index, "name"), f"repository entry {index + 1} {what}")
+        problems.add(
+            lines.of(index, "name"), f"repository entry {index + 1} {what} (or match pattern)"
+        )
         return None
     try:
         name = parse_repository_name(raw_name)
     except InvalidReference as error:
         problems.add(lines.of(index, "name"), error.message)
         return None
-    given = _settings(table, index, f"repository {name}", lines, problems, allowed=ENTRY_KEYS)
-    settings = RepositorySettings(**{**defaults, **given})
-    return PolicyEntry(name, settings, lines.of(index))
+    where = f"repository {name}"
+    given = _settings(table, index, where, lines, problems, allowed=ENTRY_KEYS)
+    settings = _valid_settings({**defaults, **given}, lines.of(index), where, problems)
+    return PolicyEntry(name, settings, lines.of(index)) if settings else None
+
+
+def _pattern_entry(
+    index: int,
+    table: dict[str, Any],
+    defaults: dict[str, Any],
+    lines: _Lines,
+    problems: _Problems,
+) -> PatternEntry | None:
+    raw = table["match"]
+    line = lines.of(index, "match")
+    if "name" in table:
+        problems.add(line, f"repository entry {index + 1} has both name and match: give one")
+        return None
+    if not isinstance(raw, str):
+        problems.add(line, f"repository entry {index + 1} has a match that is not a string")
+        return None
+    try:
+        pattern = parse_pattern(raw)
+    except InvalidReference as error:
+        problems.add(line, error.message)
+        return None
+    where = f"match {raw}"
+    given = _settings(table, index, where, lines, problems, allowed=ENTRY_KEYS)
+    settings = _valid_settings({**defaults, **given}, lines.of(index), where, problems)
+    return PatternEntry(pattern, settings, lines.of(index)) if settings else None
+
+
+def _valid_settings(
+    fields: dict[str, Any], line: int | None, where: str, problems: _Problems
+) -> RepositorySettings | None:
+    """The settings, if they go together (immutability excludes a tag limit)."""
+    settings = RepositorySettings(**fields)
+    try:
+        settings.validate()
+    except UsageError as error:
+        problems.add(line, f"{where}: {error.message}")
+        return None
+    return settings
 
 
 def _settings(
@@ -193,7 +262,7 @@ def _settings(
         if key not in allowed:
             problems.add(line, f"unknown key {key!r} in {where} (known keys: {', '.join(allowed)})")
             continue
-        if key == "name":
+        if key in ("name", "match"):
             continue
         problem = _value_problem(key, value)
         if problem:
@@ -204,8 +273,14 @@ def _settings(
 
 
 def _value_problem(key: str, value: Any) -> str | None:
-    if key == "immutable" and not isinstance(value, bool):
-        return "immutable must be true or false"
+    if key in ("immutable", "scan_on_push") and not isinstance(value, bool):
+        return f"{key} must be true or false"
+    if key == "tag_limit" and (isinstance(value, bool) or not isinstance(value, int)):
+        return "tag_limit must be a whole number (0 = no limit)"
+    if key == "tag_limit" and value < 0:
+        return "tag_limit cannot be negative (0 = no limit)"
+    if key == "long_description" and not isinstance(value, str):
+        return "long_description must be a string"
     if key == "visibility" and value not in VISIBILITIES:
         return f'visibility must be "private" or "public", not {value!r}'
     if key == "description":
@@ -275,7 +350,7 @@ def plan_policy(policy: Policy, current: Mapping[RepositoryName, Repository | No
             shown = [
                 FieldChange(word, None, getattr(created, attribute))
                 for attribute, word in PLANNED_FIELDS
-                if word != "tag_limit" and (word != "description" or created.short_description)
+                if word not in _SHOWN_WHEN_SET or getattr(created, attribute)
             ]
             changes.append(PlannedChange(entry.name, "create", entry.settings, tuple(shown)))
             continue

@@ -510,7 +510,7 @@ def policy_file(tmp_path: Path) -> Path:
 def test_apply_prints_the_plan_then_applies_it(fake, cli, policy_file):
     fake.add("engineering/web", longDescription="keep me", tagLimit=4)
     fake.add("engineering/done", immutableTags=True)
-    result = cli("apply", "-f", str(policy_file))
+    result = cli("apply", "-f", str(policy_file), "--yes")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[:9] == [
         "+ create engineering/api",
@@ -546,7 +546,7 @@ def test_apply_refuses_a_policy_over_1_mib_before_contacting_dtr(fake, cli, tmp_
 
 
 def test_apply_twice_changes_nothing_the_second_time(fake, cli, policy_file):
-    assert cli("apply", "-f", str(policy_file)).exit_code == 0
+    assert cli("apply", "-f", str(policy_file), "--yes").exit_code == 0
     fake.requests.clear()
     again = cli("apply", "-f", str(policy_file), "-o", "json")
     assert again.exit_code == 0
@@ -595,7 +595,7 @@ def test_apply_partial_failure_exits_1(fake, cli, policy_file):
     fake.add("engineering/web")
     fake.add("engineering/done")
     fake.forbidden = {"engineering/web"}
-    result = cli("apply", "-f", str(policy_file), "-o", "json")
+    result = cli("apply", "-f", str(policy_file), "-o", "json", "--yes")
     assert result.exit_code == 1
     actions = {r["repository"]: r["action"] for r in result.json()["results"]}
     assert actions == {

@@ -67,6 +67,12 @@ def test_settings_not_given_stay_unset():
         ('immutable = "yes"', "policy.toml:3: repository ci/builder: immutable must be true"),
         ('visibility = "internal"', "policy.toml:3: repository ci/builder: visibility must be"),
         (f'description = "{"x" * 141}"', "policy.toml:3: repository ci/builder: the description"),
+        ("tag_limit = -1", "policy.toml:3: repository ci/builder: tag_limit cannot be negative"),
+        ("tag_limit = true", "policy.toml:3: repository ci/builder: tag_limit must be a whole"),
+        ('scan_on_push = "yes"', "policy.toml:3: repository ci/builder: scan_on_push must be"),
+        ("long_description = 1", "policy.toml:3: repository ci/builder: long_description must"),
+        ("immutable = true\ntag_limit = 5", "policy.toml:1: repository ci/builder: --immutable"),
+        ('match = "ci/*"', "policy.toml:3: repository entry 1 has both name and match"),
     ],
 )
 def test_bad_values_are_reported_with_file_and_line(entry, expected):
@@ -87,14 +93,15 @@ visibility = "public"
 
 [[repository]]
 name = "ci/builder"
-tag_limit = 3
+tag_limt = 3
 """
     assert problems(text) == [
         "policy.toml:2: invalid namespace 'Engineering' in 'Engineering/api'",
-        "policy.toml:7: repository entry 3 has no name",
+        "policy.toml:7: repository entry 3 has no name (or match pattern)",
         "policy.toml:11: repository ci/builder is listed twice (first at line 5)",
-        "policy.toml:12: unknown key 'tag_limit' in repository ci/builder "
-        "(known keys: name, immutable, visibility, description)",
+        "policy.toml:12: unknown key 'tag_limt' in repository ci/builder "
+        "(known keys: name, match, immutable, visibility, description, long_description, "
+        "scan_on_push, tag_limit)",
     ]
 
 
@@ -212,3 +219,27 @@ def test_junit_has_a_case_per_checked_repository_and_fails_unfixed_drift():
     fixed = ElementTree.fromstring(audit_junit_xml(report, {"engineering/release-api"}))
     assert [suite.get("failures") for suite in fixed.iter("testsuite")] == ["0"]
     assert not fixed.findall("testsuite/testcase/failure")
+
+
+def test_match_entries_cover_listed_repositories_an_exact_entry_does_not_name():
+    from dtrctl.repos.policy_patterns import expand
+
+    policy = parse_policy(
+        '[[repository]]\nname = "engineering/release-1"\nimmutable = false\n'
+        '[[repository]]\nmatch = "*/release-*"\nimmutable = true\n'
+        '[[repository]]\nmatch = "engineering/*"\nvisibility = "public"\n',
+        "policy.toml",
+    )
+    listed = [
+        Repository("engineering", "release-1"),
+        Repository("engineering", "release-2"),
+        Repository("engineering", "web"),
+        Repository("library", "tools"),
+    ]
+    coverage = expand(policy, listed, report_unmanaged=True)
+    settings = {str(entry.name): entry.settings for entry in coverage.policy.entries}
+    assert settings["engineering/release-1"].immutable is False
+    assert settings["engineering/release-2"] == RepositorySettings(immutable=True)
+    assert settings["engineering/web"] == RepositorySettings(visibility="public")
+    assert coverage.unmanaged == ("library/tools",)
+    assert coverage.warnings == ()
