@@ -21,7 +21,7 @@ from dtrctl.cli.options import (
     SelectionArgument,
     selection_argument,
 )
-from dtrctl.cli.prompts import confirm, confirm_on_terminal
+from dtrctl.cli.prompts import confirm_on_terminal, confirm_turning_off
 from dtrctl.cli.repo_render import (
     print_csv,
     print_drift,
@@ -185,19 +185,16 @@ def set_immutable(
                 "no repository matches the selection: nothing was changed",
                 hint="Check the patterns, and that the user may see the repositories",
             )
-        if not on and not dry_run and len(names) > 1:
-            confirm(
-                f"turn tag immutability off for {len(names)} repositories",
-                yes=yes,
-                consequence="Their existing tags can then be overwritten",
-            )
+        listed = resolution.listed
+        if not on and not dry_run and not yes and len(names) > 1:
+            listed = confirm_turning_off(session.backend, names, listed, concurrency)
         verb = "would change" if dry_run else "changed"
         with BulkProgress(run.out, len(names), verb) as progress:
             outcome = set_immutability_bulk(
                 session.backend,
                 names,
                 on,
-                listed=resolution.listed,
+                listed=listed,
                 dry_run=dry_run,
                 concurrency=concurrency,
                 on_result=lambda result: progress.advance(result.changed, result.error is not None),

@@ -173,6 +173,30 @@ def load_repositories(
     return [result.repository for result in results if result.repository is not None]
 
 
+def would_change_immutability(
+    backend: Backend,
+    names: Sequence[RepositoryName],
+    immutable: bool,
+    *,
+    listed: Mapping[RepositoryName, Repository] | None = None,
+    concurrency: int = 8,
+) -> tuple[list[RepositoryName], dict[RepositoryName, Repository]]:
+    """The repositories a change of immutability would change (for the confirmation), and
+    every repository's settings as read (for the change to skip what is already right).
+
+    One the listing does not show is read; one that cannot be read counts as a change: the
+    question must not understate what may happen.
+    """
+    known: dict[RepositoryName, Repository] = {}
+    changing = []
+    for result in read_repositories(backend, names, listed=listed, concurrency=concurrency):
+        if result.repository is not None:
+            known[result.name] = result.repository
+        if result.repository is None or result.repository.immutable != immutable:
+            changing.append(result.name)
+    return changing, known
+
+
 def current_repositories(
     backend: Backend, names: Sequence[RepositoryName], *, concurrency: int = 8
 ) -> dict[RepositoryName, Repository | None]:

@@ -257,7 +257,10 @@ def test_turning_many_off_asks_on_a_terminal(fake, cli, terminal):
     fake.add("engineering/web", immutableTags=True)
     declined = cli("repo", "set-immutable", "engineering/*", "--off", input="n\n")
     assert declined.exit_code == 1
-    assert "Turn tag immutability off for 2 repositories?" in declined.stderr
+    assert (
+        "Turn tag immutability off for 2 repositories (engineering/api, engineering/web)?"
+        in declined.stderr
+    )
     assert fake.sent("PATCH") == []
     accepted = cli("repo", "set-immutable", "engineering/*", "--off", input="y\n")
     assert accepted.exit_code == 0, accepted.stderr
