@@ -262,6 +262,13 @@ def list_repositories(
     run = Run(ctx, output)
     with run.session(write=False) as session:
         resolution = resolve(run.out, session.backend, or_every_repository(selection))
+        if not resolution.names and not selection.is_empty:
+            # As set-immutable and audit: a selection that matches nothing is likely a typo.
+            # Without a selection an empty registry is simply an empty list.
+            raise NotFound(
+                "no repository matches the selection",
+                hint="Check the patterns, and that the user may see the repositories",
+            )
         found = [
             repository
             for repository in load_repositories(session.backend, resolution)

@@ -1,4 +1,4 @@
-"""Turning immutability off for many: the question counts and names only what would change."""
+"""Selections: turning many off asks about what would change; one matching nothing exits 4."""
 
 from __future__ import annotations
 
@@ -42,3 +42,17 @@ def test_exact_names_are_read_to_count_what_would_change(fake: FakeDtr, cli: Any
     result = cli("repo", "set-immutable", "ci/a", "ci/b", "--off")
     assert result.exit_code == 0, result.stderr
     assert fake.sent("PATCH") == ["/api/v0/repositories/ci/b"]
+
+
+def test_a_listing_whose_selection_matches_nothing_exits_4_as_the_readme_says(
+    fake: FakeDtr, cli: Any
+) -> None:
+    fake.add("engineering/api")
+    for arguments in (["engineering/zzz-*"], ["engineering/*", "--exclude", "engineering/*"]):
+        result = cli("repo", "list", *arguments)
+        assert result.exit_code == 4, arguments
+        assert "no repository matches the selection" in result.stderr
+    # A filter that leaves nothing is an answer, not a typo; so is an empty registry.
+    assert cli("repo", "list", "engineering/*", "--immutable").exit_code == 0
+    fake.repositories.clear()
+    assert cli("repo", "list").exit_code == 0
