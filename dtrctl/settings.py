@@ -31,6 +31,8 @@ class ConnectionSettings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     verbose: bool = False
+    # --quiet: no summaries, progress or notes on stderr (errors and warnings still).
+    quiet: bool = False
     profile: str | None = None
     # The registry kind: auto (detect), dtr, harbor or registry; None: not given here.
     backend: str | None = None

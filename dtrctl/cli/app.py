@@ -264,6 +264,15 @@ def main_options(
             help="Log each request and response to stderr (secrets redacted).",
         ),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            envvar="DTRCTL_QUIET",
+            help="No summaries, progress or notes on stderr; errors and warnings still.",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -289,6 +298,7 @@ def main_options(
             timeout=timeout,
             retries=retries,
             verbose=verbose,
+            quiet=quiet,
             profile=profile,
             backend=backend.value if backend else None,
             anonymous=anonymous,

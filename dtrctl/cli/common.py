@@ -39,7 +39,7 @@ class Run:
 
         state = ctx.find_root().obj
         given = state.settings if isinstance(state, CliState) else ConnectionSettings()
-        self.out = Output(getattr(output, "value", output))
+        self.out = Output(getattr(output, "value", output), quiet=given.quiet)
         if profile is not None:
             given = given.with_profile(profile)
         # Options and environment first, then the active profile of the config file; login and

@@ -84,9 +84,14 @@ def _plain_table(columns: Sequence[str], rows: Sequence[Sequence[Segment]]) -> I
         yield COLUMN_GAP.join(padded).rstrip() + "\n"
 
 
+# Lines `info` prints even under --quiet: they report a failure or what an interrupt left.
+ALWAYS_SHOWN_PREFIXES = ("Error:", "Interrupted", "Changed before the interrupt")
+
+
 class Output:
-    def __init__(self, fmt: str = "text") -> None:
+    def __init__(self, fmt: str = "text", *, quiet: bool = False) -> None:
         self.format = fmt
+        self.quiet = quiet
         self.warned: set[str] = set()
 
     @property
@@ -99,7 +104,8 @@ class Output:
 
     @property
     def stderr_is_terminal(self) -> bool:
-        return is_terminal(sys.stderr)
+        """Whether stderr gets Rich (the progress bar): never under --quiet."""
+        return not self.quiet and is_terminal(sys.stderr)
 
     @cached_property
     def _console(self) -> Console:
@@ -174,4 +180,8 @@ class Output:
         print(f"Warning: {message}", file=sys.stderr, flush=True)
 
     def info(self, message: str) -> None:
+        """A summary, note or progress line on stderr; --quiet drops it unless it reports a
+        failure."""
+        if self.quiet and not message.startswith(ALWAYS_SHOWN_PREFIXES):
+            return
         print(message, file=sys.stderr, flush=True)

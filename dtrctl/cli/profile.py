@@ -64,7 +64,7 @@ def list_profiles(ctx: typer.Context, output: ListOutputOption = "text") -> None
     from dtrctl.cli.output import Output
     from dtrctl.profiles import profile_document
 
-    out = Output(getattr(output, "value", output))
+    out = Output(getattr(output, "value", output), quiet=_quiet(ctx))
     active, config = current_profile(ctx)
     rows = [
         profile_document(profile, active=name == active.name)
@@ -89,6 +89,7 @@ def list_profiles(ctx: typer.Context, output: ListOutputOption = "text") -> None
 @app.command("use")
 @dtrctl_command
 def use(
+    ctx: typer.Context,
     name: Annotated[
         str,
         typer.Argument(
@@ -115,7 +116,7 @@ def use(
     from dtrctl.cli.output import Output
     from dtrctl.config import set_default_profile
 
-    out = Output(getattr(output, "value", output))
+    out = Output(getattr(output, "value", output), quiet=_quiet(ctx))
     path = set_default_profile(name)
     overridden = os.environ.get("DTRCTL_PROFILE")
     out.emit(
@@ -124,6 +125,13 @@ def use(
     )
     if overridden and overridden != name:
         out.warn(f"DTRCTL_PROFILE={overridden} is set and takes precedence in this shell")
+
+
+def _quiet(ctx: typer.Context) -> bool:
+    from dtrctl.cli.common import CliState
+
+    state = ctx.find_root().obj
+    return isinstance(state, CliState) and state.settings.quiet
 
 
 def _print_table(out: Any, rows: list[dict[str, Any]]) -> None:
