@@ -102,6 +102,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("DTRCTL_CONFIG_DIR", str(home / ".config" / "dtrctl"))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
+    # podman's auth files (dtrctl.auth.podman_config): none of the machine's.
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / ".run"))
     yield home
 
 

@@ -1,7 +1,9 @@
 """Credentials docker already has for a registry host, read the way docker reads them.
 
 Sources, in order: the JSON of `DOCKER_AUTH_CONFIG` (CI systems set it to the content of a
-config.json), then `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`). In each:
+config.json), then podman's auth files (`dtrctl.auth.podman_config`: `$REGISTRY_AUTH_FILE`, else
+`${XDG_RUNTIME_DIR}/containers/auth.json` and `~/.config/containers/auth.json`), then
+`$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`). In each:
 `credHelpers[host]`, then `credsStore`, then the `auths` entries. A helper is run as
 `docker-credential-NAME get` with the server URL on stdin, as docker does.
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dtrctl.auth.credential import Credential
+from dtrctl.auth.podman_config import podman_configs
 from dtrctl.errors import InvalidReference
 from dtrctl.reference import Registry, parse_registry
 
@@ -89,6 +92,7 @@ def _docker_configs(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
         document = _parse_config(inline, "DOCKER_AUTH_CONFIG")
         if document is not None:
             configs.append(("docker-auth-config", document))
+    configs += podman_configs(env, _parse_config)
     path = docker_config_path(env)
     try:
         text = path.read_text(encoding="utf-8")

@@ -6,8 +6,9 @@ First hit wins:
    password or DTR access token) or its alias `DTRCTL_TOKEN` (`DTRCTL_PASSWORD` wins when both are
    set), source "env". The username is `--username`, else `DTRCTL_USERNAME`, else the profile's.
 2. the secret `dtrctl login` stored for that URL and username: source "keyring" or "file".
-3. docker's credentials for the registry host (see `dtrctl.auth.docker_config`): source
-   "docker-auth-config", "docker-config" or "docker-credential-helper:NAME".
+3. docker's and podman's credentials for the registry host (see `dtrctl.auth.docker_config`
+   and `dtrctl.auth.podman_config`): source "docker-auth-config", "podman-auth",
+   "docker-config" or "docker-credential-helper:NAME".
 4. none: the caller decides (write commands prompt or fail, read commands go anonymous).
 
 What was tried goes to the `dtrctl.auth` loggers (debug, warnings for unreadable sources; `-v`

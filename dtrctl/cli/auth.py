@@ -154,7 +154,8 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
     """Show the URL, user and credential in use, and if DTR accepts it.
 
     The credential is the first found of: DTRCTL_PASSWORD or DTRCTL_TOKEN (with
-    DTRCTL_USERNAME), the secret `dtrctl login` stored, docker's credentials for the host.
+    DTRCTL_USERNAME), the secret `dtrctl login` stored, docker's or podman's credentials for
+    the host.
     Exit code 3 when none is found or DTR refuses it.
 
     Examples:

@@ -59,6 +59,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IsolatedEnv
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setenv("DTRCTL_CONFIG_DIR", str(paths.config_dir))
     monkeypatch.setenv("DOCKER_CONFIG", str(paths.docker_dir))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     monkeypatch.setenv("PATH", f"{paths.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     return paths
 

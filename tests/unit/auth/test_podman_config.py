@@ -1,0 +1,116 @@
+"""podman / Buildah / skopeo credentials: podman's files, in podman's order, before docker's."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from dtrctl.auth.docker_config import find_docker_credential
+from dtrctl.auth.podman_config import podman_auth_paths
+from dtrctl.auth.resolve import resolve_credentials
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import IsolatedEnv
+
+HOST = "dtr.example.com"
+
+
+def auths(username: str, password: str, key: str = HOST) -> dict[str, Any]:
+    encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"auths": {key: {"auth": encoded}}}
+
+
+def write(path: Path, document: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def runtime_auth(isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch) -> Path:
+    runtime = isolated_env.home.parent / "run-user"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    return runtime / "containers" / "auth.json"
+
+
+def config_auth(isolated_env: IsolatedEnv) -> Path:
+    return isolated_env.home / ".config" / "containers" / "auth.json"
+
+
+def user_of(notes: list[str] | None = None) -> str | None:
+    found = find_docker_credential(HOST, notes=[] if notes is None else notes)
+    return found.credential.username if found.credential else None
+
+
+def test_podman_login_in_the_runtime_dir_is_found(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(runtime_auth(isolated_env, monkeypatch), auths("podman-user", "pw"))
+    found = find_docker_credential(HOST, notes=[])
+    assert found.credential is not None
+    assert (found.credential.username, found.credential.secret) == ("podman-user", "pw")
+    assert found.credential.source == "podman-auth"
+
+
+def test_order_runtime_dir_then_config_dir_then_docker(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = runtime_auth(isolated_env, monkeypatch)
+    write(isolated_env.docker_dir / "config.json", auths("docker-user", "pw"))
+    assert user_of() == "docker-user"
+    write(config_auth(isolated_env), auths("config-user", "pw"))
+    assert user_of() == "config-user"
+    write(runtime, auths("runtime-user", "pw"))
+    assert user_of() == "runtime-user"
+
+
+def test_registry_auth_file_is_the_only_podman_file_read(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write(runtime_auth(isolated_env, monkeypatch), auths("runtime-user", "pw"))
+    chosen = write(tmp_path / "ci-auth.json", auths("ci-user", "pw"))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(chosen))
+    assert podman_auth_paths({"REGISTRY_AUTH_FILE": str(chosen), "XDG_RUNTIME_DIR": "/r"}) == [
+        chosen
+    ]
+    assert user_of() == "ci-user"
+    # A REGISTRY_AUTH_FILE without this host falls back to docker's config, as podman does.
+    write(chosen, auths("other", "pw", key="other.example.com"))
+    write(isolated_env.docker_dir / "config.json", auths("docker-user", "pw"))
+    assert user_of() == "docker-user"
+
+
+def test_verbose_notes_name_each_podman_file_without_secrets(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = runtime_auth(isolated_env, monkeypatch)
+    write(config_auth(isolated_env), auths("config-user", "s3cret-podman"))
+    notes: list[str] = []
+    assert user_of(notes) == "config-user"
+    assert f"podman: no {runtime}" in notes
+    assert f"podman: reading {config_auth(isolated_env)}" in notes
+    assert not any("s3cret-podman" in note for note in notes)
+
+
+def test_a_malformed_podman_file_is_a_warning_and_skipped(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = runtime_auth(isolated_env, monkeypatch)
+    runtime.parent.mkdir(parents=True)
+    runtime.write_text("{not json", encoding="utf-8")
+    write(config_auth(isolated_env), auths("config-user", "pw"))
+    notes: list[str] = []
+    assert user_of(notes) == "config-user"
+    assert any(note.startswith("warning:") and str(runtime) in note for note in notes)
+
+
+def test_the_credential_chain_reports_podman_as_the_source(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(runtime_auth(isolated_env, monkeypatch), auths("podman-user", "pw"))
+    lookup = resolve_credentials(host=HOST, url=f"https://{HOST}")
+    assert lookup.credential is not None
+    assert lookup.credential.source == "podman-auth"
