@@ -217,7 +217,7 @@ immutable = false
 def test_apply_creates_and_updates_then_changes_nothing_the_second_time(fleet, tmp_path):
     policy = tmp_path / "repositories.toml"
     policy.write_text(POLICY)
-    first = dtrctl(fleet, "apply", "-f", str(policy))
+    first = dtrctl(fleet, "apply", "-f", str(policy), "--yes")
     assert first.code == 0, first.stderr
     assert "Plan: 1 to create, 2 to update, 1 unchanged." in first.stdout
     created = fleet.state.get_repository("engineering", "payments")
