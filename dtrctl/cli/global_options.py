@@ -165,8 +165,9 @@ def _positions_of_globals(
             index += 1 + own_value
             continue
         known, takes_value = global_options.match(tokens[index])
-        if known:
-            positions.update(range(index, min(index + 1 + takes_value, len(tokens))))
+        # An option whose value is missing stays: in front it would take the command's name.
+        if known and index + takes_value < len(tokens):
+            positions.update(range(index, index + 1 + takes_value))
             index += 1 + takes_value
         else:
             index += 1

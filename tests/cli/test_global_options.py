@@ -104,6 +104,8 @@ def is_group(path: Any) -> bool:
         # An option value that looks like a global option is the value.
         ("repo create x/y -o -v", "repo create x/y -o -v"),
         ("repo show -- -v", "repo show -- -v"),
+        # A value-taking option at the end without its value is left where it is.
+        ("repo show x/y --url", "repo show x/y --url"),
         ("--help", "--help"),
         ("nosuch -v", "nosuch -v"),
     ],
