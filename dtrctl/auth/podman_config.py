@@ -10,12 +10,18 @@ file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 PODMAN_SOURCE = "podman-auth"
 AUTH_FILE_VARIABLE = "REGISTRY_AUTH_FILE"
+
+logger = logging.getLogger(__name__)
+
+# docker_config's parser (passed in: that module imports this one).
+ConfigParser = Callable[[str, str], "dict[str, Any] | None"]
 
 
 def podman_auth_paths(env: Mapping[str, str]) -> list[Path]:
@@ -32,22 +38,23 @@ def podman_auth_paths(env: Mapping[str, str]) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def podman_configs(env: Mapping[str, str], notes: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    """(source name, parsed document) of each podman auth file that exists and parses."""
-    from dtrctl.auth.docker_config import parse_config
-
+def podman_configs(
+    env: Mapping[str, str], parse_config: ConfigParser
+) -> list[tuple[str, dict[str, Any]]]:
+    """(source name, parsed document) of each podman auth file that exists and parses; what
+    was tried goes to the module logger, never a secret."""
     configs = []
     for path in podman_auth_paths(env):
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            notes.append(f"podman: no {path}")
+            logger.debug(f"podman: no {path}")
             continue
         except (OSError, UnicodeDecodeError) as error:
-            notes.append(f"warning: podman: cannot read {path} ({error})")
+            logger.warning(f"podman: cannot read {path} ({error})")
             continue
-        document = parse_config(text, str(path), notes)
+        document = parse_config(text, str(path))
         if document is not None:
-            notes.append(f"podman: reading {path}")
+            logger.debug(f"podman: reading {path}")
             configs.append((PODMAN_SOURCE, document))
     return configs

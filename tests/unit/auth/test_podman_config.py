@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,16 +41,20 @@ def config_auth(isolated_env: IsolatedEnv) -> Path:
     return isolated_env.home / ".config" / "containers" / "auth.json"
 
 
-def user_of(notes: list[str] | None = None) -> str | None:
-    found = find_docker_credential(HOST, notes=[] if notes is None else notes)
+def user_of() -> str | None:
+    found = find_docker_credential(HOST)
     return found.credential.username if found.credential else None
+
+
+def logged(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= level]
 
 
 def test_podman_login_in_the_runtime_dir_is_found(
     isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(runtime_auth(isolated_env, monkeypatch), auths("podman-user", "pw"))
-    found = find_docker_credential(HOST, notes=[])
+    found = find_docker_credential(HOST)
     assert found.credential is not None
     assert (found.credential.username, found.credential.secret) == ("podman-user", "pw")
     assert found.credential.source == "podman-auth"
@@ -84,27 +89,28 @@ def test_registry_auth_file_is_the_only_podman_file_read(
 
 
 def test_verbose_notes_name_each_podman_file_without_secrets(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
     runtime = runtime_auth(isolated_env, monkeypatch)
     write(config_auth(isolated_env), auths("config-user", "s3cret-podman"))
-    notes: list[str] = []
-    assert user_of(notes) == "config-user"
+    assert user_of() == "config-user"
+    notes = logged(caplog)
     assert f"podman: no {runtime}" in notes
     assert f"podman: reading {config_auth(isolated_env)}" in notes
     assert not any("s3cret-podman" in note for note in notes)
 
 
 def test_a_malformed_podman_file_is_a_warning_and_skipped(
-    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
     runtime = runtime_auth(isolated_env, monkeypatch)
     runtime.parent.mkdir(parents=True)
     runtime.write_text("{not json", encoding="utf-8")
     write(config_auth(isolated_env), auths("config-user", "pw"))
-    notes: list[str] = []
-    assert user_of(notes) == "config-user"
-    assert any(note.startswith("warning:") and str(runtime) in note for note in notes)
+    assert user_of() == "config-user"
+    assert any(str(runtime) in warning for warning in logged(caplog, logging.WARNING))
 
 
 def test_the_credential_chain_reports_podman_as_the_source(
