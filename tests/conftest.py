@@ -42,6 +42,7 @@ def load_swagger(
         pytest.fail(f"the Swagger excerpt is required (DTRCTL_REQUIRE_SWAGGER=1): {vendored}")
     pytest.skip(f"the Swagger excerpt is neither in {vendored_dir} nor in {shared_dir}")
 
+
 # Property tests: few examples for a quick local run ("dev"), the full counts in CI ("ci", chosen
 # when CI is set, as CI sets CI=true). HYPOTHESIS_PROFILE=ci (or dev) chooses one by name.
 settings.register_profile("ci", deadline=None)

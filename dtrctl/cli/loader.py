@@ -35,6 +35,7 @@ def load_command(name: str, spec: CommandSpec) -> Any:
         # Always a group, even of one command (`ca fetch`): get_command would collapse it.
         group = typer.main.get_group(target)
         group.name = name
+        readable_metavars(group)
         return group
     # A plain function: wrap it in a one-command app. Plain help keeps Rich unloaded.
     wrapper = typer.Typer(rich_markup_mode=None, add_completion=False)

@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 import typer
 
-from dtrctl.cli.common import ListOutputOption, OutputOption, dtrctl_command
+from dtrctl.cli.common import dtrctl_command
+from dtrctl.cli.options import ListOutputOption, OutputOption
 
 app = typer.Typer(
     help=(

@@ -4,8 +4,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dtrctl.cli.common import ListOutputOption, Run, dtrctl_command
+from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.completers import complete_repository
+from dtrctl.cli.options import ListOutputOption
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
