@@ -15,7 +15,7 @@ from dtrctl.errors import UsageError
 from dtrctl.push_check.facts import RepositoryState, TagDetails
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository
+    from dtrctl.models import Repository, Tag
     from dtrctl.reference import RepositoryName
     from dtrctl.repos.settings import (
         CreateOutcome,
@@ -62,6 +62,9 @@ class PlainRegistryBackend:
         _no_api()
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
+        _no_api()
+
+    def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         _no_api()
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:

@@ -108,16 +108,7 @@ def sandbox(
 
     from dtrctl.sandbox.server import SandboxServer
 
-    if (tls_cert is None) != (tls_key is None):
-        _usage_error("--tls-cert and --tls-key go together")
-    if flavor not in ("dtr", "harbor"):
-        _usage_error(f"--flavor must be 'dtr' or 'harbor', not {flavor!r}")
-    if project_creation not in ("everyone", "adminonly"):
-        _usage_error(
-            f"--project-creation must be 'everyone' or 'adminonly', not {project_creation!r}"
-        )
-    if flavor == "harbor" and create_on_push:
-        _usage_error("--create-on-push is for --flavor dtr: Harbor creates on the first push")
+    _check_options(flavor, project_creation, create_on_push, tls_cert, tls_key)
     _check_readable(("--tls-cert", tls_cert), ("--tls-key", tls_key), ("--tls-ca", tls_ca))
     try:
         server = SandboxServer(
@@ -155,6 +146,26 @@ def sandbox(
         pass
     finally:
         server.stop()
+
+
+def _check_options(
+    flavor: str,
+    project_creation: str,
+    create_on_push: bool,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
+    """Options that contradict each other or name no choice: exit 2 before anything starts."""
+    if (tls_cert is None) != (tls_key is None):
+        _usage_error("--tls-cert and --tls-key go together")
+    if flavor not in ("dtr", "harbor"):
+        _usage_error(f"--flavor must be 'dtr' or 'harbor', not {flavor!r}")
+    if project_creation not in ("everyone", "adminonly"):
+        _usage_error(
+            f"--project-creation must be 'everyone' or 'adminonly', not {project_creation!r}"
+        )
+    if flavor == "harbor" and create_on_push:
+        _usage_error("--create-on-push is for --flavor dtr: Harbor creates on the first push")
 
 
 def _seed_fleet(server: Any, patterns: list[str], seed_file: str | None) -> int:

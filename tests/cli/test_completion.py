@@ -423,7 +423,7 @@ def test_a_reference_with_the_profiles_host_completes_from_the_profiles_url(
     # The profile's DTR listens on http and a port: https://HOST:PORT would be the wrong guess.
     config = isolated_environment / ".config" / "dtrctl" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text('[profiles.default]\nurl = "http://127.0.0.1:8080"\nusername = "admin"\n')
+    config.write_text('[profiles.default]\nurl = "http://127.0.0.1:8080"\n')
     with respx.mock(base_url="http://127.0.0.1:8080") as profile_dtr:
         profile_dtr.get("/api/v0/repositories/engineering").mock(
             return_value=listing("engineering/api")

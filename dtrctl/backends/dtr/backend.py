@@ -104,6 +104,14 @@ class CheckedDtrApi:
     def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]:
         return self._call(self._api.get_tag, name, tag)
 
+    def list_tags(self, name: RepositoryName) -> Iterator[Tag]:
+        try:
+            yield from self._api.list_tags(name)
+        except NotFound as error:
+            if is_dtr_not_found(error):
+                raise
+            raise no_dtr_api(self.url) from None
+
     def check_credentials(self) -> None:
         self._call(self._api.check_credentials)
 
