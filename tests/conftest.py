@@ -96,6 +96,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             "DOCKER_AUTH_CONFIG",
             "NO_COLOR",
             "GITHUB_ACTIONS",
+            "GITHUB_STEP_SUMMARY",
         ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))

@@ -3,7 +3,9 @@
 `-o json` prints exactly one versioned document (`"schema": "dtrctl/v1"`), also on failure.
 Human output is written in a small vocabulary (`line`, `table`) of plain text and styled
 segments. Rich renders it on a terminal only; elsewhere (pipes, files, CI logs) the text is
-written directly, so those runs never import Rich. Data is never parsed as Rich markup.
+written directly, so those runs never import Rich. Data is never parsed as Rich markup, and
+every string printed as text goes through `dtrctl.text` first: control characters are escaped
+visibly and no line can start a CI workflow command (server text is data, never commands).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
 from dtrctl.errors import DtrctlError
+from dtrctl.text import escape_controls, safe_lines, safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,25 +66,27 @@ def _make_console(stream: TextIO) -> Console:
 def _text(segment: Segment) -> Text:
     from rich.text import Text
 
+    # safe_text on each: a line's first segment starts the line, and escaping is per segment.
     if isinstance(segment, str):
-        return Text(segment)
+        return Text(safe_text(segment))
     text, style = segment
-    return Text(text, style=style)
+    return Text(safe_text(text), style=style)
 
 
 def _plain(segment: Segment) -> str:
-    return segment if isinstance(segment, str) else segment[0]
+    return escape_controls(segment if isinstance(segment, str) else segment[0])
 
 
 def _plain_table(columns: Sequence[str], rows: Sequence[Sequence[Segment]]) -> Iterable[str]:
     """Lines of left-aligned columns, as Rich prints a borderless table, without trailing blanks."""
+    # A cell's text is one line: its own line breaks are escaped, so no line starts in a cell.
     cells = [[_plain(cell) for cell in row] for row in rows]
     widths = [len(column) for column in columns]
     for row in cells:
         widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
     for row in (list(columns), *cells):
         padded = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        yield COLUMN_GAP.join(padded).rstrip() + "\n"
+        yield safe_text(COLUMN_GAP.join(padded).rstrip()) + "\n"
 
 
 # Lines `info` prints even under --quiet: they report a failure or what an interrupt left.
@@ -130,7 +135,7 @@ class Output:
 
             self._console.print(Text.assemble(*(_text(segment) for segment in segments)))
             return
-        sys.stdout.write("".join(_plain(segment) for segment in segments) + "\n")
+        sys.stdout.write(safe_text("".join(_plain(segment) for segment in segments)) + "\n")
         # Flushed like Rich does, so stdout and stderr lines keep their order in a shared log.
         sys.stdout.flush()
 
@@ -167,9 +172,10 @@ class Output:
     def error(self, error: DtrctlError) -> None:
         if self.is_json:
             self.print_json({"error": error.to_dict()})
-        message = f"Error: {error.message}"
+        # The message often quotes the server: one line, whatever it holds.
+        message = f"Error: {safe_text(error.message)}"
         if error.hint:
-            message += f"\n{error.hint}"
+            message += f"\n{safe_lines(error.hint)}"
         print(message, file=sys.stderr, flush=True)
 
     def warn(self, message: str) -> None:
@@ -177,11 +183,11 @@ class Output:
         if message in self.warned:
             return
         self.warned.add(message)
-        print(f"Warning: {message}", file=sys.stderr, flush=True)
+        print(f"Warning: {safe_lines(message)}", file=sys.stderr, flush=True)
 
     def info(self, message: str) -> None:
         """A summary, note or progress line on stderr; --quiet drops it unless it reports a
         failure."""
         if self.quiet and not message.startswith(ALWAYS_SHOWN_PREFIXES):
             return
-        print(message, file=sys.stderr, flush=True)
+        print(safe_lines(message), file=sys.stderr, flush=True)

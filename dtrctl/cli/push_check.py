@@ -133,8 +133,11 @@ def push_check(
     )
     if not run.out.is_json:
         _print_details(run, results)
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            _print_github_annotations(results, strict=strict)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        # Under -o json on stderr: stdout stays one JSON document, the runner reads both.
+        _print_github_annotations(results, strict=strict, to_stderr=run.out.is_json)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(os.environ["GITHUB_STEP_SUMMARY"], results, strict=strict)
     if exit_code:
         raise typer.Exit(int(exit_code))
 
@@ -149,11 +152,26 @@ def _write_junit_report(path: Path, results: "list[CheckResult]", *, strict: boo
         raise UsageError(f"cannot write the JUnit report {path}: {error.strerror}") from None
 
 
-def _print_github_annotations(results: "list[CheckResult]", *, strict: bool) -> None:
+def _print_github_annotations(
+    results: "list[CheckResult]", *, strict: bool, to_stderr: bool
+) -> None:
+    import sys
+
     from dtrctl.push_check.reports import github_annotations
 
     for annotation in github_annotations(results, strict=strict):
-        print(annotation, flush=True)
+        print(annotation, file=sys.stderr if to_stderr else sys.stdout, flush=True)
+
+
+def _append_step_summary(path: str, results: "list[CheckResult]", *, strict: bool) -> None:
+    from dtrctl.errors import UsageError
+    from dtrctl.push_check.reports import step_summary
+
+    try:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(step_summary(results, strict=strict))
+    except OSError as error:
+        raise UsageError(f"cannot write the step summary {path}: {error.strerror}") from None
 
 
 def _line(result: "CheckResult") -> str:

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from dtrctl.errors import UsageError
+from dtrctl.text import csv_cell
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output, Segment
@@ -77,12 +78,13 @@ def print_csv(repositories: list[Repository]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["repository", "immutable", "visibility", "tag_limit", "short_description"])
     for repository in repositories:
+        # Server text: no formula a spreadsheet would run, no control characters (csv_cell).
         writer.writerow(
             [
-                repository.full_name,
+                csv_cell(repository.full_name),
                 str(repository.immutable).lower(),
-                repository.visibility,
+                csv_cell(repository.visibility),
                 repository.tag_limit,
-                repository.short_description,
+                csv_cell(repository.short_description),
             ]
         )

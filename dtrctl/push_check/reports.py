@@ -1,6 +1,7 @@
-"""CI reports of a push-check: a JUnit XML file and GitHub Actions workflow commands.
+"""CI reports of a push-check: JUnit XML, GitHub Actions workflow commands, a step summary.
 
-Pure: builds text; the CLI decides where it goes.
+Pure: builds text; the CLI decides where it goes. Server text in each is neutralised for its
+medium (`dtrctl.text`): XML 1.0 characters, workflow-command escaping, markdown cells.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dtrctl.push_check.verdicts import CheckResult, PushVerdict, short_digest
+from dtrctl.text import annotation_message, annotation_property, markdown_cell, xml_text
 
 SUITE_NAME = "dtrctl push-check"
 
@@ -39,7 +41,8 @@ def junit_xml(results: Sequence[CheckResult], *, strict: bool) -> str:
         else:
             ElementTree.SubElement(case, "system-out").text = _details(result)
     ElementTree.indent(suites)
-    body = ElementTree.tostring(suites, encoding="unicode")
+    # Server text may hold what XML 1.0 cannot (ESC, lone surrogates): replaced, so it parses.
+    body = xml_text(ElementTree.tostring(suites, encoding="unicode"))
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
@@ -58,23 +61,49 @@ def _details(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+def _fails(result: CheckResult, *, strict: bool) -> bool:
+    """The tag fails the run: a refused push, or a check that could not complete."""
+    return result.verdict is PushVerdict.ERROR or result.is_failure(strict=strict)
 
 
 def github_annotations(results: Sequence[CheckResult], *, strict: bool) -> list[str]:
-    """`::error::` workflow commands for each push that would be refused (or overwrite, strict)."""
+    """`::error` for each tag whose push would fail, `::warning` for an overwrite not strict."""
     lines = []
     for result in results:
-        if result.verdict is PushVerdict.COLLISION or (
-            strict and result.verdict is PushVerdict.OVERWRITE
-        ):
-            title = _escape_property(f"push-check {result.verdict.value}: {result.reference}")
-            remote = short_digest(result.remote_digest)
-            message = _escape_data(f"{result.reference}: {result.reason} (remote {remote})")
-            lines.append(f"::error title={title}::{message}")
+        if _fails(result, strict=strict):
+            level = "error"
+        elif result.verdict is PushVerdict.OVERWRITE:
+            level = "warning"
+        else:
+            continue
+        title = annotation_property(f"push-check {result.verdict.value}: {result.reference}")
+        remote = short_digest(result.remote_digest)
+        message = annotation_message(f"{result.reference}: {result.reason} (remote {remote})")
+        lines.append(f"::{level} title={title}::{message}")
     return lines
+
+
+SUMMARY_COLUMNS = ("Verdict", "Tag", "Remote digest", "Pushed", "Reason")
+
+
+def step_summary(results: Sequence[CheckResult], *, strict: bool) -> str:
+    """A markdown table of the verdicts, for `$GITHUB_STEP_SUMMARY`."""
+    failures = sum(_fails(result, strict=strict) for result in results)
+    outcome = f"{failures} of {len(results)} would fail" if failures else "all pushes are fine"
+    lines = [
+        f"### dtrctl push-check: {outcome}",
+        "",
+        "| " + " | ".join(SUMMARY_COLUMNS) + " |",
+        "|" + "---|" * len(SUMMARY_COLUMNS),
+    ]
+    for result in results:
+        pushed = " by ".join(text for text in (result.pushed_at, result.author) if text)
+        cells = (
+            f"{'❌' if _fails(result, strict=strict) else '✅'} {result.verdict.value}",
+            result.reference,
+            short_digest(result.remote_digest) if result.exists else "-",
+            pushed or "-",
+            result.reason,
+        )
+        lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines) + "\n\n"

@@ -32,6 +32,7 @@ from dtrctl.models import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName, parse_repository_name
 from dtrctl.repos.selection import EVERY_REPOSITORY, Pattern, parse_pattern
 from dtrctl.repos.settings import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
+from dtrctl.text import xml_text
 from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
 
 # Policy key -> RepositorySettings field.
@@ -434,5 +435,6 @@ def audit_junit_xml(report: AuditReport, fixed: Collection[str] = ()) -> str:
             )
             element.text = f"{repository.full_name} has tag immutability off"
     ElementTree.indent(suites)
-    body = ElementTree.tostring(suites, encoding="unicode")
+    # Server names may hold what XML 1.0 cannot: replaced, so the report always parses.
+    body = xml_text(ElementTree.tostring(suites, encoding="unicode"))
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from dtrctl.errors import ServerError
-from dtrctl.push_check.reports import github_annotations, junit_xml
+from dtrctl.push_check.reports import github_annotations, junit_xml, step_summary
 from dtrctl.push_check.verdicts import CheckResult, PushVerdict
 
 DIGEST = "sha256:" + "e" * 64
@@ -80,12 +80,54 @@ def test_junit_strict_makes_overwrite_a_failure() -> None:
     assert found["dtr.example.com/ns/app:overwrite"].find("failure") is not None
 
 
-def test_github_annotations_for_collisions_only() -> None:
+def test_github_annotations_error_for_every_failing_verdict_warning_for_overwrite() -> None:
     lines = github_annotations(RESULTS, strict=False)
-    assert len(lines) == 1
-    assert lines[0].startswith("::error title=push-check collision%3A dtr.example.com/ns/app")
-    assert "::dtr.example.com/ns/app:collision: push would be refused: tag=collision" in lines[0]
-    assert len(github_annotations(RESULTS, strict=True)) == 2
+    levels = {line.split("::")[2].split(": ")[0]: line.split(" ")[0] for line in lines}
+    assert levels == {
+        "dtr.example.com/ns/app:overwrite": "::warning",
+        "dtr.example.com/ns/app:collision": "::error",
+        "dtr.example.com/ns/app:no-repo": "::error",
+        "dtr.example.com/ns/app:error": "::error",
+    }
+    collision = next(line for line in lines if "collision%3A" in line)
+    assert collision.startswith("::error title=push-check collision%3A dtr.example.com/ns/app")
+    assert "::dtr.example.com/ns/app:collision: push would be refused: tag=collision" in collision
+    strict = github_annotations(RESULTS, strict=True)
+    assert [line.split(" ")[0] for line in strict] == ["::error"] * 4
+
+
+def test_github_annotation_keeps_hostile_server_text_in_one_command() -> None:
+    hostile = result(
+        "x",
+        PushVerdict.ERROR,
+        error=ServerError("boom\n::add-mask::secret\r\n::stop-commands::x\x1b]52;c;eA==\x07"),
+    )
+    (line,) = github_annotations([hostile], strict=False)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert "boom\\n::add-mask::secret\\r\\n::stop-commands::x\\x1b]52;c;eA==\\x07" in line
+
+
+def test_step_summary_is_a_markdown_table_with_server_text_inert() -> None:
+    hostile = result(
+        "h|`x`",
+        PushVerdict.COLLISION,
+        exists=True,
+        write_once_by="repository",
+        remote_digest=DIGEST,
+        author="eve|<img src=x>\n::error::x",
+        pushed_at="2024\x1b[2J",
+    )
+    summary = step_summary([*RESULTS, hostile], strict=False)
+    rows = [line for line in summary.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| Verdict | Tag | Remote digest | Pushed | Reason |"
+    assert len(rows) == 1 + len(RESULTS) + 1
+    assert "4 of 7 would fail" in summary
+    last = rows[-1]
+    assert last.count(" | ") == 4  # the hostile pipes are escaped, not columns
+    assert "h\\|\\`x\\`" in last
+    assert "eve\\|&lt;img src=x&gt;\\\\n::error::x" in last
+    assert "\x1b" not in summary
+    assert not any(line.lstrip().startswith("::") for line in summary.splitlines())
 
 
 def test_github_annotation_escapes_percent_signs() -> None:
@@ -95,3 +137,20 @@ def test_github_annotation_escapes_percent_signs() -> None:
     )
     (line,) = github_annotations([odd], strict=False)
     assert "--protect '%25v*'" in line
+
+
+def test_junit_with_hostile_server_text_is_well_formed_xml() -> None:
+    hostile = result(
+        "x",
+        PushVerdict.COLLISION,
+        exists=True,
+        write_once_by="repository",
+        author="\ud800eve\x1b]52;c;eA==\x07\ufffe",
+        notes=("note\x00\x0b",),
+    )
+    xml = junit_xml([hostile], strict=False)
+    xml.encode("utf-8")  # no lone surrogate left
+    (case,) = cases(xml).values()
+    failure = case.find("failure")
+    assert failure is not None
+    assert "by \\ud800eve\\x1b]52;c;eA==\\x07\\ufffe" in (failure.text or "")
