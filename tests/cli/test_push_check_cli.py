@@ -350,6 +350,39 @@ def test_github_actions_annotations_in_text_mode_only(
     as_json = cli("push-check", "engineering/api:1.0", "-o", "json")
     assert "::error" not in as_json.stdout
     json.loads(as_json.stdout)
+    # Under -o json the annotations go to stderr: GitHub reads workflow commands there too.
+    (annotation,) = [line for line in as_json.stderr.splitlines() if line.startswith("::")]
+    assert annotation.startswith("::error title=push-check collision")
+
+
+def test_github_warning_for_overwrite_and_error_for_every_failing_verdict(
+    fake: FakeDtr, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.add("engineering/api", immutable=False, **{"1.0": RemoteTag(OLD)})
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = cli("push-check", "engineering/api:1.0", "ci/ghost:1", "engineering/api:2.0")
+    assert result.exit_code == 4
+    levels = [line.split(" title=")[0] for line in result.stdout.splitlines() if line[:2] == "::"]
+    assert levels == ["::warning", "::error"]
+    strict = cli("push-check", "engineering/api:1.0", "--strict")
+    assert strict.exit_code == 1
+    assert "::error title=push-check overwrite" in strict.stdout
+
+
+def test_step_summary_whenever_the_variable_is_set(
+    fake: FakeDtr, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD)})
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for output in ("text", "json"):
+        result = cli("push-check", "engineering/api:1.0", "engineering/api:2.0", "-o", output)
+        assert result.exit_code == 1
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### dtrctl push-check: 1 of 2 would fail\n")
+    assert text.count("| ❌ collision | dtr.test/engineering/api:1.0 | sha256:aaaaaaaaaaaa |") == 2
+    assert "| ✅ free | dtr.test/engineering/api:2.0 | - | - |" in text
 
 
 def test_no_annotations_outside_github_actions(fake: FakeDtr, cli: Any) -> None:
