@@ -30,6 +30,7 @@ pytestmark = pytest.mark.integration
 CHECKOUT = Path(__file__).resolve().parents[2]
 ACTION = CHECKOUT / "action.yml"
 GITLAB_TEMPLATE = CHECKOUT / "ci" / "gitlab" / "push-check.yml"
+DOCUMENT = CHECKOUT / "docs" / "ci.md"
 ALICE = ("alice", "sandbox-alice-password")
 # What GitHub runs for `shell: bash`; GitLab's runner runs the script with the image's shell.
 GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
@@ -177,6 +178,16 @@ def test_action_inputs_are_documented() -> None:
     assert set(action["inputs"]) == expected
     assert all(spec["description"] for spec in action["inputs"].values())
     assert set(action["outputs"]) == {"exit-code", "verdicts"}
+
+
+def test_documented_uses_match_the_action_and_the_template() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", DOCUMENT.read_text(), re.DOTALL)
+    workflow, gitlab = (yaml.safe_load(block) for block in blocks)
+    steps = workflow["jobs"]["image"]["steps"]
+    (uses,) = [step for step in steps if str(step.get("uses", "")).startswith("dtrctl/")]
+    assert set(uses["with"]) <= set(yaml.safe_load(ACTION.read_text())["inputs"])
+    assert gitlab["include"][0]["file"] == str(GITLAB_TEMPLATE.relative_to(CHECKOUT))
+    assert gitlab["push-check"]["extends"] in yaml.safe_load(GITLAB_TEMPLATE.read_text())
 
 
 def test_action_collision_fails_with_annotations_summary_and_outputs(
