@@ -160,8 +160,8 @@ def run_action(runner: Runner, sandbox: SandboxServer, **given: str) -> ActionRu
         )
         stdout, stderr, code = completed.stdout, completed.stderr, completed.returncode
         if step.get("id"):
-            lines = output_file.read_text().splitlines()
-            outputs.update(line.split("=", 1) for line in lines)  # type: ignore[arg-type]
+            pairs = (line.partition("=") for line in output_file.read_text().splitlines())
+            outputs.update({name: value for name, _, value in pairs})
         if code:
             break
     results = {
