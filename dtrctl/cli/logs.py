@@ -16,10 +16,13 @@ CREDENTIAL_LOGGERS = ("dtrctl.auth",)
 
 
 class VerboseFormatter(logging.Formatter):
-    """The message alone, as `-v` always printed it: no level names, never a traceback."""
+    """The message alone, as `-v` always printed it: no level names, never a traceback. Server
+    text in it (URLs, error messages) is data: escaped like all text output."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
+        from dtrctl.text import safe_lines
+
+        message = safe_lines(record.getMessage())
         if record.levelno >= logging.WARNING:
             message = f"warning: {message}"
         if record.name.startswith(CREDENTIAL_LOGGERS):

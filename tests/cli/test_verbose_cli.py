@@ -74,3 +74,16 @@ def test_a_lookup_warning_shows_only_under_verbose(
         "ignored"
     ) in verbose.stderr.splitlines()
     assert "credentials: using none (anonymous)" in verbose.stderr.splitlines()
+
+
+def test_verbose_lines_escape_server_text() -> None:
+    import logging
+
+    from dtrctl.cli.logs import VerboseFormatter
+
+    record = logging.LogRecord(
+        "dtrctl.client", logging.DEBUG, "", 0, "< 500 \x1b]52;c;x\x07\n::error::x", None, None
+    )
+    line = VerboseFormatter().format(record)
+    assert "\x1b" not in line and "\x07" not in line
+    assert not any(part.startswith("::") for part in line.splitlines())
