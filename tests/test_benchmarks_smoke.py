@@ -59,7 +59,7 @@ def test_push_check_across_a_delay_counts_round_trips(workspace: Workspace) -> N
     section = push_check.run_network(workspace, SMOKE)
 
     rows = {row[0]: row for row in section.rows}
-    three_tags = rows[f"dtrctl push-check, {len(push_check.TAGS)} tags, --digest"]
+    three_tags = rows[push_check.dtrctl_label(3)]
     connections, flights, round_trips = (int(cell) for cell in three_tags[3:6])
     assert connections >= 1
     assert flights >= connections

@@ -66,3 +66,8 @@ class Backend(Protocol):
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         """For push-check: who pushed the tag and when; never raises."""
         ...
+
+    def token_endpoint(self, url: str) -> tuple[str, str] | None:
+        """The registry's token realm and service, where known without asking `GET /v2/`:
+        push-check then asks for its token at once. None: wait for the registry's challenge."""
+        ...

@@ -72,3 +72,7 @@ class PlainRegistryBackend:
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return TagDetails()
+
+    def token_endpoint(self, url: str) -> None:
+        # A plain registry names its token server only in its challenge (often another host).
+        return None

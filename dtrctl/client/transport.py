@@ -8,7 +8,7 @@ import os
 import ssl
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.request import getproxies_environment
@@ -21,6 +21,7 @@ from dtrctl.client.limits import retry_window
 from dtrctl.client.retry import RetryPolicy, RetryTransport
 from dtrctl.errors import UsageError
 
+HTTP2_VARIABLE = "DTRCTL_HTTP2"
 USER_AGENT = f"dtrctl/{__version__}"
 RETRY_STATUSES = (429, 502, 503, 504)
 # PATCH is safe to repeat here: dtrctl always sends the full repository settings.
@@ -45,6 +46,10 @@ class TransportOptions:
     retry_deadline: float = 120.0
     # Waits of up to 0.5, 1, 2, 4 ... seconds (full jitter) unless the server sends Retry-After.
     backoff_factor: float = 0.25
+    # Offer HTTP/2 by ALPN (DTRCTL_HTTP2=1). Off by default: with it on, httpx queues every
+    # request behind the first connection's handshake to learn whether it can multiplex, which
+    # costs a server that speaks only HTTP/1.1 three round trips (see docs/performance.md).
+    http2: bool = field(default_factory=lambda: os.environ.get(HTTP2_VARIABLE) == "1")
 
 
 def system_trust_context() -> ssl.SSLContext:
@@ -240,6 +245,10 @@ def build_http_client(
 ) -> httpx.Client:
     """The one HTTP client of a run: one connection pool, keep-alive, retries in the transport.
 
+    HTTP/1.1 by default, one keep-alive connection per concurrent request; with
+    `TransportOptions.http2`, HTTP/2 where the server offers it (ALPN over TLS), all requests
+    then sharing one connection.
+
     Requests through a proxy from the environment get the same TLS, retries and logging; the
     logging transport is there only when this module's logger is enabled for debug (-v).
     """
@@ -251,7 +260,10 @@ def build_http_client(
 
     def transport(proxy: str | None) -> httpx.BaseTransport:
         stack: httpx.BaseTransport = BoundedTransport(
-            deadline_http_transport(verify=context, limits=limits, proxy=proxy), options.timeout
+            deadline_http_transport(
+                verify=context, limits=limits, proxy=proxy, http2=options.http2
+            ),
+            options.timeout,
         )
         if log_requests:
             stack = LoggingTransport(stack)

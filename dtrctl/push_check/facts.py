@@ -30,7 +30,6 @@ class TagDetails(NamedTuple):
 
     author: str | None = None
     pushed_at: str | None = None
-    config_digest: str | None = None
     note: str | None = None
 
 

@@ -1,9 +1,12 @@
 """Push-check orchestration: gather the facts for each tag and decide, without a terminal.
 
-Requests are economical and concurrent: each repository is fetched once from the DTR API (all
-repositories at once), then every tag's `/v2` manifest HEAD and DTR tag details are fetched
-together; everything goes through the session's one HTTP client, and registry tokens are fetched
-once per scope. A repository the DTR API reports absent is `no-repo` without asking `/v2`.
+What costs across a WAN is round trips, so every question is asked at once: each repository's
+state from the backend's API, every tag's manifest (one `GET` each, which tells presence and
+digest, and the config digest too) and every tag's details. Where the backend knows the
+registry's token endpoint, the token is asked for without first asking `GET /v2/` for the
+registry's challenge: only a refused token makes the challenge worth a round trip. Everything
+goes through the session's one HTTP client, and registry tokens are fetched once per scope. A
+tag of a repository the backend reports absent is `no-repo`, whatever the registry said of it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from dtrctl.errors import (
-    DtrctlError,
-    InvalidResponse,
-    PermissionDenied,
-)
+from dtrctl.errors import DtrctlError, PermissionDenied
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
 from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
 from dtrctl.push_check.verdicts import (
@@ -33,7 +32,7 @@ from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
-    from dtrctl.client.registry import Manifest, ManifestHead
+    from dtrctl.client.registry import Manifest
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
@@ -43,10 +42,10 @@ MULTI_PLATFORM_CONFIG_NOTE = (
 )
 
 T = TypeVar("T")
+TagKey = tuple[RepositoryName, str]
 
 
 class RegistryApi(Protocol):
-    def head_manifest(self, name: RepositoryName, tag: str) -> ManifestHead | None: ...
     def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None: ...
 
 
@@ -64,8 +63,15 @@ def check_references(
 ) -> list[CheckResult]:
     """One result per reference, in input order, against the session's registry."""
     from dtrctl.client.registry import RegistryClient
+    from dtrctl.client.registry_auth import Challenge
 
-    registry = RegistryClient(session.http, session.url, session.auth)
+    endpoint = session.backend.token_endpoint(session.url)
+    registry = RegistryClient(
+        session.http,
+        session.url,
+        session.auth,
+        expected_challenge=Challenge("bearer", *endpoint) if endpoint else None,
+    )
     username = session.credential.username if session.credential else None
     host = str(url_registry(session.url))
     anonymous_dtr = None
@@ -76,6 +82,13 @@ def check_references(
     return run_checks(
         session.backend, registry, host, references, options, username, anonymous_dtr=anonymous_dtr
     )
+
+
+class TagLookups(NamedTuple):
+    """The pending answers about one tag."""
+
+    manifest: Future[Manifest | DtrctlError | None]
+    details: Future[TagDetails]
 
 
 def run_checks(
@@ -92,27 +105,24 @@ def run_checks(
     only check a plain registry)."""
     names = list(dict.fromkeys(reference.repository for reference in references))
     keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    # Threads wait on the network, not the CPU: enough for every question of a typical run
+    # to be in flight at once.
+    workers = max(1, options.concurrency, min(64, len(names) + 2 * len(keys)))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dtrctl-check")
     try:
-        found = pool.map(lambda name: backend.repository_state(name, username), names)
-        states = dict(zip(names, found, strict=True))
+        state_futures = {
+            name: pool.submit(backend.repository_state, name, username) for name in names
+        }
+        manifests = {
+            key: pool.submit(_capture, partial(registry.get_manifest, *key)) for key in keys
+        }
+        details = {key: pool.submit(backend.tag_details, *key) for key in keys}
+        states = {name: future.result() for name, future in state_futures.items()}
         if anonymous_dtr is not None and any(state.has_api for state in states.values()):
             raise anonymous_dtr
-        checked = [key for key in keys if states[key[0]].found and states[key[0]].error is None]
-        heads = {
-            key: pool.submit(_capture, partial(registry.head_manifest, *key)) for key in checked
-        }
-        details = {
-            key: pool.submit(backend.tag_details, *key) for key in checked if states[key[0]].has_api
-        }
-        configs = _config_digests(pool, registry, heads, details, options)
         results = {
             key: _result(
-                key,
-                host,
-                states[key[0]],
-                TagLookups(heads.get(key), details.get(key), configs.get(key)),
-                options,
+                key, host, states[key[0]], TagLookups(manifests[key], details[key]), options
             )
             for key in keys
         }
@@ -143,57 +153,13 @@ class ConfigLookup(NamedTuple):
     note: str | None = None
 
 
-def _config_digests(
-    pool: ThreadPoolExecutor,
-    registry: RegistryApi,
-    heads: dict[tuple[RepositoryName, str], Future[ManifestHead | DtrctlError | None]],
-    details: dict[tuple[RepositoryName, str], Future[TagDetails]],
-    options: CheckOptions,
-) -> dict[tuple[RepositoryName, str], Future[ConfigLookup | DtrctlError]]:
-    """Under --config-digest: each existing tag's config digest, from DTR's API or `/v2`."""
-    if options.expected is None or options.expected.kind is not DigestKind.CONFIG:
-        return {}
-    lookups: dict[tuple[RepositoryName, str], Future[ConfigLookup | DtrctlError]] = {}
-    for key, head_future in heads.items():
-        head = head_future.result()
-        if head is None or isinstance(head, DtrctlError):
-            continue
-        if head.is_index:
-            lookups[key] = _done(ConfigLookup(None, MULTI_PLATFORM_CONFIG_NOTE))
-            continue
-        known = details[key].result().config_digest if key in details else None
-        if known:
-            lookups[key] = _done(ConfigLookup(known))
-        else:
-            lookups[key] = pool.submit(
-                _capture, partial(_config_from_registry, registry, key[0], head.digest)
-            )
-    return lookups
-
-
-def _done(value: T) -> Future[T]:
-    future: Future[T] = Future()
-    future.set_result(value)
-    return future
-
-
-def _config_from_registry(registry: RegistryApi, name: RepositoryName, digest: str) -> ConfigLookup:
-    manifest = registry.get_manifest(name, digest)
-    if manifest is None:
-        raise InvalidResponse(f"the registry named manifest {digest} of {name} but cannot serve it")
+def _config_digest(manifest: Manifest) -> ConfigLookup:
+    """The config digest to compare under --config-digest, from the manifest already read."""
     if manifest.is_index:
         return ConfigLookup(None, MULTI_PLATFORM_CONFIG_NOTE)
     if manifest.config_digest is None:
         return ConfigLookup(None, "the remote manifest names no config digest")
     return ConfigLookup(manifest.config_digest)
-
-
-class TagLookups(NamedTuple):
-    """The pending answers about one tag; None where the question was not asked."""
-
-    head: Future[ManifestHead | DtrctlError | None] | None
-    details: Future[TagDetails] | None
-    config: Future[ConfigLookup | DtrctlError] | None
 
 
 def _unanswered(
@@ -225,19 +191,17 @@ def _result(
     base = _unanswered(key, host, state, options)
     if state.error is not None:
         return replace(base, error=state.error)
-    if not state.found or lookups.head is None:
+    if not state.found:
         return replace(base, verdict=PushVerdict.NO_REPO, exists=False)
-    head = lookups.head.result()
+    head = lookups.manifest.result()
     if isinstance(head, DtrctlError):
         return replace(base, error=head)
-    details = lookups.details.result() if lookups.details else TagDetails()
+    details = lookups.details.result() if state.has_api else TagDetails()
     notes = [note for note in (state.note, details.note) if note]
     comparable = head.digest if head else None
     remote_config = None
-    if head is not None and lookups.config is not None:
-        config = lookups.config.result()
-        if isinstance(config, DtrctlError):
-            return replace(base, exists=True, remote_digest=head.digest, error=config)
+    if head is not None and expected is not None and expected.kind is DigestKind.CONFIG:
+        config = _config_digest(head)
         remote_config, comparable = config.digest, config.digest
         notes += [config.note] if config.note else []
     decision = decide(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,29 @@ HOST = "dtr.test"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 REGISTRY_HEADERS = {"Docker-Distribution-API-Version": "registry/2.0"}
-OLD = "sha256:" + "a" * 64
-NEW = "sha256:" + "b" * 64
 CONFIG = "sha256:" + "c" * 64
+
+
+def manifest(seed: str, media_type: str = OCI_MANIFEST) -> tuple[str, bytes]:
+    """A manifest body (an index for OCI_INDEX) and its digest, as a registry serves them."""
+    body: dict[str, Any] = {"schemaVersion": 2, "mediaType": media_type}
+    if media_type == OCI_INDEX:
+        body["manifests"] = []
+    else:
+        config = {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": CONFIG}
+        body |= {"config": {**config, "size": 2}, "layers": []}
+    raw = json.dumps({**body, "annotations": {"seed": seed}}).encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest(), raw
+
+
+OLD, OLD_BODY = manifest("old")
+NEW, NEW_BODY = manifest("new")
+INDEX, INDEX_BODY = manifest("index", OCI_INDEX)
+BODIES = {
+    OLD: (OLD_BODY, OCI_MANIFEST),
+    NEW: (NEW_BODY, OCI_MANIFEST),
+    INDEX: (INDEX_BODY, OCI_INDEX),
+}
 JSON_KEYS = {
     "reference",
     "repository",
@@ -37,9 +58,11 @@ JSON_KEYS = {
 @dataclass
 class RemoteTag:
     digest: str
-    media_type: str = OCI_MANIFEST
-    config_digest: str = CONFIG
     author: str = "alice"
+
+    @property
+    def media_type(self) -> str:
+        return BODIES[self.digest][1]
 
 
 class FakeDtr:
@@ -67,9 +90,6 @@ class FakeDtr:
             headers={"WWW-Authenticate": f'Bearer realm="{DTR_URL}/auth/token",service="{HOST}"'},
         )
         self.token_route = router.get("/auth/token").respond(200, json={"token": "tok"})
-        self.head_route = router.head(
-            path__regex=r"^/v2/(?P<ns>[^/]+)/(?P<name>[^/]+)/manifests/(?P<tag>[^/]+)$"
-        ).mock(side_effect=self._head)
         self.manifest_route = router.get(
             path__regex=r"^/v2/(?P<ns>[^/]+)/(?P<name>[^/]+)/manifests/(?P<ref>[^/]+)$"
         ).mock(side_effect=self._manifest)
@@ -110,24 +130,21 @@ class FakeDtr:
             "author": remote.author,
             "createdAt": "2024-05-01T10:00:00Z",
             "updatedAt": "2024-05-02T11:00:00Z",
-            "manifest": {"digest": remote.digest, "configDigest": remote.config_digest},
+            "manifest": {"digest": remote.digest, "configDigest": CONFIG},
         }
         return httpx.Response(200, json=[entry] * platforms)
 
-    def _head(self, request: httpx.Request, ns: str, name: str, tag: str) -> httpx.Response:
-        assert request.headers["Authorization"] == "Bearer tok"
-        if ("HEAD", request.url.path) in self.answers:
-            return self.answers[("HEAD", request.url.path)]
-        remote = self.tags.get((f"{ns}/{name}", tag))
-        if remote is None:
-            return httpx.Response(404, headers=REGISTRY_HEADERS)
-        headers = {"Docker-Content-Digest": remote.digest, "Content-Type": remote.media_type}
-        return httpx.Response(200, headers={**headers, **REGISTRY_HEADERS})
-
     def _manifest(self, request: httpx.Request, ns: str, name: str, ref: str) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer tok"
         if ("GET", request.url.path) in self.answers:
             return self.answers[("GET", request.url.path)]
-        raise AssertionError(f"unexpected manifest GET of {ns}/{name}@{ref}")
+        remote = self.tags.get((f"{ns}/{name}", ref))
+        if remote is None:
+            unknown = {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]}
+            return httpx.Response(404, json=unknown, headers=REGISTRY_HEADERS)
+        body, media_type = BODIES[remote.digest]
+        headers = {"Docker-Content-Digest": remote.digest, "Content-Type": media_type}
+        return httpx.Response(200, content=body, headers={**headers, **REGISTRY_HEADERS})
 
 
 @pytest.fixture
@@ -157,13 +174,13 @@ def test_each_verdict_in_text_with_dtrs_refusal_message(fake: FakeDtr, cli: Any)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert len(lines) == 4
-    assert lines[0].startswith("collision  dtr.test/engineering/api:1.4.2  sha256:aaaaaaaaaaaa")
+    assert lines[0].startswith(f"collision  dtr.test/engineering/api:1.4.2  {OLD[:19]}")
     assert "pushed 2024-05-02T11:00:00Z by alice" in lines[0]
     assert lines[0].endswith(
         "push would be refused: tag=1.4.2 cannot be overwritten because "
         "dtr.test/engineering/api is an immutable repository"
     )
-    assert lines[1].startswith("present    dtr.test/engineering/api:1.4  sha256:bbbbbbbbbbbb")
+    assert lines[1].startswith(f"present    dtr.test/engineering/api:1.4  {NEW[:19]}")
     assert lines[2] == "free       dtr.test/engineering/api:1.5"
     assert lines[3].startswith("overwrite  dtr.test/engineering/web:latest")
     assert "by bob" in lines[3]
@@ -227,13 +244,15 @@ def test_protect_makes_matching_tags_write_once(fake: FakeDtr, cli: Any) -> None
     assert latest.startswith("overwrite")
 
 
-def test_missing_repository_is_no_repo_without_asking_v2(fake: FakeDtr, cli: Any) -> None:
+def test_missing_repository_is_no_repo_whatever_v2_says(fake: FakeDtr, cli: Any) -> None:
+    # /v2 is asked at the same time as the DTR API (no waiting), but DTR's answer decides.
+    fake.answers[("GET", "/v2/engineering/ghost/manifests/1.0")] = httpx.Response(
+        401, json={"errors": [{"code": "UNAUTHORIZED", "message": "no such repository"}]}
+    )
     code, document = run_json(cli, "engineering/ghost:1.0")
     assert code == 4
     (missing,) = document["results"]
     assert (missing["verdict"], missing["exists"], missing["immutable"]) == ("no-repo", False, None)
-    assert not fake.head_route.called
-    assert not fake.token_route.called
 
 
 def test_collision_outranks_no_repo(fake: FakeDtr, cli: Any) -> None:
@@ -245,7 +264,7 @@ def test_collision_outranks_no_repo(fake: FakeDtr, cli: Any) -> None:
 def test_unavailable_registry_wins_and_is_never_absent(fake: FakeDtr, cli: Any) -> None:
     fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD)})
     fake.add("engineering/web", immutable=False)
-    fake.answers[("HEAD", "/v2/engineering/web/manifests/1.0")] = httpx.Response(503)
+    fake.answers[("GET", "/v2/engineering/web/manifests/1.0")] = httpx.Response(503)
 
     result = cli(
         "--retries", "0", "push-check", "engineering/web:1.0", "engineering/api:1.0", "-o", "json"
@@ -262,7 +281,7 @@ def test_unavailable_registry_wins_and_is_never_absent(fake: FakeDtr, cli: Any) 
 
 def test_proxy_404_on_v2_is_exit_5_not_free(fake: FakeDtr, cli: Any) -> None:
     fake.add("engineering/web", immutable=False)
-    fake.answers[("HEAD", "/v2/engineering/web/manifests/1.0")] = httpx.Response(404)
+    fake.answers[("GET", "/v2/engineering/web/manifests/1.0")] = httpx.Response(404)
     fake.answers[("GET", "/v2/engineering/web/manifests/1.0")] = httpx.Response(
         404, html="<h1>Not Found</h1>"
     )
@@ -281,14 +300,13 @@ def test_bad_credentials_are_exit_3(fake: FakeDtr, cli: Any) -> None:
     assert result.exit_code == 3
     assert result.stdout.startswith("error      dtr.test/engineering/api:1.0")
     assert "DTRCTL_USERNAME" in result.stderr
-    assert not fake.head_route.called
 
 
 def test_auth_failure_outranks_unavailable(fake: FakeDtr, cli: Any) -> None:
     fake.add("engineering/api", immutable=True)
     fake.add("engineering/web", immutable=False)
-    fake.answers[("HEAD", "/v2/engineering/web/manifests/1.0")] = httpx.Response(500)
-    fake.answers[("HEAD", "/v2/engineering/api/manifests/1.0")] = httpx.Response(403)
+    fake.answers[("GET", "/v2/engineering/web/manifests/1.0")] = httpx.Response(500)
+    fake.answers[("GET", "/v2/engineering/api/manifests/1.0")] = httpx.Response(403)
     result = cli(
         "--retries=0", "push-check", "engineering/web:1.0", "engineering/api:1.0", "-o", "json"
     )
@@ -305,9 +323,10 @@ def test_requests_are_economical(fake: FakeDtr, cli: Any) -> None:
     # One API call tells immutability and the user's right to push.
     assert fake.access_route.call_count == 1
     assert fake.repository_route.call_count == 0
-    assert fake.ping_route.call_count == 1
+    # DTR's token endpoint is known: no GET /v2/ for the challenge; one GET per manifest.
+    assert fake.ping_route.call_count == 0
     assert fake.token_route.call_count == 1
-    assert fake.head_route.call_count == 3
+    assert fake.manifest_route.call_count == 3
     assert {call.request.url.params["scope"] for call in fake.token_route.calls} == {
         "repository:engineering/api:pull"
     }
@@ -381,7 +400,7 @@ def test_step_summary_whenever_the_variable_is_set(
         assert result.exit_code == 1
     text = summary.read_text()
     assert text.startswith("earlier step\n### dtrctl push-check: 1 of 2 would fail\n")
-    assert text.count("| ❌ collision | dtr.test/engineering/api:1.0 | sha256:aaaaaaaaaaaa |") == 2
+    assert text.count(f"| ❌ collision | dtr.test/engineering/api:1.0 | {OLD[:19]} |") == 2
     assert "| ✅ free | dtr.test/engineering/api:2.0 | - | - |" in text
 
 
@@ -391,7 +410,7 @@ def test_no_annotations_outside_github_actions(fake: FakeDtr, cli: Any) -> None:
 
 
 def test_config_digest_from_the_tag_api(fake: FakeDtr, cli: Any) -> None:
-    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD, config_digest=CONFIG)})
+    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD)})
     code, document = run_json(cli, "engineering/api:1.0", "--config-digest", CONFIG)
     assert code == 0
     (present,) = document["results"]
@@ -402,7 +421,7 @@ def test_config_digest_from_the_tag_api(fake: FakeDtr, cli: Any) -> None:
 
 
 def test_config_digest_of_a_multi_platform_tag_cannot_be_compared(fake: FakeDtr, cli: Any) -> None:
-    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD, media_type=OCI_INDEX)})
+    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(INDEX)})
     result = cli("push-check", "engineering/api:1.0", "--config-digest", CONFIG)
     assert result.exit_code == 1
     assert result.stdout.startswith("collision")
@@ -413,11 +432,17 @@ def test_config_digest_of_a_multi_platform_tag_cannot_be_compared(fake: FakeDtr,
 def plain_registry(router: respx.MockRouter) -> None:
     """A plain v2 registry: /api/v0 is a bare 404; library/app:1.0 exists, 2.0 does not."""
     router.get(path__startswith="/api/v0/").respond(404, text="404 page not found\n")
+    # DTR's token endpoint may be tried first; a plain registry has none, and its /v2/ decides.
+    router.get("/auth/token").respond(404, text="404 page not found\n")
     router.get("/v2/").respond(200, json={})
-    router.head("/v2/library/app/manifests/1.0").respond(
-        200, headers={"Docker-Content-Digest": OLD, **REGISTRY_HEADERS}
+    router.get("/v2/library/app/manifests/1.0").respond(
+        200, content=OLD_BODY, headers={"Docker-Content-Digest": OLD, **REGISTRY_HEADERS}
     )
-    router.head("/v2/library/app/manifests/2.0").respond(404, headers=REGISTRY_HEADERS)
+    router.get("/v2/library/app/manifests/2.0").respond(
+        404,
+        json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown"}]},
+        headers=REGISTRY_HEADERS,
+    )
 
 
 def assert_plain_verdicts(cli: Any, *args: str) -> None:

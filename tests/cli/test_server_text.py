@@ -21,7 +21,7 @@ import respx
 
 from dtrctl.cli import output
 from tests.cli.conftest import repository_body
-from tests.cli.test_push_check_cli import OLD, FakeDtr, RemoteTag
+from tests.cli.test_push_check_cli import CONFIG, OLD, FakeDtr, RemoteTag
 
 HOSTILE = (
     "web\x1b]52;c;ZXZpbA==\x07 \x1b[2J\x9b31m\n::add-mask::x\r\n::error::x\n"
@@ -143,7 +143,7 @@ class HostileTags(FakeDtr):
             "author": HOSTILE,
             "createdAt": HOSTILE,
             "updatedAt": HOSTILE,
-            "manifest": {"digest": remote.digest, "configDigest": remote.config_digest},
+            "manifest": {"digest": remote.digest, "configDigest": CONFIG},
         }
         return json_response(200, [entry])
 

@@ -101,7 +101,7 @@ def test_push_check_off_a_terminal_prints_verdicts_without_rich(
     result = cli("push-check", "engineering/api:1.0", "engineering/api:2.0", "--digest", NEW)
     assert result.exit_code == 1
     collision, free = result.stdout.splitlines()
-    assert collision.startswith("collision  dtr.test/engineering/api:1.0  sha256:aaaaaaaaaaaa")
+    assert collision.startswith(f"collision  dtr.test/engineering/api:1.0  {OLD[:19]}")
     assert free == "free       dtr.test/engineering/api:2.0"
     assert "\x1b" not in result.stdout
 

@@ -24,7 +24,8 @@ from dtrctl.client.limits import (
     MANIFEST_MAX_BYTES,
     TOKEN_MAX_BYTES,
 )
-from dtrctl.client.registry import RegistryClient, TokenRealmPolicy
+from dtrctl.client.registry import RegistryClient
+from dtrctl.client.registry_auth import TokenRealmPolicy
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
     DtrctlError,
@@ -43,6 +44,7 @@ REALM = f"{BASE}/auth/token"
 APP = RepositoryName("engineering", "api")
 CREDENTIALS = ("alice", "s3cret")
 BASIC = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+MANIFEST_UNKNOWN = {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}
 REGISTRY_HEADERS = {"Docker-Distribution-API-Version": "registry/2.0"}
 
 
@@ -121,7 +123,7 @@ class TestAnswerSizes:
         )
         mock.get(REALM).respond(200, content=padded_json(TOKEN_MAX_BYTES + 1))
         with pytest.raises(ResponseTooLarge, match="larger than 1 MiB"):
-            RegistryClient(http, BASE, CREDENTIALS).head_manifest(APP, "1.0")
+            RegistryClient(http, BASE, CREDENTIALS).get_manifest(APP, "1.0")
 
     def test_an_error_body_over_its_bound_is_refused(self, http, mock):
         mock.get(f"{BASE}/api/v0/repositories/engineering/api").respond(
@@ -168,8 +170,8 @@ class TestPagination:
 class TestTokenRealm:
     def test_the_registrys_own_origin_gets_the_credentials(self, http, mock):
         token = bearer_registry(mock)
-        mock.head(f"{BASE}/v2/engineering/api/manifests/1.0").respond(404, headers=REGISTRY_HEADERS)
-        RegistryClient(http, BASE, CREDENTIALS).head_manifest(APP, "1.0")
+        mock.get(f"{BASE}/v2/engineering/api/manifests/1.0").respond(404, json=MANIFEST_UNKNOWN)
+        RegistryClient(http, BASE, CREDENTIALS).get_manifest(APP, "1.0")
         assert token.calls.last.request.headers["Authorization"] == BASIC
 
     @pytest.mark.parametrize(
@@ -182,9 +184,9 @@ class TestTokenRealm:
     )
     def test_another_origin_is_asked_anonymously(self, http, mock, caplog, realm):
         token = bearer_registry(mock, realm)
-        mock.head(f"{BASE}/v2/engineering/api/manifests/1.0").respond(404, headers=REGISTRY_HEADERS)
+        mock.get(f"{BASE}/v2/engineering/api/manifests/1.0").respond(404, json=MANIFEST_UNKNOWN)
         with caplog.at_level(logging.DEBUG, logger="dtrctl"):
-            RegistryClient(http, BASE, CREDENTIALS).head_manifest(APP, "1.0")
+            RegistryClient(http, BASE, CREDENTIALS).get_manifest(APP, "1.0")
         assert "Authorization" not in token.calls.last.request.headers
         assert f"not sending the credentials of user alice to the token realm {realm}" in (
             caplog.text
@@ -194,10 +196,10 @@ class TestTokenRealm:
     @pytest.mark.parametrize("allowed", ["auth.example.com", "AUTH.example.com:443"])
     def test_a_host_the_user_allowed_gets_the_credentials(self, http, mock, allowed):
         token = bearer_registry(mock, "https://auth.example.com/token")
-        mock.head(f"{BASE}/v2/engineering/api/manifests/1.0").respond(404, headers=REGISTRY_HEADERS)
+        mock.get(f"{BASE}/v2/engineering/api/manifests/1.0").respond(404, json=MANIFEST_UNKNOWN)
         policy = TokenRealmPolicy.from_environment({"DTRCTL_ALLOW_REALM_HOST": f"x.test,{allowed}"})
         client = RegistryClient(http, BASE, CREDENTIALS, realm_policy=policy)
-        client.head_manifest(APP, "1.0")
+        client.get_manifest(APP, "1.0")
         assert token.calls.last.request.headers["Authorization"] == BASIC
 
     def test_the_allowed_hosts_come_from_the_environment(self, monkeypatch):

@@ -1,4 +1,4 @@
-"""The /v2 client: exact requests of the token flow and manifest HEAD, and never failing open."""
+"""The /v2 client: exact requests of the token flow and the manifest GET, and never failing open."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.client.registry import MANIFEST_ACCEPT, RegistryClient, parse_challenge
+from dtrctl.client.registry import MANIFEST_ACCEPT, RegistryClient
+from dtrctl.client.registry_auth import Challenge, parse_challenge
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -31,6 +32,35 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 REGISTRY_HEADERS = {"Docker-Distribution-API-Version": "registry/2.0"}
 MANIFEST_URL = f"{BASE}/v2/engineering/api/manifests/1.0"
+
+
+def manifest_bytes(config_digest: str = DIGEST, media_type: str = OCI_MANIFEST) -> bytes:
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest,
+                "size": 2,
+            },
+            "layers": [],
+        }
+    ).encode()
+
+
+def digest_of(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+BODY = manifest_bytes()
+INDEX_BODY = manifest_bytes(media_type=OCI_INDEX)
+UNKNOWN = {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "manifest unknown", "detail": {}}]}
+
+
+def served(body: bytes = BODY, media_type: str = OCI_MANIFEST) -> httpx.Response:
+    headers = {"Docker-Content-Digest": digest_of(body), "Content-Type": media_type}
+    return httpx.Response(200, content=body, headers={**headers, **REGISTRY_HEADERS})
 
 
 def basic(username: str, password: str) -> str:
@@ -55,20 +85,17 @@ def bearer_registry(mock: respx.MockRouter, token_body: object = None) -> respx.
     return mock.get(REALM).respond(200, json=token_body or {"token": "tok-1", "expires_in": 300})
 
 
-def test_token_flow_and_manifest_head_send_exactly_what_the_registry_expects(
+def test_token_flow_and_manifest_get_send_exactly_what_the_registry_expects(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     token = bearer_registry(mock)
-    head = mock.head(MANIFEST_URL).respond(
-        200,
-        headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_INDEX, **REGISTRY_HEADERS},
-    )
+    head = mock.get(MANIFEST_URL).mock(return_value=served(INDEX_BODY, OCI_INDEX))
     client = RegistryClient(http, BASE, ("alice", "s3cret"))
 
-    found = client.head_manifest(APP, "1.0")
+    found = client.get_manifest(APP, "1.0")
 
     assert found is not None
-    assert (found.digest, found.is_index) == (DIGEST, True)
+    assert (found.digest, found.is_index) == (digest_of(INDEX_BODY), True)
     ping = mock.calls[0].request
     assert (ping.method, ping.url.path, "authorization" in ping.headers) == ("GET", "/v2/", False)
     token_request = token.calls.last.request
@@ -78,7 +105,7 @@ def test_token_flow_and_manifest_head_send_exactly_what_the_registry_expects(
     }
     assert token_request.headers["Authorization"] == basic("alice", "s3cret")
     head_request = head.calls.last.request
-    assert head_request.method == "HEAD"
+    assert head_request.method == "GET"
     assert head_request.headers["Authorization"] == "Bearer tok-1"
     assert head_request.headers["Accept"] == MANIFEST_ACCEPT
     accepted = [item.strip() for item in head_request.headers["Accept"].split(",")]
@@ -94,10 +121,10 @@ def test_anonymous_token_request_carries_no_credentials(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     token = bearer_registry(mock, {"access_token": "anon"})
-    head = mock.head(MANIFEST_URL).respond(200, headers={"Docker-Content-Digest": DIGEST})
+    head = mock.get(MANIFEST_URL).mock(return_value=served())
     client = RegistryClient(http, BASE)
 
-    assert client.head_manifest(APP, "1.0") is not None
+    assert client.get_manifest(APP, "1.0") is not None
 
     assert "authorization" not in token.calls.last.request.headers
     assert head.calls.last.request.headers["Authorization"] == "Bearer anon"
@@ -105,14 +132,12 @@ def test_anonymous_token_request_carries_no_credentials(
 
 def test_one_ping_and_one_token_per_scope(http: httpx.Client, mock: respx.MockRouter) -> None:
     token = bearer_registry(mock)
-    mock.head(url__regex=rf"{BASE}/v2/.*/manifests/.*").respond(
-        200, headers={"Docker-Content-Digest": DIGEST}
-    )
+    mock.get(url__regex=rf"{BASE}/v2/.+/manifests/.*").mock(return_value=served())
     client = RegistryClient(http, BASE, ("alice", "s3cret"))
     web = RepositoryName("engineering", "web")
 
     for name, tag in ((APP, "1.0"), (APP, "1.1"), (APP, "latest"), (web, "1.0"), (web, "2.0")):
-        client.head_manifest(name, tag)
+        client.get_manifest(name, tag)
 
     scopes = [call.request.url.params["scope"] for call in token.calls]
     assert scopes == ["repository:engineering/api:pull", "repository:engineering/web:pull"]
@@ -124,10 +149,10 @@ def test_basic_challenge_sends_basic_credentials(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     mock.get(f"{BASE}/v2/").respond(401, headers={"WWW-Authenticate": 'Basic realm="Registry"'})
-    head = mock.head(MANIFEST_URL).respond(200, headers={"Docker-Content-Digest": DIGEST})
+    head = mock.get(MANIFEST_URL).mock(return_value=served())
     client = RegistryClient(http, BASE, ("ci", "pw"))
 
-    assert client.head_manifest(APP, "1.0") is not None
+    assert client.get_manifest(APP, "1.0") is not None
     assert head.calls.last.request.headers["Authorization"] == basic("ci", "pw")
 
 
@@ -135,46 +160,47 @@ def test_basic_challenge_without_credentials_is_an_auth_failure(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     mock.get(f"{BASE}/v2/").respond(401, headers={"WWW-Authenticate": 'Basic realm="Registry"'})
-    head = mock.head(MANIFEST_URL)
+    head = mock.get(MANIFEST_URL)
     with pytest.raises(AuthenticationFailed):
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
     assert not head.called
 
 
 def test_open_registry_gets_no_authorization(http: httpx.Client, mock: respx.MockRouter) -> None:
     mock.get(f"{BASE}/v2/").respond(200, json={})
-    head = mock.head(MANIFEST_URL).respond(200, headers={"Docker-Content-Digest": DIGEST})
-    assert RegistryClient(http, BASE, ("alice", "pw")).head_manifest(APP, "1.0") is not None
+    head = mock.get(MANIFEST_URL).mock(return_value=served())
+    assert RegistryClient(http, BASE, ("alice", "pw")).get_manifest(APP, "1.0") is not None
     assert "authorization" not in head.calls.last.request.headers
 
 
-def test_registry_404_means_absent(http: httpx.Client, mock: respx.MockRouter) -> None:
-    bearer_registry(mock)
-    mock.head(MANIFEST_URL).respond(404, headers=REGISTRY_HEADERS)
-    get = mock.get(MANIFEST_URL)
-    assert RegistryClient(http, BASE).head_manifest(APP, "1.0") is None
-    assert not get.called
-
-
 @pytest.mark.parametrize("code", ["MANIFEST_UNKNOWN", "NAME_UNKNOWN"])
-def test_bare_404_is_absent_only_when_the_get_shows_the_registrys_error(
+def test_404_with_the_registrys_error_code_means_absent_in_one_request(
     http: httpx.Client, mock: respx.MockRouter, code: str
 ) -> None:
     bearer_registry(mock)
-    mock.head(MANIFEST_URL).respond(404)
     get = mock.get(MANIFEST_URL).respond(
         404, json={"errors": [{"code": code, "message": "unknown", "detail": {}}]}
     )
-    assert RegistryClient(http, BASE).head_manifest(APP, "1.0") is None
+    assert RegistryClient(http, BASE).get_manifest(APP, "1.0") is None
+    assert get.call_count == 1
     assert get.calls.last.request.headers["Accept"] == MANIFEST_ACCEPT
+
+
+def test_404_without_the_registrys_error_body_is_never_absent(
+    http: httpx.Client, mock: respx.MockRouter
+) -> None:
+    # The API version header alone proves nothing: a proxy may copy it onto its own 404.
+    bearer_registry(mock)
+    mock.get(MANIFEST_URL).respond(404, headers=REGISTRY_HEADERS)
+    with pytest.raises(InvalidResponse, match="without the registry's error code"):
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
 
 
 def test_404_from_a_proxy_is_never_absent(http: httpx.Client, mock: respx.MockRouter) -> None:
     bearer_registry(mock)
-    mock.head(MANIFEST_URL).respond(404)
     mock.get(MANIFEST_URL).respond(404, html="<html><body>404 Not Found</body></html>")
     with pytest.raises(InvalidResponse) as raised:
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
     assert raised.value.exit_code == 5
 
 
@@ -186,18 +212,20 @@ def test_errors_on_the_manifest_are_never_absent(
     http: httpx.Client, mock: respx.MockRouter, status: int, error: type[Exception]
 ) -> None:
     bearer_registry(mock)
-    mock.head(MANIFEST_URL).respond(status)
+    mock.get(MANIFEST_URL).respond(status)
     with pytest.raises(error):
-        RegistryClient(http, BASE, ("alice", "pw")).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE, ("alice", "pw")).get_manifest(APP, "1.0")
 
 
 def test_401_with_a_granted_token_is_a_permission_problem(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     bearer_registry(mock)
-    mock.head(MANIFEST_URL).respond(401, headers={"WWW-Authenticate": CHALLENGE})
-    with pytest.raises(PermissionDenied, match=r"user bob may not read tag engineering/api:1\.0"):
-        RegistryClient(http, BASE, ("bob", "pw")).head_manifest(APP, "1.0")
+    mock.get(MANIFEST_URL).respond(401, headers={"WWW-Authenticate": CHALLENGE})
+    with pytest.raises(
+        PermissionDenied, match=r"user bob may not read manifest engineering/api:1\.0"
+    ):
+        RegistryClient(http, BASE, ("bob", "pw")).get_manifest(APP, "1.0")
 
 
 def test_rejected_credentials_at_the_token_server(
@@ -205,9 +233,9 @@ def test_rejected_credentials_at_the_token_server(
 ) -> None:
     mock.get(f"{BASE}/v2/").respond(401, headers={"WWW-Authenticate": CHALLENGE})
     mock.get(REALM).respond(401, json={"errors": [{"code": "UNAUTHORIZED", "message": "no"}]})
-    head = mock.head(MANIFEST_URL)
+    head = mock.get(MANIFEST_URL)
     with pytest.raises(AuthenticationFailed, match="credentials of user alice"):
-        RegistryClient(http, BASE, ("alice", "wrong")).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE, ("alice", "wrong")).get_manifest(APP, "1.0")
     assert not head.called
 
 
@@ -217,7 +245,7 @@ def test_token_answer_without_a_token_is_garbled(
 ) -> None:
     bearer_registry(mock, body)
     with pytest.raises(InvalidResponse):
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
 
 
 def test_plain_http_realm_for_an_https_registry_is_refused(
@@ -228,55 +256,40 @@ def test_plain_http_realm_for_an_https_registry_is_refused(
     )
     token = mock.get("http://dtr.example.com/auth/token")
     with pytest.raises(InvalidResponse, match="plain-http token realm"):
-        RegistryClient(http, BASE, ("alice", "pw")).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE, ("alice", "pw")).get_manifest(APP, "1.0")
     assert not token.called
 
 
 def test_no_registry_api_at_the_url(http: httpx.Client, mock: respx.MockRouter) -> None:
     mock.get(f"{BASE}/v2/").respond(404, text="404 page not found")
     with pytest.raises(InvalidResponse, match="does not serve the registry API"):
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
 
 
 def test_timeout_is_never_absent(http: httpx.Client, mock: respx.MockRouter) -> None:
     bearer_registry(mock)
-    mock.head(MANIFEST_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    mock.get(MANIFEST_URL).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(RequestTimeout):
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
 
 
 def test_malformed_digest_header_is_garbled(http: httpx.Client, mock: respx.MockRouter) -> None:
     bearer_registry(mock)
-    mock.head(MANIFEST_URL).respond(200, headers={"Docker-Content-Digest": "sha256:nothex"})
+    mock.get(MANIFEST_URL).respond(
+        200, content=BODY, headers={"Docker-Content-Digest": "sha256:nothex"}
+    )
     with pytest.raises(InvalidResponse, match="invalid digest"):
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
 
 
-def manifest_bytes(config_digest: str = DIGEST) -> bytes:
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": config_digest,
-                "size": 2,
-            },
-            "layers": [],
-        }
-    ).encode()
-
-
-def test_head_without_digest_header_falls_back_to_the_manifest_bytes(
+def test_manifest_without_digest_header_is_named_by_its_bytes(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     bearer_registry(mock)
-    body = manifest_bytes()
-    mock.head(MANIFEST_URL).respond(200, headers={"Content-Type": OCI_MANIFEST})
-    mock.get(MANIFEST_URL).respond(200, content=body, headers={"Content-Type": OCI_MANIFEST})
-    found = RegistryClient(http, BASE).head_manifest(APP, "1.0")
+    mock.get(MANIFEST_URL).respond(200, content=BODY, headers={"Content-Type": OCI_MANIFEST})
+    found = RegistryClient(http, BASE).get_manifest(APP, "1.0")
     assert found is not None
-    assert found.digest == "sha256:" + hashlib.sha256(body).hexdigest()
+    assert found.digest == digest_of(BODY)
 
 
 def test_get_manifest_reads_the_config_digest(http: httpx.Client, mock: respx.MockRouter) -> None:
@@ -327,7 +340,7 @@ def test_parse_challenge(header: str, scheme: str, realm: str, service: str | No
 def test_unknown_challenge_is_garbled(http: httpx.Client, mock: respx.MockRouter) -> None:
     mock.get(f"{BASE}/v2/").respond(401, headers={"WWW-Authenticate": "Negotiate"})
     with pytest.raises(InvalidResponse, match="without a Basic or Bearer challenge"):
-        RegistryClient(http, BASE).head_manifest(APP, "1.0")
+        RegistryClient(http, BASE).get_manifest(APP, "1.0")
 
 
 def test_failures_are_not_repeated_for_every_tag(
@@ -338,7 +351,7 @@ def test_failures_are_not_repeated_for_every_tag(
     client = RegistryClient(http, BASE, ("alice", "wrong"))
     for tag in ("1.0", "1.1", "latest"):
         with pytest.raises(AuthenticationFailed):
-            client.head_manifest(APP, tag)
+            client.get_manifest(APP, tag)
     assert token.call_count == 1
 
 
@@ -347,5 +360,81 @@ def test_unreachable_registry_is_pinged_once(http: httpx.Client, mock: respx.Moc
     client = RegistryClient(http, BASE)
     for tag in ("1.0", "1.1"):
         with pytest.raises(ServerError):
-            client.head_manifest(APP, tag)
+            client.get_manifest(APP, tag)
     assert ping.call_count == 1
+
+
+EXPECTED = Challenge("bearer", REALM, "dtr.example.com")
+
+
+def test_the_known_token_endpoint_is_asked_without_waiting_for_the_challenge(
+    http: httpx.Client, mock: respx.MockRouter
+) -> None:
+    token = bearer_registry(mock)
+    mock.get(MANIFEST_URL).mock(return_value=served())
+    client = RegistryClient(http, BASE, ("alice", "s3cret"), expected_challenge=EXPECTED)
+
+    assert client.get_manifest(APP, "1.0") is not None
+
+    # The registry accepted the guessed token: no round trip for its challenge at all.
+    assert [call.request.url.path for call in mock.calls] == [
+        "/auth/token",
+        "/v2/engineering/api/manifests/1.0",
+    ]
+    assert token.calls.last.request.headers["Authorization"] == basic("alice", "s3cret")
+
+
+def test_when_the_challenge_differs_from_the_expected_one_the_challenge_wins(
+    http: httpx.Client, mock: respx.MockRouter
+) -> None:
+    real_realm = f"{BASE}/v2/token"
+    mock.get(f"{BASE}/v2/").respond(
+        401, headers={"WWW-Authenticate": f'Bearer realm="{real_realm}",service="registry"'}
+    )
+    guessed = mock.get(REALM).respond(200, json={"token": "guessed"})
+    real = mock.get(real_realm).respond(200, json={"token": "real"})
+
+    def manifest(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer real":
+            return served()
+        return httpx.Response(401, headers={"WWW-Authenticate": "Bearer"})
+
+    route = mock.get(MANIFEST_URL).mock(side_effect=manifest)
+    client = RegistryClient(http, BASE, ("alice", "pw"), expected_challenge=EXPECTED)
+
+    found = client.get_manifest(APP, "1.0")
+
+    assert found is not None and found.digest == digest_of(BODY)
+    assert guessed.call_count == 1
+    assert dict(real.calls.last.request.url.params) == {
+        "service": "registry",
+        "scope": "repository:engineering/api:pull",
+    }
+    assert [call.request.headers["Authorization"] for call in route.calls] == [
+        "Bearer guessed",
+        "Bearer real",
+    ]
+
+
+def test_a_failed_guess_falls_back_to_the_registrys_challenge(
+    http: httpx.Client, mock: respx.MockRouter
+) -> None:
+    mock.get(f"{BASE}/v2/").respond(200, json={})
+    guessed = mock.get(REALM).respond(404, text="no token server here")
+    route = mock.get(MANIFEST_URL).mock(return_value=served())
+    client = RegistryClient(http, BASE, ("alice", "pw"), expected_challenge=EXPECTED)
+
+    assert client.get_manifest(APP, "1.0") is not None
+    assert guessed.call_count == 1
+    assert "authorization" not in route.calls.last.request.headers
+
+
+def test_a_guess_the_challenge_confirms_keeps_its_error(
+    http: httpx.Client, mock: respx.MockRouter
+) -> None:
+    mock.get(f"{BASE}/v2/").respond(401, headers={"WWW-Authenticate": CHALLENGE})
+    mock.get(REALM).respond(401, json={"errors": [{"code": "UNAUTHORIZED", "message": "no"}]})
+    with pytest.raises(AuthenticationFailed):
+        RegistryClient(http, BASE, ("alice", "wrong"), expected_challenge=EXPECTED).get_manifest(
+            APP, "1.0"
+        )

@@ -341,13 +341,13 @@ def test_a_create_slower_than_the_timeout_is_sent_once_and_reported_honestly(san
 # push-check: an existing tag of an immutable repository is a collision, never "free"
 
 # Each tag meets the fault on a request of its own: its repository (with the user's access), its
-# tag's details, its manifest HEAD. One run covers all three; the shared requests get their own.
+# tag's details, its manifest GET. One run covers all three; the shared requests get their own.
 OWN_REQUESTS = {
     "engineering/web:v1": {
         "path_prefix": "/api/v0/accounts/admin/repositoryAccess/engineering/web"
     },
     "library/nginx:1.25": {"path_prefix": "/api/v0/repositories/library/nginx/tags/"},
-    "demo/hello:1.0": {"path_prefix": "/v2/demo/hello/manifests/", "method": "HEAD"},
+    "demo/hello:1.0": {"path_prefix": "/v2/demo/hello/manifests/", "method": "GET"},
 }
 SHARED_REQUESTS = {
     "registry-ping": {"path_prefix": "/v2/"},

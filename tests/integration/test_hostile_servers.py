@@ -162,13 +162,19 @@ def token_authorizations(token: SandboxServer) -> list[str | None]:
 class TestTokenRealm:
     def test_a_token_server_on_another_origin_gets_no_credentials(self, registry_and_token_server):
         registry, token = registry_and_token_server
-        result = run_dtrctl("--url", registry.url, "push-check", "engineering/web:v1", env=ADMIN)
+        # A registry whose token server is another host (as Docker Hub's is): a plain registry.
+        plain = {**ADMIN, "DTRCTL_BACKEND": "registry"}
+        result = run_dtrctl("--url", registry.url, "push-check", "engineering/web:v1", env=plain)
         assert token_authorizations(token) == [None]
         # Its anonymous token does not open the registry: an auth failure, never "free".
         assert_clean_failure(result, code=3)
 
     def test_a_token_server_the_user_allowed_gets_them(self, registry_and_token_server):
         registry, token = registry_and_token_server
-        allowed = {**ADMIN, "DTRCTL_ALLOW_REALM_HOST": token.host_port}
+        allowed = {
+            **ADMIN,
+            "DTRCTL_BACKEND": "registry",
+            "DTRCTL_ALLOW_REALM_HOST": token.host_port,
+        }
         run_dtrctl("--url", registry.url, "push-check", "engineering/web:v1", env=allowed)
         assert [(value or "").split(" ")[0] for value in token_authorizations(token)] == ["Basic"]

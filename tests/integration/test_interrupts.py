@@ -99,9 +99,9 @@ def test_ctrl_c_while_waiting_for_dtr_exits_130(sandbox, args, method, path):
 def test_ctrl_c_during_push_check_exits_130(sandbox):
     # The manifest HEAD runs on a worker thread; the check lets it end (here: time out) first.
     path = "/v2/engineering/web/manifests/v1"
-    sandbox.state.inject_fault("slow", path_prefix=path, method="HEAD", seconds=HANGING_SECONDS)
+    sandbox.state.inject_fault("slow", path_prefix=path, method="GET", seconds=HANGING_SECONDS)
     process = start(sandbox, "--timeout", "2", "--retries", "0", "push-check", "engineering/web:v1")
-    wait_for_request(sandbox, "HEAD", path)
+    wait_for_request(sandbox, "GET", path)
     stdout, _ = interrupted_cleanly(process)
     assert "free" not in stdout
 

@@ -7,6 +7,7 @@ sandboxes (one CA trusted, one not) for the token flow.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,8 @@ from tests.cli.conftest import repository_body
 
 pytestmark = pytest.mark.integration
 
-DIGEST = "sha256:" + "b" * 64
+MANIFEST = json.dumps({"schemaVersion": 2, "manifests": []}).encode()
+DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
 INSECURE_WARNING = "Warning: TLS certificate verification is off (--insecure)"
 
 
@@ -102,6 +104,9 @@ def registry_routes(mock: respx.MockRouter, base: str, realm: str) -> None:
     mock.get(f"{base}/v2/").respond(
         401, headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="dtr"'}
     )
+    if not realm.startswith(f"{base}/"):
+        # DTR's own token endpoint, tried first, serves no token here: the challenge decides.
+        mock.get(f"{base}/auth/token").respond(404, text="404 page not found")
 
 
 def test_a_plain_http_token_realm_on_another_host_gets_no_credentials(mock):
@@ -118,8 +123,8 @@ def test_a_plain_http_registry_may_use_its_own_host_as_token_realm(mock):
     base = "http://127.0.0.1:5000"
     registry_routes(mock, base, realm=f"{base}/auth/token")
     token = mock.get(f"{base}/auth/token").respond(200, json={"token": "registry-token"})
-    mock.head(f"{base}/v2/engineering/web/manifests/v1").respond(
-        200, headers={"Docker-Content-Digest": DIGEST}
+    mock.get(f"{base}/v2/engineering/web/manifests/v1").respond(
+        200, content=MANIFEST, headers={"Docker-Content-Digest": DIGEST}
     )
     result = dtrctl("--url", base, "push-check", "engineering/web:v1")
     assert result.exit_code == 1, result.stderr  # the tag exists: collision
@@ -146,7 +151,7 @@ def test_a_redirect_in_the_registry_flow_is_not_followed(mock, redirected):
     registry_routes(mock, base, realm=f"{base}/auth/token")
     away = {"Location": "https://evil.test/steal"}
     token = mock.get(f"{base}/auth/token")
-    manifest = mock.head(f"{base}/v2/engineering/web/manifests/v1")
+    manifest = mock.get(f"{base}/v2/engineering/web/manifests/v1")
     if redirected == "token":
         token.respond(302, headers=away)
     else:
@@ -194,6 +199,8 @@ def servers(certificates: dict[str, Path]) -> Iterator[tuple[SandboxServer, Sand
     ).start()
     port = token.url.rsplit(":", 1)[1]
     realm = f'Bearer realm="https://localhost:{port}/auth/token",service="dtr"'
+    # The registry's own /auth/token, which dtrctl tries first as DTR's, serves no token here.
+    registry.state.inject_fault("status", path_prefix="/auth/token", count=100, status=404)
     registry.state.inject_fault(
         "status", path_prefix="/v2/", count=1, status=401, headers={"WWW-Authenticate": realm}
     )
@@ -276,8 +283,8 @@ def test_insecure_warns_once_however_many_requests(mock):
 
     registry_routes(mock, base, realm=f"{base}/auth/token")
     mock.get(f"{base}/auth/token").respond(200, json={"token": "registry-token"})
-    head = mock.head(f"{base}/v2/engineering/web/manifests/v1").respond(
-        200, headers={"Docker-Content-Digest": DIGEST}
+    head = mock.get(f"{base}/v2/engineering/web/manifests/v1").respond(
+        200, content=MANIFEST, headers={"Docker-Content-Digest": DIGEST}
     )
     checked = dtrctl("--insecure", "--url", base, "push-check", "engineering/web:v1")
     assert head.called and checked.exit_code == 1

@@ -31,13 +31,8 @@ from dtrctl.client.http import (
     json_body,
     parse_error_body,
 )
-from dtrctl.client.registry import (
-    Challenge,
-    Manifest,
-    ManifestHead,
-    RegistryClient,
-    parse_challenge,
-)
+from dtrctl.client.registry import Manifest, RegistryClient
+from dtrctl.client.registry_auth import Challenge, parse_challenge
 from dtrctl.config import Config, ConfigError, load_config
 from dtrctl.errors import DtrctlError, InvalidResponse, UsageError
 from dtrctl.models import Repository, RepositoryAccess, Tag, TagManifest
@@ -234,8 +229,6 @@ def test_registry_answers_become_a_digest_absent_or_a_typed_error(
     path = "/v2/engineering/api/manifests/1.0"
     with mock_client({"/v2/": ping, path: manifest}, default=token) as http:
         registry = RegistryClient(http, BASE, ("alice", "secret"))
-        head = only_typed_errors(lambda: registry.head_manifest(API, "1.0"))
-        assert head is None or isinstance(head, ManifestHead)
         fetched = only_typed_errors(lambda: registry.get_manifest(API, "1.0"))
         assert fetched is None or isinstance(fetched, Manifest)
         challenge = only_typed_errors(registry.challenge)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from dtrctl.backends.dtr import push_facts, writes
 from dtrctl.errors import NoRegistryApi, NotFound
+from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
     from dtrctl.models import Repository, RepositoryAccess, Tag
@@ -160,3 +161,7 @@ class DtrBackend:
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return push_facts.tag_details(self.api, name, tag)
+
+    def token_endpoint(self, url: str) -> tuple[str, str]:
+        # DTR's token server is its own /auth/token, for the service named by its host.
+        return f"{url.rstrip('/')}/auth/token", str(url_registry(url))

@@ -80,10 +80,7 @@ def tag_details(api: PushFactsApi, name: RepositoryName, tag: str) -> TagDetails
     except DtrctlError as error:
         return TagDetails(note=f"tag details unavailable from the DTR API: {error.message}")
     latest = max(entries, key=lambda entry: entry.updated_at or entry.created_at)
-    # Several entries are the platforms of a multi-platform tag: no single config digest.
-    config_digest = entries[0].manifest.config_digest if len(entries) == 1 else ""
     return TagDetails(
         author=latest.author or None,
         pushed_at=latest.updated_at or latest.created_at or None,
-        config_digest=config_digest or None,
     )
