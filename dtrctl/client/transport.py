@@ -254,6 +254,8 @@ def build_http_client(
     """
     log_requests = logger.isEnabledFor(logging.DEBUG)
     context = build_ssl_context(options)
+    if options.http2:
+        _require_h2()
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
@@ -283,6 +285,16 @@ def build_http_client(
         # Redirects are not followed: credentials must never travel to another host.
         follow_redirects=False,
     )
+
+
+def _require_h2() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("h2") is None:
+        raise UsageError(
+            f"{HTTP2_VARIABLE}=1 needs the h2 package, which is not installed",
+            hint="Install dtrctl with its http2 extra: pip install 'dtrctl[http2]'",
+        )
 
 
 def retry_policy(options: TransportOptions) -> RetryPolicy:
