@@ -7,6 +7,7 @@ snake_case JSON output (`to_json`). Parsing is strict about types: a garbled ans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -46,6 +47,9 @@ class Repository:
     pulls: int = 0
     pushes: int = 0
     enable_manifest_lists: bool = False
+    # Fields a backend adds to the JSON form (Harbor: "immutability" and the rules that apply);
+    # None for DTR, whose documents stay exactly as they are.
+    extra_json: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def full_name(self) -> str:
@@ -127,6 +131,7 @@ class Repository:
             "namespace_type": self.namespace_type,
             "pulls": self.pulls,
             "pushes": self.pushes,
+            **(self.extra_json or {}),
         }
 
 

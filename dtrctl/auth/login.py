@@ -37,6 +37,8 @@ def log_in(session: Session, *, profile_name: str, insecure_storage: bool) -> Lo
         ca_file=session.settings.ca_file,
         bundle=session.settings.bundle,
         insecure=session.settings.insecure,
+        # The detected (or named) kind: later runs need no detection.
+        backend=session.backend.kind,
     )
     path = save_profile(profile)
     return LoginResult(session.url, credential.username, profile_name, stored_in, str(path))

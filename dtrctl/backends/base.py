@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from dtrctl.models import Repository, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
+    from dtrctl.repos.policy import AuditFinding
     from dtrctl.repos.settings import (
         CreateOutcome,
         ImmutabilityResult,
@@ -41,8 +42,19 @@ class Backend(Protocol):
     def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
 
     def create_repository(
-        self, name: RepositoryName, settings: RepositorySettings, *, exist_ok: bool
-    ) -> CreateOutcome: ...
+        self,
+        name: RepositoryName,
+        settings: RepositorySettings,
+        *,
+        exist_ok: bool,
+        create_project: bool = False,
+    ) -> CreateOutcome:
+        """`create_project`: on Harbor, create a missing project (elsewhere a usage error)."""
+        ...
+
+    def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
+        """Problems of the registry's immutability setup beyond drift (Harbor: broken rules)."""
+        ...
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult: ...
 

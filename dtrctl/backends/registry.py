@@ -17,6 +17,7 @@ from dtrctl.push_check.facts import RepositoryState, TagDetails
 if TYPE_CHECKING:
     from dtrctl.models import Repository, Tag
     from dtrctl.reference import RepositoryName
+    from dtrctl.repos.policy import AuditFinding
     from dtrctl.repos.settings import (
         CreateOutcome,
         ImmutabilityResult,
@@ -49,8 +50,16 @@ class PlainRegistryBackend:
         _no_api()
 
     def create_repository(
-        self, name: RepositoryName, settings: RepositorySettings, *, exist_ok: bool
+        self,
+        name: RepositoryName,
+        settings: RepositorySettings,
+        *,
+        exist_ok: bool,
+        create_project: bool = False,
     ) -> CreateOutcome:
+        _no_api()
+
+    def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
         _no_api()
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:

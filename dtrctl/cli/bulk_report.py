@@ -103,6 +103,8 @@ def report_immutability(
     for result in outcome.results:
         if result.error is not None:
             out.info(f"Error: {result.error.message}")
+        for warning in result.warnings:
+            out.warn(warning)
     summary = bulk_summary(outcome)
     state = "immutable" if on else "mutable"
     changed = f"{summary['changed']} {'would change' if dry_run else 'changed'}"
@@ -143,6 +145,7 @@ def result_json(result: ImmutabilityResult) -> dict[str, object]:
         "changed": result.changed,
         "tag_limit_cleared": result.tag_limit_cleared,
         "error": result.error.to_dict() if result.error else None,
+        **({"warnings": list(result.warnings)} if result.warnings else {}),
     }
 
 

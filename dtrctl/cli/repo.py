@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dtrctl.cli.bulk_report import BulkProgress, bulk_exit_code, bulk_json, report_immutability
+from dtrctl.cli.bulk_report import BulkProgress, bulk_exit_code, report_immutability
 from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.completers import complete_visibility
 from dtrctl.cli.options import (
@@ -21,24 +21,19 @@ from dtrctl.cli.options import (
     SelectionArgument,
     selection_argument,
 )
-from dtrctl.cli.prompts import confirm_on_terminal, confirm_turning_off
+from dtrctl.cli.prompts import confirm_turning_off
+from dtrctl.cli.repo_audit import audit as audit_command
 from dtrctl.cli.repo_render import (
     print_csv,
-    print_drift,
     print_repository,
     print_table,
-    write_junit,
 )
 from dtrctl.cli.repo_tags import tags as tags_command
 from dtrctl.cli.selecting import or_every_repository, read_selection, resolve
-from dtrctl.errors import ExitCode, NotFound, UsageError
+from dtrctl.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
-    from dtrctl.backends.base import Backend
-    from dtrctl.cli.output import Output
-    from dtrctl.repos.bulk import BulkOutcome
-    from dtrctl.repos.policy import AuditReport
-    from dtrctl.repos.settings import ImmutabilityResult
+    pass
 
 app = typer.Typer(
     help=(
@@ -87,9 +82,16 @@ def create(
             "--exist-ok", help="If it exists, apply the settings given here instead of failing."
         ),
     ] = False,
+    create_project: Annotated[
+        bool,
+        typer.Option("--create-project", help="Harbor (MSR 4): create a missing project."),
+    ] = False,
     output: OutputOption = "text",  # type: ignore[assignment]
 ) -> None:
     """Create a repository, with tag immutability on when --immutable is given.
+
+    On Harbor (MSR 4) the project must exist (or --create-project); --immutable adds one rule
+    for exactly this repository, which Harbor creates at its first push.
 
     Examples:
 
@@ -113,20 +115,24 @@ def create(
     settings.validate()
     run = Run(ctx, output)
     with run.session(write=True) as session:
-        outcome = session.backend.create_repository(name, settings, exist_ok=exist_ok)
+        outcome = session.backend.create_repository(
+            name, settings, exist_ok=exist_ok, create_project=create_project
+        )
     if outcome.created:
         from dtrctl.repos.name_cache import forget_repository_names
 
         forget_repository_names(run.settings, name.namespace)
     verb = "created" if outcome.created else ("updated" if outcome.changed else "unchanged")
-    run.out.emit(
-        {
-            "repository": outcome.repository.to_json(),
-            "created": outcome.created,
-            "changed": outcome.changed,
-        },
-        lambda out: print_repository(out, outcome.repository, heading=verb),
-    )
+    document: dict[str, object] = {
+        "repository": outcome.repository.to_json(),
+        "created": outcome.created,
+        "changed": outcome.changed,
+    }
+    if outcome.notes:
+        document["notes"] = list(outcome.notes)
+    run.out.emit(document, lambda out: print_repository(out, outcome.repository, heading=verb))
+    for note in outcome.notes if not run.out.is_json else ():
+        run.out.info(f"Note: {note}")
 
 
 @app.command("set-immutable")
@@ -287,154 +293,4 @@ def list_repositories(
 
 
 app.command("tags")(tags_command)
-
-
-@app.command("audit")
-@dtrctl_command
-def audit(
-    ctx: typer.Context,
-    repositories: Annotated[
-        list[str] | None,
-        selection_argument(
-            "What to check: NAMESPACE/NAME or quoted patterns (default: what "
-            "--require-immutable names, else every visible repository)."
-        ),
-    ] = None,
-    namespace: NamespaceOption = None,
-    from_file: FromFileOption = None,
-    exclude: ExcludeOption = None,
-    require_immutable: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--require-immutable",
-            help="Repositories matching PATTERN must be immutable (repeatable; "
-            "default: every checked one).",
-            metavar="PATTERN",
-        ),
-    ] = None,
-    fix: Annotated[
-        bool, typer.Option("--fix", help="Turn immutability on where it is missing.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="With --fix: print what would change, change nothing.")
-    ] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="With --fix: do not ask on a terminal.")
-    ] = False,
-    concurrency: ConcurrencyOption = 8,
-    junit: Annotated[
-        str | None,
-        typer.Option("--junit", help="Also write a JUnit XML report to FILE.", metavar="FILE"),
-    ] = None,
-    output: OutputOption = "text",  # type: ignore[assignment]
-) -> None:
-    """Check that repositories that must be immutable are (exit 1 on drift, listing them).
-
-    Drift is a checked repository that matches a --require-immutable pattern (every checked one
-    when none is given) and has immutability off. --fix turns it on, with the safety of
-    set-immutable (read-modify-write, --dry-run, Ctrl-C stops cleanly); on a terminal it asks
-    first when more than one repository would change.
-
-    Examples:
-
-    \b
-      dtrctl repo audit --require-immutable 'engineering/release-*' --junit audit.xml
-      dtrctl repo audit 'engineering/*' --exclude 'engineering/scratch' -o json
-      dtrctl repo audit --namespace ci --fix --dry-run
-    """
-    from dtrctl.repos.bulk import load_repositories
-    from dtrctl.repos.policy import audit_immutability
-    from dtrctl.repos.selection import parse_pattern, parse_selection
-
-    if dry_run and not fix:
-        raise UsageError("--dry-run goes with --fix", hint="An audit alone changes nothing")
-    rules = [parse_pattern(text) for text in require_immutable or []]
-    selection = read_selection(repositories, namespace, from_file, exclude)
-    if selection.is_empty and rules:
-        selection = parse_selection([rule.text for rule in rules], excludes=exclude or [])
-    run = Run(ctx, output)
-    outcome = None
-    with run.session(write=fix, gate=True) as session:
-        resolution = resolve(run.out, session.backend, or_every_repository(selection))
-        if not resolution.names:
-            raise NotFound(
-                "no repository matches the selection: there is nothing to audit",
-                hint="Check the patterns, and that the user may see the repositories",
-            )
-        report = audit_immutability(
-            load_repositories(session.backend, resolution, concurrency=concurrency), rules
-        )
-        if fix and report.drift:
-            outcome = _fix(run.out, session.backend, report, dry_run, yes, concurrency)
-    fixed = (
-        {result.repository for result in outcome.results if result.error is None}
-        if outcome is not None and not dry_run
-        else set()
-    )
-    if junit:
-        write_junit(junit, report, fixed)
-    _report_audit(run.out, report, fixed, outcome, dry_run=dry_run)
-    if outcome is not None and (outcome.interrupted or any(r.error for r in outcome.results)):
-        raise typer.Exit(bulk_exit_code(outcome))
-    raise typer.Exit(int(ExitCode.FAILED) if report.unfixed(fixed) else 0)
-
-
-def _fix(
-    out: Output,
-    backend: Backend,
-    report: AuditReport,
-    dry_run: bool,
-    yes: bool,
-    concurrency: int,
-) -> BulkOutcome[ImmutabilityResult]:
-    """`audit --fix`: turn immutability on for the drift, with progress."""
-    from dtrctl.repos.bulk import fix_drift
-
-    if not out.is_json:
-        print_drift(out, report)
-    count = len(report.drift)
-    if not dry_run and count > 1 and not yes:
-        confirm_on_terminal(f"turn tag immutability on for {count} repositories")
-    with BulkProgress(out, count, "would change" if dry_run else "changed") as progress:
-        return fix_drift(
-            backend,
-            [item.repository for item in report.drift],
-            dry_run=dry_run,
-            concurrency=concurrency,
-            on_result=lambda result: progress.advance(result.changed, result.error is not None),
-        )
-
-
-def _report_audit(
-    out: Output,
-    report: AuditReport,
-    fixed: set[str],
-    outcome: BulkOutcome[ImmutabilityResult] | None,
-    *,
-    dry_run: bool,
-) -> None:
-    if out.is_json:
-        out.print_json(
-            {
-                "ok": not report.unfixed(fixed),
-                "checked": len(report.checked),
-                "drift": [
-                    {
-                        "repository": item.repository.full_name,
-                        "immutable": item.repository.immutable,
-                        "rule": item.rule,
-                        "fixed": item.repository.full_name in fixed,
-                    }
-                    for item in report.drift
-                ],
-                "fix": bulk_json(outcome, dry_run=dry_run) if outcome is not None else None,
-            }
-        )
-    elif outcome is not None:
-        report_immutability(out, outcome, on=True, dry_run=dry_run)
-    elif report.drift:
-        print_drift(out, report)
-    else:
-        out.line(
-            f"OK: {len(report.checked)} repositories checked; every one that must be immutable is."
-        )
+app.command("audit")(audit_command)

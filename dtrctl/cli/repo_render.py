@@ -24,6 +24,12 @@ def print_drift(out: Output, report: AuditReport) -> None:
         out.line(f"  {item.repository.full_name} (required by {item.rule})")
 
 
+def print_findings(out: Output, report: AuditReport) -> None:
+    for finding in report.findings:
+        label = ("error", "red") if finding.severity == "error" else ("warning", "yellow")
+        out.line(f"project {finding.namespace}: ", label, f": {finding.message}")
+
+
 def write_junit(path: str, report: AuditReport, fixed: set[str]) -> None:
     from dtrctl.repos.policy import audit_junit_xml
 

@@ -26,11 +26,18 @@ class RepositoryState(NamedTuple):
 
 
 class TagDetails(NamedTuple):
-    """Author and push time from the DTR tag API: for people, never for the verdict."""
+    """Author and push time from the tag API: for people; on Harbor also the per-tag verdict."""
 
     author: str | None = None
     pushed_at: str | None = None
     note: str | None = None
+    # Per-tag immutability, from a registry that decides per tag (Harbor); None: not told here,
+    # the repository's immutability applies.
+    immutable: bool | None = None
+    # Whether the tag API found the tag (None: not asked); checked against the registry's answer.
+    found: bool | None = None
+    # A per-tag lookup the verdict depends on failed: the check cannot complete.
+    error: DtrctlError | None = None
 
 
 def as_incomplete(error: DtrctlError) -> DtrctlError:

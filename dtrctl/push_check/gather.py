@@ -61,11 +61,23 @@ class CheckOptions(NamedTuple):
 def check_references(
     session: Session, references: Sequence[ImageReference], options: CheckOptions
 ) -> list[CheckResult]:
-    """One result per reference, in input order, against the session's registry."""
+    """One result per reference, in input order, against the session's registry. Under `auto`,
+    answers that show no DTR API at the URL are asked again of Harbor when it answers there: a
+    DTR costs nothing more."""
+    from dtrctl.backends.select import harbor_instead
+
+    results = _check_with(session, session.backend, references, options)
+    harbor = harbor_instead(session, results)
+    return results if harbor is None else _check_with(session, harbor, references, options)
+
+
+def _check_with(
+    session: Session, backend: Backend, references: Sequence[ImageReference], options: CheckOptions
+) -> list[CheckResult]:
     from dtrctl.client.registry import RegistryClient
     from dtrctl.client.registry_auth import Challenge
 
-    endpoint = session.backend.token_endpoint(session.url)
+    endpoint = backend.token_endpoint(session.url)
     registry = RegistryClient(
         session.http,
         session.url,
@@ -80,7 +92,7 @@ def check_references(
 
         anonymous_dtr = gate_needs_credentials(session.url, host)
     return run_checks(
-        session.backend, registry, host, references, options, username, anonymous_dtr=anonymous_dtr
+        backend, registry, host, references, options, username, anonymous_dtr=anonymous_dtr
     )
 
 
@@ -197,6 +209,12 @@ def _result(
     if isinstance(head, DtrctlError):
         return replace(base, error=head)
     details = lookups.details.result() if state.has_api else TagDetails()
+    problem = _per_tag_problem(details, head, f"{name}:{tag}")
+    if problem is not None:
+        return replace(base, exists=head is not None, error=problem)
+    if details.immutable is not None:
+        # A registry that decides per tag (Harbor): its verdict for this tag.
+        base = replace(base, immutable=details.immutable, per_tag=True)
     notes = [note for note in (state.note, details.note) if note]
     comparable = head.digest if head else None
     remote_config = None
@@ -205,7 +223,7 @@ def _result(
         remote_config, comparable = config.digest, config.digest
         notes += [config.note] if config.note else []
     decision = decide(
-        TagFacts(exists=head is not None, immutable=state.immutable, comparable_digest=comparable),
+        TagFacts(exists=head is not None, immutable=base.immutable, comparable_digest=comparable),
         expected_digest=expected.digest if expected else None,
         protected_by=base.protected_by,
         assume_immutable=options.assume_immutable,
@@ -232,3 +250,18 @@ def _result(
         pushed_at=details.pushed_at if head else None,
         notes=tuple(notes),
     )
+
+
+def _per_tag_problem(
+    details: TagDetails, head: ManifestHead | None, reference: str
+) -> DtrctlError | None:
+    """A per-tag look-up that failed, or that disagrees with the registry about the tag."""
+    if details.error is not None:
+        return details.error
+    if details.found is not None and details.found != (head is not None):
+        said = "knows" if details.found else "does not know"
+        return InvalidResponse(
+            f"the registry and its API disagree about {reference}: the API {said} the tag",
+            hint="A push or delete may be under way: check again",
+        )
+    return None

@@ -107,6 +107,8 @@ class CheckResult:
     pushed_at: str | None = None
     notes: tuple[str, ...] = ()
     error: DtrctlError | None = None
+    # `immutable` is the registry's verdict for this tag (Harbor), not the repository's flag.
+    per_tag: bool = False
 
     @property
     def reason(self) -> str:
@@ -114,6 +116,11 @@ class CheckResult:
         image = f"{self.host}/{self.repository}"
         if self.verdict is PushVerdict.FREE:
             return "tag absent: the push will create it"
+        if self.verdict is PushVerdict.PRESENT and self.per_tag and self.immutable:
+            return (
+                "already published with the expected digest on an immutable tag: skip the push "
+                "(Harbor refuses even an identical re-push)"
+            )
         if self.verdict is PushVerdict.PRESENT:
             return "already published with the expected digest: skip the push"
         if self.verdict is PushVerdict.OVERWRITE and self.immutable is None:
@@ -121,6 +128,8 @@ class CheckResult:
                 "the push will replace the tag, unless the registry protects it: it does not say "
                 "(--assume-immutable treats its tags as immutable)"
             )
+        if self.verdict is PushVerdict.OVERWRITE and self.per_tag:
+            return "the push will replace the tag (no rule of the project makes it immutable)"
         if self.verdict is PushVerdict.OVERWRITE:
             return "the push will replace the tag (the repository is mutable)"
         if self.verdict is PushVerdict.NO_REPO:
@@ -136,6 +145,11 @@ class CheckResult:
             return (
                 f"push would be refused: tag {self.tag} exists and --assume-immutable treats "
                 f"{image} as an immutable repository"
+            )
+        if self.per_tag:
+            return (
+                f"push would be refused: tag {self.tag} of {image} is immutable under the "
+                "project's rules (Harbor answers 412)"
             )
         return (
             f"push would be refused: tag={self.tag} cannot be overwritten because {image} "

@@ -377,9 +377,34 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class AuditFinding:
+    """A problem of a namespace's immutability setup (Harbor: a rule Harbor cannot evaluate)."""
+
+    namespace: str
+    rule_id: int | None
+    severity: str  # "error" fails the audit (exit 1); "warning" is reported only
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
 class AuditReport:
     checked: tuple[Repository, ...]
     drift: tuple[Drift, ...]
+    findings: tuple[AuditFinding, ...] = ()
+
+    @property
+    def has_errors(self) -> bool:
+        return any(finding.severity == "error" for finding in self.findings)
 
     def unfixed(self, fixed: Collection[str] = ()) -> list[Drift]:
         """The drift left once the repositories named in `fixed` were made immutable."""

@@ -62,6 +62,8 @@ class CreateOutcome:
     repository: Repository
     created: bool
     changed: bool
+    # What the user should know besides (Harbor: the repository appears on first push).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class ImmutabilityResult:
     changed: bool
     tag_limit_cleared: bool = False
     error: DtrctlError | None = None
+    # E.g. a Harbor project with more rules than its UI shows.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

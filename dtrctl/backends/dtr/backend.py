@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from dtrctl.backends.dtr import push_facts, writes
-from dtrctl.errors import NoRegistryApi, NotFound
+from dtrctl.errors import NoRegistryApi, NotFound, UsageError
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
     from dtrctl.models import Repository, RepositoryAccess, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
+    from dtrctl.repos.policy import AuditFinding
     from dtrctl.repos.settings import (
         CreateOutcome,
         ImmutabilityResult,
@@ -136,9 +137,22 @@ class DtrBackend:
         return self.api.list_repositories(namespace)
 
     def create_repository(
-        self, name: RepositoryName, settings: RepositorySettings, *, exist_ok: bool
+        self,
+        name: RepositoryName,
+        settings: RepositorySettings,
+        *,
+        exist_ok: bool,
+        create_project: bool = False,
     ) -> CreateOutcome:
+        if create_project:
+            raise UsageError(
+                "--create-project applies to Harbor (MSR 4) only",
+                hint="DTR creates no namespaces: an organization is created in UCP",
+            )
         return writes.create_repository(self.api, name, settings, exist_ok=exist_ok)
+
+    def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
+        return []  # DTR's immutability is one flag per repository: nothing can be malformed
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
         return writes.set_immutability(self.api, name, immutable)

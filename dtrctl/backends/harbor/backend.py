@@ -1,0 +1,180 @@
+"""`HarborBackend`: the `Backend` interface on MSR 4 / Harbor's API v2.0.
+
+A DTR-style `namespace/name` is `project/repository-path` here. Harbor has no per-repository
+immutability flag: a repository is immutable when the project's rules, evaluated as Harbor
+evaluates them (`rules.repository_immutability`), make every tag immutable. Records reuse
+`dtrctl.models.Repository` (`immutable` is true only for level `all`) and add `immutability`
+and the rules that apply to their JSON form.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dtrctl.backends.harbor import push_facts, writes
+from dtrctl.backends.harbor.rules import (
+    Immutability,
+    ImmutableRule,
+    is_canonical_for,
+    malformed_rule_findings,
+    repository_immutability,
+)
+from dtrctl.models import Repository
+
+if TYPE_CHECKING:
+    from dtrctl.backends.harbor.api_models import HarborArtifact, HarborProject, HarborRepository
+    from dtrctl.push_check.facts import RepositoryState, TagDetails
+    from dtrctl.reference import RepositoryName
+    from dtrctl.repos.policy import AuditFinding
+    from dtrctl.repos.settings import (
+        CreateOutcome,
+        ImmutabilityResult,
+        RepositorySettings,
+        SettingsChange,
+        SettingsResult,
+    )
+
+
+class HarborApi(Protocol):
+    """The calls of `dtrctl.client.harbor.HarborClient` the backend uses."""
+
+    def check_credentials(self) -> None: ...
+    def project_exists(self, project: str) -> bool: ...
+    def get_project(self, project: str) -> HarborProject: ...
+    def create_project(self, project: str, *, public: bool = False) -> None: ...
+    def list_projects(self) -> Iterator[HarborProject]: ...
+    def list_rules(self, project: str) -> list[ImmutableRule]: ...
+    def create_rule(self, project: str, rule: ImmutableRule) -> int | None: ...
+    def update_rule(self, project: str, rule: ImmutableRule) -> None: ...
+    def delete_rule(self, project: str, rule_id: int) -> None: ...
+    def list_repositories(self, project: str | None = None) -> Iterator[HarborRepository]: ...
+    def get_repository(self, project: str, path: str) -> HarborRepository: ...
+    def update_repository_description(self, project: str, path: str, description: str) -> None: ...
+    def get_artifact(self, project: str, path: str, tag: str) -> HarborArtifact | None: ...
+
+
+def rule_json(rule: ImmutableRule, path: str) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "description": rule.describe(),
+        "disabled": rule.disabled,
+        "dtrctl": is_canonical_for(rule, path),
+    }
+
+
+def immutability_json(immutability: Immutability, path: str) -> dict[str, Any]:
+    """The Harbor extras of a repository's JSON form."""
+    stopped = immutability.stopped_at
+    return {
+        "immutability": immutability.level,
+        "rules": [
+            {**rule_json(item.rule, path), "covers": item.covers} for item in immutability.applied
+        ],
+        "stopped_at": (
+            {**rule_json(stopped, path), "reason": immutability.stop_reason} if stopped else None
+        ),
+    }
+
+
+def repository_record(
+    project: str,
+    path: str,
+    rules: Iterable[ImmutableRule],
+    *,
+    public: bool = False,
+    found: HarborRepository | None = None,
+) -> Repository:
+    """dtrctl's record of a Harbor repository (one not pushed yet when `found` is None)."""
+    immutability = repository_immutability(rules, path)
+    return Repository(
+        namespace=project,
+        name=path,
+        immutable=immutability.immutable,
+        visibility="public" if public else "private",
+        short_description=found.description if found else "",
+        namespace_type="project",
+        pulls=found.pull_count if found else 0,
+        extra_json=immutability_json(immutability, path),
+    )
+
+
+class HarborBackend:
+    kind = "harbor"
+
+    def __init__(self, api: HarborApi) -> None:
+        self.api = api
+        # Rule writes of one project are serialized: each decides from a fresh list.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def project_lock(self, project: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(project, threading.Lock())
+
+    def check_credentials(self) -> None:
+        self.api.check_credentials()
+
+    def get_repository(self, name: RepositoryName) -> Repository:
+        found = self.api.get_repository(name.namespace, name.name)
+        rules = self.api.list_rules(name.namespace)
+        public = self.api.get_project(name.namespace).public
+        return repository_record(name.namespace, name.name, rules, public=public, found=found)
+
+    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]:
+        """Every repository (of one project), each project's rules read once."""
+        if namespace is not None:
+            public = {namespace: self.api.get_project(namespace).public}
+        else:
+            public = {project.name: project.public for project in self.api.list_projects()}
+        rules: dict[str, list[ImmutableRule]] = {}
+        for found in self.api.list_repositories(namespace):
+            if found.project not in rules:
+                rules[found.project] = self.api.list_rules(found.project)
+            yield repository_record(
+                found.project,
+                found.path,
+                rules[found.project],
+                public=public.get(found.project, False),
+                found=found,
+            )
+
+    def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
+        """Malformed rules of each project: they silently switch immutability off."""
+        from dtrctl.repos.policy import AuditFinding
+
+        return [
+            AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
+            for project in sorted(set(namespaces))
+            for finding in malformed_rule_findings(self.api.list_rules(project))
+        ]
+
+    def create_repository(
+        self,
+        name: RepositoryName,
+        settings: RepositorySettings,
+        *,
+        exist_ok: bool,
+        create_project: bool = False,
+    ) -> CreateOutcome:
+        return writes.create_repository(
+            self, name, settings, exist_ok=exist_ok, create_project=create_project
+        )
+
+    def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
+        return writes.set_immutability(self, name, immutable)
+
+    def preview_immutability(
+        self, name: RepositoryName, immutable: bool, current: Repository | None = None
+    ) -> ImmutabilityResult:
+        return writes.preview_immutability(self, name, immutable)
+
+    def apply_settings(self, change: SettingsChange) -> SettingsResult:
+        return writes.apply_settings(self, change)
+
+    def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
+        return push_facts.repository_state(self.api, name)
+
+    def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
+        return push_facts.tag_details(self.api, name, tag)
