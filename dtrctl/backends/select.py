@@ -16,12 +16,18 @@ if TYPE_CHECKING:
 
 
 def backend_for(session: Session) -> Backend:
-    """The backend for the session's registry, by `--backend` (default: auto, detected)."""
+    """The backend for the session's registry, by `--backend` (default: auto, see `auto`)."""
     kind = session.settings.backend or "auto"
     if kind == "auto":
-        from dtrctl.client.detect import detect_kind
+        from dtrctl.backends.auto import AutoBackend
+        from dtrctl.client.detect import answers_harbor
 
-        return backend_of_kind(session, detect_kind(session.http, session.url), auto=True)
+        return AutoBackend(
+            backend_of_kind(session, "dtr", auto=True),
+            lambda: backend_of_kind(session, "harbor"),
+            lambda: answers_harbor(session.http, session.url),
+            session.url,
+        )
     return backend_of_kind(session, kind)
 
 

@@ -36,6 +36,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "apply": CommandSpec(
         "apply", "apply", "Make repositories match a policy file (plan, then apply)."
     ),
+    "migrate": CommandSpec(
+        "migrate", "app", "Carry immutability from DTR over to MSR 4 / Harbor (plan, then apply)."
+    ),
 }
 HELP_OPTIONS = ("-h", "--help")
 

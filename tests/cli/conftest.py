@@ -68,11 +68,3 @@ def repository_body(namespace: str = "engineering", name: str = "api", **changes
     }
     body.update(changes)
     return body
-
-
-@pytest.fixture(autouse=True)
-def dtr_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests mock DTR's API only: name the kind, so `auto` detection sends nothing.
-
-    Tests of detection and of Harbor set DTRCTL_BACKEND themselves (or delete it)."""
-    monkeypatch.setenv("DTRCTL_BACKEND", "dtr")

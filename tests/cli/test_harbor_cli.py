@@ -1,0 +1,162 @@
+"""The commands on MSR 4 / Harbor through the CLI: detection under `auto`, the Harbor JSON
+extras, exit codes for a missing project, a foreign rule and malformed rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from dtrctl.backends.harbor.rules import canonical_rule
+from tests.cli.conftest import DTR_URL
+
+pytestmark = pytest.mark.usefixtures("dtr_env")
+RULES = "/api/v2.0/projects/library/immutabletagrules"
+
+
+def rule(rule_id: int, path: str, tags: str = "**") -> dict[str, Any]:
+    body = {"id": rule_id, **canonical_rule("x").to_api()}
+    body["scope_selectors"]["repository"][0]["pattern"] = path
+    body["tag_selectors"][0]["pattern"] = tags
+    return body
+
+
+def harbor_404(message: str = "not found") -> httpx.Response:
+    return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": message}]})
+
+
+@pytest.fixture
+def on_harbor(dtr, monkeypatch: pytest.MonkeyPatch):
+    """The mocked URL as Harbor: project `library` with repository `app`."""
+    monkeypatch.setenv("DTRCTL_BACKEND", "harbor")
+    dtr.get("/api/v2.0/projects/library").respond(
+        200, json={"project_id": 1, "name": "library", "metadata": {"public": "true"}}
+    )
+    dtr.head("/api/v2.0/projects", params={"project_name": "library"}).respond(200)
+    dtr.head("/api/v2.0/projects", params={"project_name": "team"}).respond(404)
+    dtr.get("/api/v2.0/projects/library/repositories/app").respond(
+        200, json={"name": "library/app"}
+    )
+    return dtr
+
+
+def test_show_evaluates_the_rules_and_adds_the_harbor_fields(on_harbor, cli):
+    on_harbor.get(RULES).respond(200, json=[rule(1, "app", "v*")])
+    result = cli("repo", "show", "library/app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    repository = result.json()["repository"]
+    assert repository["immutable"] is False
+    assert repository["immutability"] == "some"
+    assert repository["rules"][0]["id"] == 1
+
+
+def test_auto_detects_harbor_after_a_foreign_404_from_the_dtr_api(dtr, cli):
+    dtr.get("/api/v0/repositories/library/app").mock(return_value=harbor_404())
+    probe = dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
+    dtr.get("/api/v2.0/projects/library/repositories/app").respond(
+        200, json={"name": "library/app"}
+    )
+    dtr.get(RULES).respond(200, json=[rule(1, "app")])
+    dtr.get("/api/v2.0/projects/library").respond(200, json={"project_id": 1, "name": "library"})
+    result = cli("repo", "show", "library/app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert probe.call_count == 1
+    assert result.json()["repository"]["immutability"] == "all"
+
+
+def test_a_url_that_is_neither_dtr_nor_harbor_exits_5(dtr, cli):
+    dtr.get("/api/v0/repositories/library/app").respond(404, text="404 page not found")
+    dtr.get("/api/v2.0/systeminfo").respond(404, text="404 page not found")
+    result = cli("repo", "show", "library/app")
+    assert result.exit_code == 5
+    assert "serves no DTR API" in result.stderr
+    assert "serves no Harbor API either" in result.stderr
+
+
+def test_dtr_under_auto_sends_no_probe(dtr, cli):
+    dtr.get("/api/v0/repositories/engineering/api").mock(
+        return_value=httpx.Response(
+            404, json={"errors": [{"code": "NO_SUCH_REPOSITORY", "message": "no"}]}
+        )
+    )
+    probe = dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
+    result = cli("repo", "show", "engineering/api")
+    assert result.exit_code == 4
+    assert not probe.called
+
+
+def test_create_in_a_missing_project_exits_4_naming_it(on_harbor, cli):
+    result = cli("repo", "create", "team/app", "--immutable")
+    assert result.exit_code == 4
+    assert "project team does not exist" in result.stderr
+
+
+def test_create_immutable_adds_one_rule_and_notes_the_first_push(on_harbor, cli):
+    on_harbor.get("/api/v2.0/projects/library/repositories/new").mock(return_value=harbor_404())
+    listing = on_harbor.get(RULES)
+    listing.side_effect = [
+        httpx.Response(200, json=[]),
+        httpx.Response(200, json=[rule(9, "new")]),
+        httpx.Response(200, json=[rule(9, "new")]),
+    ]
+    create = on_harbor.post(RULES).respond(201, headers={"Location": f"{RULES}/9"})
+    result = cli("repo", "create", "library/new", "--immutable", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(create.calls.last.request.content) == canonical_rule("new").to_api()
+    document = result.json()
+    assert document["repository"]["immutable"] is True
+    assert any("first push" in note for note in document["notes"])
+
+
+def test_off_under_a_rule_dtrctl_did_not_create_exits_1_naming_it(on_harbor, cli):
+    on_harbor.get(RULES).respond(200, json=[rule(3, "**")])
+    result = cli("repo", "set-immutable", "library/app", "--off", "-o", "json")
+    assert result.exit_code == 1
+    error = result.json()["results"][0]["error"]
+    assert error["code"] == "conflict" and "rule 3" in error["message"]
+
+
+def test_audit_reports_malformed_rules_and_exits_1(on_harbor, cli):
+    on_harbor.get("/api/v2.0/projects/library/repositories").respond(
+        200, json=[{"name": "library/app"}], headers={"X-Total-Count": "1"}
+    )
+    broken = rule(2, "[")
+    on_harbor.get(RULES).respond(200, json=[rule(1, "app"), broken])
+    result = cli("repo", "audit", "library/app", "-o", "json")
+    assert result.exit_code == 1
+    document = result.json()
+    assert document["ok"] is False and document["drift"] == []
+    assert [(f["rule_id"], f["severity"]) for f in document["findings"]] == [(2, "error")]
+
+
+def test_the_dtr_audit_document_has_no_findings_key(dtr, cli):
+    dtr.get("/api/v0/repositories/engineering/api").respond(
+        200,
+        json={
+            "namespace": "engineering",
+            "name": "api",
+            "visibility": "private",
+            "immutableTags": True,
+        },
+    )
+    result = cli("repo", "audit", "engineering/api", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "findings" not in result.json()
+
+
+def test_settings_harbor_lacks_are_usage_errors(on_harbor, cli):
+    result = cli("repo", "create", "library/app", "--tag-limit", "3", "--exist-ok")
+    assert result.exit_code == 2
+    assert "does not apply on Harbor" in result.stderr
+
+
+def test_login_records_the_detected_kind(dtr, cli, memory_keyring, isolated_environment):
+    dtr.get("/api/v0/repositories").mock(return_value=harbor_404())
+    dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
+    dtr.get("/api/v2.0/users/current/permissions").respond(200, json=[])
+    result = cli("login", DTR_URL, "-u", "alice", "--password-stdin", input="secret\n")
+    assert result.exit_code == 0, result.stderr
+    config = (isolated_environment / ".config" / "dtrctl" / "config.toml").read_text()
+    assert 'backend = "harbor"' in config
