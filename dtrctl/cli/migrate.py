@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from dtrctl.session import Session
 
 app = typer.Typer(
-    help="Carry settings from one registry to another (DTR to MSR 4 / Harbor).",
+    help=(
+        "Carry settings from one registry to another (DTR to MSR 4 / Harbor).\n\n"
+        "Examples:\n\n\b\n"
+        "  dtrctl migrate immutability --from dtr --to msr4 --dry-run\n"
+        "  dtrctl migrate immutability --from dtr --to msr4 --yes --verify"
+    ),
+    short_help="Carry immutability from DTR over to MSR 4 / Harbor.",
     rich_markup_mode=None,
     add_completion=False,
     no_args_is_help=True,
@@ -172,12 +178,16 @@ def _confirm(
         return
     count = sum(item.action == "make-immutable" for item in items)
     if not stdin_is_terminal():
-        if out.is_json:
-            out.print_json({**document, "results": None, "summary": None, "verify": None})
-        raise UsageError(
+        refusal = UsageError(
             f"refusing to make {count} repositories immutable on Harbor without confirmation",
             hint="Check the plan, then pass --yes",
         )
+        if not out.is_json:
+            raise refusal
+        # One document: the plan, and why nothing was applied.
+        out.print_json({**document, "results": None, "verify": None, "error": refusal.to_dict()})
+        out.info(f"Error: {refusal.message}\n{refusal.hint}")
+        raise typer.Exit(int(refusal.exit_code))
     if not typer.confirm(f"Make {count} repositories immutable on Harbor?", err=True):
         out.info("Nothing was changed.")
         raise typer.Exit(int(ExitCode.FAILED))

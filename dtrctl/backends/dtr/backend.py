@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from dtrctl.backends.dtr import push_facts, writes
-from dtrctl.errors import NoRegistryApi, NotFound, UsageError
+from dtrctl.errors import NoRegistryApi, NotFound
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
@@ -144,12 +144,15 @@ class DtrBackend:
         exist_ok: bool,
         create_project: bool = False,
     ) -> CreateOutcome:
-        if create_project:
-            raise UsageError(
-                "--create-project applies to Harbor (MSR 4) only",
-                hint="DTR creates no namespaces: an organization is created in UCP",
-            )
-        return writes.create_repository(self.api, name, settings, exist_ok=exist_ok)
+        try:
+            return writes.create_repository(self.api, name, settings, exist_ok=exist_ok)
+        except NotFound as error:
+            if create_project and error.dtr_code == "NO_SUCH_ACCOUNT":
+                # A namespace that exists needs nothing; a missing one cannot be made here.
+                error.hint = (
+                    "--create-project creates Harbor projects; DTR namespaces come from UCP"
+                )
+            raise
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
         return []  # DTR's immutability is one flag per repository: nothing can be malformed
