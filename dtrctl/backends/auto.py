@@ -51,6 +51,7 @@ class AutoBackend:
         url: str,
     ) -> None:
         self._current = dtr
+        self.kind = dtr.kind
         self._make_harbor = harbor
         self._answers_harbor = answers_harbor
         self._url = url
@@ -58,8 +59,9 @@ class AutoBackend:
         self._lock = threading.Lock()
 
     @property
-    def kind(self) -> str:
-        return self._current.kind
+    def current(self) -> Backend:
+        """The backend decided on so far (DTR until a call showed otherwise)."""
+        return self._current
 
     def _switch(self, error: DtrctlError | None, tried: Backend) -> bool:
         """Whether to call again on Harbor; the decision is made once for the whole run."""
@@ -72,6 +74,7 @@ class AutoBackend:
             if not self._answers_harbor():
                 raise _neither(error, self._url)
             self._current, self._decided = self._make_harbor(), True
+            self.kind = self._current.kind
             return True
 
     def _call(self, call: Callable[[Backend], T], error_of: Callable[[T], DtrctlError | None]) -> T:

@@ -13,6 +13,7 @@ from dtrctl.errors import ExitCode, UsageError
 from dtrctl.settings import ConnectionSettings
 
 if TYPE_CHECKING:
+    from dtrctl.backends.harbor.backend import HarborBackend
     from dtrctl.cli.output import Output
     from dtrctl.repos.bulk import BulkOutcome
     from dtrctl.repos.migrate import MigrationItem, NameMap
@@ -71,6 +72,21 @@ def _open(run: Run, settings: ConnectionSettings) -> Session:
         merged, need_credentials=True, log=log, profile=profile, profile_loaded=True
     )
     return session  # type: ignore[no-any-return]
+
+
+def _harbor_backend(session: Session, profile: str) -> HarborBackend:
+    """The destination's backend, which must be Harbor (a profile without a kind is asked)."""
+    from dtrctl.backends.harbor.backend import HarborBackend
+
+    backend = session.backend
+    backend.check_credentials()  # under `auto`, this call decides the kind
+    backend = getattr(backend, "current", backend)
+    if not isinstance(backend, HarborBackend):
+        raise UsageError(
+            f"profile {profile!r} is not an MSR 4 / Harbor registry ({backend.kind})",
+            hint='Name the Harbor profile with --to (`backend = "harbor"` in its profile)',
+        )
+    return backend
 
 
 def _read_maps(maps: list[str] | None, map_file: str | None) -> list[NameMap]:
@@ -141,12 +157,7 @@ def immutability(
     from_settings = _settings_of(ctx, source, "--from")
     to_settings = _settings_of(ctx, destination, "--to")
     with _open(run, from_settings) as dtr, _open(run, to_settings) as msr:
-        harbor = msr.backend
-        if harbor.kind != "harbor":
-            raise UsageError(
-                f"profile {destination!r} is not an MSR 4 / Harbor registry ({harbor.kind})",
-                hint='Record the kind in the profile (backend = "harbor") or log in again',
-            )
+        harbor = _harbor_backend(msr, destination)
         items = migrate_run.plan(
             dtr.backend, harbor, name_maps, create_projects=create_projects, concurrency=concurrency
         )

@@ -92,7 +92,7 @@ def _plan_on(rules: list[ImmutableRule], project: str, path: str) -> RulePlan:
         )
         error = Conflict(f"cannot make {project}/{path} immutable: {why}", hint=AUDIT_HINT)
         return RulePlan(error=error)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if action.kind == "create" and len(rules) + 1 > MAX_UI_RULES:
         warnings = (
             f"project {project} would have {len(rules) + 1} immutability rules: Harbor's UI shows "
