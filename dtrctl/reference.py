@@ -1,6 +1,7 @@
 """Repository names and image references, parsed with DTR's rules.
 
-A DTR repository is always `namespace/name`; each part matches
+A DTR repository is always `namespace/name` (on Harbor, with `--backend harbor`, the name may be
+a nested path: `project/team/app`); each part matches
 `[a-z0-9]+(?:[._-][a-z0-9]+)*`, the full name at most 255 characters. Tags follow the
 distribution grammar. An image reference may start with a registry host (`host[:port]/`): as in
 docker, the first component is a host when it contains a dot or a colon or is `localhost`.
@@ -9,6 +10,7 @@ docker, the first component is a host when it contains a dot or a colon or is `l
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from dtrctl.errors import InvalidReference
@@ -22,6 +24,8 @@ HOST_RE = re.compile(
 )
 PORT_RE = re.compile(r"[0-9]{1,5}")
 MAX_NAME_LENGTH = 255
+# Set per run by the CLI: true when the backend is Harbor, whose repository paths nest.
+_NESTED_NAMES: ContextVar[bool] = ContextVar("dtrctl_nested_names", default=False)
 DEFAULT_TAG = "latest"
 
 
@@ -93,7 +97,26 @@ def _check_component(part: str, what: str, whole: str) -> None:
         )
 
 
+def allow_nested_names(allowed: bool) -> None:
+    """Whether this run takes nested repository paths: Harbor (MSR 4) has them, DTR never."""
+    _NESTED_NAMES.set(allowed)
+
+
+def _nested_name(parts: list[str], whole: str) -> RepositoryName:
+    """`project/team/app`: the project, then a path of one or more components."""
+    _check_component(parts[0], "project", whole)
+    for part in parts[1:]:
+        _check_component(part, "repository path component", whole)
+    if len(whole) > MAX_NAME_LENGTH:
+        raise InvalidReference(
+            f"repository name {whole!r} is longer than {MAX_NAME_LENGTH} characters"
+        )
+    return RepositoryName(parts[0], "/".join(parts[1:]))
+
+
 def _repository_from_parts(parts: list[str], whole: str) -> RepositoryName:
+    if len(parts) > 2 and _NESTED_NAMES.get():
+        return _nested_name(parts, whole)
     if len(parts) != 2:
         raise InvalidReference(
             f"{whole!r} is not NAMESPACE/NAME",

@@ -45,6 +45,9 @@ class Run:
         # Options and environment first, then the active profile of the config file; login and
         # ca fetch may be about to create the profile they name.
         self.settings, self.profile = load_profile(given, must_exist=not allow_new_profile)
+        from dtrctl.reference import allow_nested_names
+
+        allow_nested_names(self.settings.backend == "harbor")
 
     def session(
         self,

@@ -103,6 +103,7 @@ def create(
     from dtrctl.reference import parse_repository_name
     from dtrctl.repos.settings import RepositorySettings
 
+    run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     name = parse_repository_name(repository)
     settings = RepositorySettings(
         immutable=True if immutable else None,
@@ -113,7 +114,6 @@ def create(
         tag_limit=tag_limit,
     )
     settings.validate()
-    run = Run(ctx, output)
     with run.session(write=True) as session:
         outcome = session.backend.create_repository(
             name, settings, exist_ok=exist_ok, create_project=create_project
@@ -175,6 +175,7 @@ def set_immutable(
     """
     from dtrctl.repos.bulk import set_immutability_bulk
 
+    run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     selection = read_selection(repositories, namespace, from_file, exclude)
     if selection.is_empty:
         raise UsageError(
@@ -182,7 +183,6 @@ def set_immutable(
             hint="Give NAMESPACE/NAME, a quoted pattern such as 'engineering/*', "
             "--namespace NS or --from-file FILE",
         )
-    run = Run(ctx, output)
     with run.session(write=True) as session:
         resolution = resolve(run.out, session.backend, selection)
         names = resolution.names
@@ -226,8 +226,8 @@ def show(
     """
     from dtrctl.reference import parse_repository_name
 
+    run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     name = parse_repository_name(repository)
-    run = Run(ctx, output)
     with run.session(write=False) as session:
         found = session.backend.get_repository(name)
     run.out.emit({"repository": found.to_json()}, lambda out: print_repository(out, found))

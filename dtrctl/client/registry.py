@@ -104,7 +104,8 @@ class RegistryClient:
 
     def _manifest_url(self, name: RepositoryName, reference: str) -> str:
         return (
-            f"{self._base}/v2/{quote(name.namespace, safe='')}/{quote(name.name, safe='')}"
+            # A Harbor repository path nests (`team/app`): its slashes stay path separators.
+            f"{self._base}/v2/{quote(name.namespace, safe='')}/{quote(name.name, safe='/')}"
             f"/manifests/{quote(reference, safe=':')}"
         )
 

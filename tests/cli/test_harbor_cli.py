@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from dtrctl.backends.harbor.rules import canonical_rule
+from dtrctl.reference import allow_nested_names
 from tests.cli.conftest import DTR_URL
 
 pytestmark = pytest.mark.usefixtures("dtr_env")
@@ -39,7 +40,8 @@ def on_harbor(dtr, monkeypatch: pytest.MonkeyPatch):
     dtr.get("/api/v2.0/projects/library/repositories/app").respond(
         200, json={"name": "library/app"}
     )
-    return dtr
+    yield dtr
+    allow_nested_names(False)  # what a run under --backend harbor set in this thread
 
 
 def test_show_evaluates_the_rules_and_adds_the_harbor_fields(on_harbor, cli):
@@ -160,3 +162,21 @@ def test_login_records_the_detected_kind(dtr, cli, memory_keyring, isolated_envi
     assert result.exit_code == 0, result.stderr
     config = (isolated_environment / ".config" / "dtrctl" / "config.toml").read_text()
     assert 'backend = "harbor"' in config
+
+
+def test_a_nested_path_is_one_repository_on_harbor(on_harbor, cli):
+    route = on_harbor.get(url__regex=r".*/repositories/team%252Fapp$").respond(
+        200, json={"name": "library/team/app"}
+    )
+    on_harbor.get(RULES).respond(200, json=[rule(1, "team/**")])
+    result = cli("repo", "show", "library/team/app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert route.called
+    assert result.json()["repository"]["name"] == "team/app"
+    assert result.json()["repository"]["immutable"] is True
+
+
+def test_a_nested_path_is_refused_unless_the_backend_is_harbor(dtr, cli):
+    result = cli("repo", "show", "library/team/app")
+    assert result.exit_code == 2
+    assert not dtr.calls

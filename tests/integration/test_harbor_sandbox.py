@@ -190,6 +190,26 @@ class TestPushCheck:
         verdicts = [result["verdict"] for result in as_json(run)["results"]]
         assert verdicts == ["overwrite", "no-repo"]
 
+    def test_nested_paths_are_checked_per_tag_under_backend_harbor(
+        self, harbor: SandboxServer
+    ) -> None:
+        references = ("engineering/team/app:v1.0", "engineering/team/app:latest")
+        run = dtrctl(harbor, "--backend", "harbor", "push-check", *references, "-o", "json")
+        assert run.code == 1, run.stderr
+        results = as_json(run)["results"]
+        assert [(r["verdict"], r["immutable"]) for r in results] == [
+            ("collision", True),
+            ("overwrite", False),
+        ]
+        made = dtrctl(
+            harbor, "--backend", "harbor", "repo", "set-immutable", "engineering/team/app"
+        )
+        assert made.code == 0, made.stderr
+        shown = dtrctl(
+            harbor, "--backend", "harbor", "repo", "show", "engineering/team/app", "-o", "json"
+        )
+        assert as_json(shown)["repository"]["immutability"] == "all"
+
     def test_a_wrong_password_is_an_error_never_absent(self, harbor: SandboxServer) -> None:
         run = dtrctl(harbor, "push-check", "library/nginx:1.25", user=("admin", "wrong"))
         assert run.code == 3

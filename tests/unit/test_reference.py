@@ -299,3 +299,24 @@ def test_arbitrary_text_never_raises_anything_but_invalid_reference(text: str) -
         except InvalidReference as error:
             assert error.exit_code == ExitCode.USAGE
             assert error.message
+
+
+class TestNestedNames:
+    """Harbor's repository paths nest; a run whose backend is Harbor takes them."""
+
+    def test_nested_paths_are_accepted_only_when_allowed(self) -> None:
+        from dtrctl.reference import allow_nested_names
+
+        rejected(parse_repository_name, "library/team/app")
+        allow_nested_names(True)
+        try:
+            assert parse_repository_name("library/team/app") == RepositoryName(
+                "library", "team/app"
+            )
+            assert parse_image_reference("host.example/library/team/app:v1").repository == (
+                RepositoryName("library", "team/app")
+            )
+            rejected(parse_repository_name, "library/team//app")
+            rejected(parse_repository_name, "library/Team/app")
+        finally:
+            allow_nested_names(False)
