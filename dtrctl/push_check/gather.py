@@ -209,12 +209,9 @@ def _result(
     if isinstance(head, DtrctlError):
         return replace(base, error=head)
     details = lookups.details.result() if state.has_api else TagDetails()
-    problem = _per_tag_problem(details, head, f"{name}:{tag}")
-    if problem is not None:
-        return replace(base, exists=head is not None, error=problem)
-    if details.immutable is not None:
-        # A registry that decides per tag (Harbor): its verdict for this tag.
-        base = replace(base, immutable=details.immutable, per_tag=True)
+    base = _with_per_tag_facts(base, details, head)
+    if base.error is not None:
+        return base
     notes = [note for note in (state.note, details.note) if note]
     comparable = head.digest if head else None
     remote_config = None
@@ -250,6 +247,18 @@ def _result(
         pushed_at=details.pushed_at if head else None,
         notes=tuple(notes),
     )
+
+
+def _with_per_tag_facts(
+    base: CheckResult, details: TagDetails, head: ManifestHead | None
+) -> CheckResult:
+    """The tag's own immutability where the registry decides per tag (Harbor), or its error."""
+    problem = _per_tag_problem(details, head, f"{base.repository}:{base.tag}")
+    if problem is not None:
+        return replace(base, exists=head is not None, error=problem)
+    if details.immutable is not None:
+        return replace(base, immutable=details.immutable, per_tag=True)
+    return base
 
 
 def _per_tag_problem(
