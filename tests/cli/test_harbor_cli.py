@@ -180,3 +180,28 @@ def test_a_nested_path_is_refused_unless_the_backend_is_harbor(dtr, cli):
     result = cli("repo", "show", "library/team/app")
     assert result.exit_code == 2
     assert not dtr.calls
+
+
+def test_migrate_never_lets_one_secret_serve_both_sides(dtr, cli):
+    result = cli("migrate", "immutability", "--from", "dtr", "--to", "msr4")
+    assert result.exit_code == 2
+    assert "from its profile" in result.stderr
+    assert not dtr.calls
+
+
+def test_migrate_rejects_a_bad_map_before_any_request(dtr, cli):
+    result = cli("migrate", "immutability", "--from", "a", "--to", "b", "--map", "nonsense")
+    assert result.exit_code == 2
+    assert "SRC_GLOB=DEST_TEMPLATE" in result.stderr
+
+
+def test_auto_switches_to_harbor_for_a_change_too(dtr, cli):
+    dtr.get("/api/v0/repositories/library/app").mock(return_value=harbor_404())
+    dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
+    listing = dtr.get(RULES)
+    listing.side_effect = [httpx.Response(200, json=[]), httpx.Response(200, json=[rule(4, "app")])]
+    create = dtr.post(RULES).respond(201, headers={"Location": f"{RULES}/4"})
+    result = cli("repo", "set-immutable", "library/app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert create.call_count == 1
+    assert result.json()["results"][0]["changed"] is True

@@ -276,3 +276,33 @@ class TestPushFacts:
             "2026-01-01T00:00:00Z",
         )
         assert backend.tag_details(APP, "2.0").found is False
+
+
+class TestLostAnswers:
+    def test_a_create_whose_answer_was_lost_is_judged_by_the_rules_read_after(
+        self, backend: HarborBackend, fake: FakeHarbor
+    ) -> None:
+        from dtrctl.errors import RequestTimeout
+
+        stored = fake.create_rule
+
+        def create_then_time_out(project: str, rule: ImmutableRule) -> int | None:
+            stored(project, rule)
+            raise RequestTimeout("timed out")
+
+        fake.create_rule = create_then_time_out  # type: ignore[method-assign]
+        result = backend.set_immutability(APP, True)
+        assert (result.changed, result.error) == (True, None)
+
+    def test_a_lost_create_that_did_not_happen_is_reported_with_a_hint(
+        self, backend: HarborBackend, fake: FakeHarbor
+    ) -> None:
+        from dtrctl.errors import RequestTimeout
+
+        def time_out(project: str, rule: ImmutableRule) -> int | None:
+            raise RequestTimeout("timed out")
+
+        fake.create_rule = time_out  # type: ignore[method-assign]
+        result = backend.set_immutability(APP, True)
+        assert isinstance(result.error, RequestTimeout)
+        assert "may not have applied" in (result.error.hint or "")
