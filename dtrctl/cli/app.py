@@ -101,7 +101,8 @@ def build_app() -> typer.Typer:
         cls=DtrctlGroup,
         help=(
             "Administer tag immutability on Docker Trusted Registry / Mirantis Secure Registry "
-            "2.x-3.x, and check pushes before CI makes them.\n\n"
+            "2.x-3.x and on MSR 4 / Harbor (--backend), and check pushes before CI makes "
+            "them.\n\n"
             "The DTR comes from --url (DTRCTL_URL) or the profile `dtrctl login` saved. The "
             "credential is the first found of: DTRCTL_USERNAME with DTRCTL_PASSWORD or "
             "DTRCTL_TOKEN, the secret `dtrctl login` stored, docker's or podman's credentials "
