@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dtrctl.cli.common import CliState, OutputOption, Run, dtrctl_command
+from dtrctl.cli.common import CliState, Run, dtrctl_command
+from dtrctl.cli.options import OutputOption
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.settings import ConnectionSettings
 
@@ -67,11 +68,10 @@ def _open(run: Run, settings: ConnectionSettings) -> Session:
             f"profile {settings.profile!r} has no URL",
             hint="Save it with `dtrctl login URL --profile NAME`",
         )
-    log = run.out.log if merged.verbose else None
-    session = open_session(
-        merged, need_credentials=True, log=log, profile=profile, profile_loaded=True
-    )
-    return session  # type: ignore[no-any-return]
+    session = open_session(merged, need_credentials=True, profile=profile, profile_loaded=True)
+    if session.settings.insecure:
+        run.out.warn(f"TLS certificate verification is off for {merged.url} (--insecure)")
+    return session
 
 
 def _harbor_backend(session: Session, profile: str) -> HarborBackend:
@@ -90,7 +90,7 @@ def _harbor_backend(session: Session, profile: str) -> HarborBackend:
 
 
 def _read_maps(maps: list[str] | None, map_file: str | None) -> list[NameMap]:
-    from dtrctl.cli.repo import read_text, source_label
+    from dtrctl.cli.selecting import read_text, source_label
     from dtrctl.repos.migrate import parse_map, parse_map_file
 
     parsed = [parse_map(text) for text in maps or []]
@@ -183,7 +183,7 @@ def _confirm(
     out: Output, document: dict[str, Any], items: list[MigrationItem], *, yes: bool
 ) -> None:
     """Ask on a terminal; off one without --yes, stop after the plan (exit 2)."""
-    from dtrctl.cli.repo import stdin_is_terminal
+    from dtrctl.cli.prompts import stdin_is_terminal
 
     if yes:
         return
@@ -226,7 +226,7 @@ def _finish(
     outcome: BulkOutcome[MigrationResult] | None,
     verified: tuple[int, list[Mismatch]] | None,
 ) -> None:
-    from dtrctl.cli.repo import bulk_exit_code
+    from dtrctl.cli.bulk_report import bulk_exit_code
     from dtrctl.repos.migrate import plan_summary
 
     results = outcome.results if outcome is not None else []
