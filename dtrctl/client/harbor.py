@@ -291,6 +291,24 @@ class HarborClient:
             return None
         return _parsed(HarborArtifact.from_api, json_body(response, context))
 
+    def list_artifacts(self, project: str, path: str) -> Iterator[HarborArtifact]:
+        """Every artifact of a repository with its tags (all pages). `RepositoryNotFound` only
+        in Harbor's own words; a 404 that is not Harbor's is an error, never "absent"."""
+        full = f"{project}/{path}"
+        context = self._context(f"list the tags of repository {full}", full)
+        url = self._repository_url(project, path, "artifacts")
+        try:
+            for item in self._paged(url, context, self._page_size, params={"with_tag": "true"}):
+                yield _parsed(HarborArtifact.from_api, item)
+        except NotFound as error:
+            if error.dtr_code != "NOT_FOUND":
+                raise InvalidResponse(
+                    f"a 404 that is not Harbor's answer while trying to {context.action} "
+                    "(a proxy in front of Harbor?)",
+                    status=404,
+                ) from None
+            raise _repository_missing(full, error) from None
+
 
 def _has_next_page(response: httpx.Response, seen: int) -> bool:
     link = response.headers.get("Link", "")

@@ -257,3 +257,75 @@ class TestErrors:
         mock.get(url__regex=r".*/immutabletagrules.*").respond(200, json={"rules": []})
         with pytest.raises(InvalidResponse):
             harbor.list_rules("library")
+
+
+class TestListTags:
+    """`repo tags` on Harbor: the artifact list with tags, through the backend."""
+
+    URL = f"{API}/projects/engineering/repositories/team%252Fapp/artifacts"
+
+    def test_every_tag_of_every_artifact_with_digest_platform_and_push_time(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+        from dtrctl.reference import RepositoryName
+
+        image = {
+            "digest": DIGEST,
+            "manifest_media_type": "application/vnd.oci.image.manifest.v1+json",
+            "extra_attrs": {"os": "linux", "architecture": "amd64"},
+            "tags": [
+                {"name": "1.0", "push_time": "2026-01-02T03:04:05Z"},
+                {"name": "latest", "push_time": "2026-01-03T00:00:00Z"},
+            ],
+        }
+        index = {"digest": "sha256:" + "b" * 64, "tags": [{"name": "multi"}], "extra_attrs": {}}
+        untagged = {"digest": "sha256:" + "c" * 64, "tags": None}
+        first = mock.get(self.URL, params={"page": "1", "page_size": "100"}).respond(
+            200, json=[image, index], headers={"X-Total-Count": "3"}
+        )
+        mock.get(self.URL, params={"page": "2", "page_size": "100"}).respond(
+            200, json=[untagged], headers={"X-Total-Count": "3"}
+        )
+        tags = list(HarborBackend(harbor).list_tags(RepositoryName("engineering", "team/app")))
+        assert first.calls.last.request.url.params["with_tag"] == "true"
+        assert [(tag.name, tag.digest) for tag in tags] == [
+            ("1.0", DIGEST),
+            ("latest", DIGEST),
+            ("multi", "sha256:" + "b" * 64),
+        ]
+        assert (tags[0].manifest.os, tags[0].manifest.architecture) == ("linux", "amd64")
+        assert tags[0].updated_at == "2026-01-02T03:04:05Z"
+        assert tags[2].manifest.os == ""
+
+    def test_an_empty_list_of_a_missing_repository_is_not_found(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+        from dtrctl.reference import RepositoryName
+
+        mock.get(self.URL).respond(200, json=[], headers={"X-Total-Count": "0"})
+        mock.get(f"{API}/projects/engineering/repositories/team%252Fapp").mock(
+            return_value=harbor_error(404, "NOT_FOUND", "repository not found")
+        )
+        backend = HarborBackend(harbor)
+        with pytest.raises(RepositoryNotFound):
+            list(backend.list_tags(RepositoryName("engineering", "team/app")))
+
+    def test_harbor_s_404_is_not_found_and_a_foreign_404_is_an_error(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        route = mock.get(self.URL)
+        route.return_value = harbor_error(404, "NOT_FOUND", "project engineering not found")
+        with pytest.raises(RepositoryNotFound):
+            list(harbor.list_artifacts("engineering", "team/app"))
+        route.return_value = httpx.Response(404, text="404 page not found")
+        with pytest.raises(InvalidResponse):
+            list(harbor.list_artifacts("engineering", "team/app"))
+
+    def test_a_refusal_is_never_an_empty_list(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        mock.get(self.URL).mock(return_value=harbor_error(403, "FORBIDDEN", "forbidden"))
+        with pytest.raises(PermissionDenied):
+            list(harbor.list_artifacts("engineering", "team/app"))

@@ -96,6 +96,10 @@ class HarborArtifact:
     digest: str
     tags: tuple[HarborTag, ...]
     push_time: str = ""
+    media_type: str = ""
+    size: int = 0
+    os: str = ""  # from the image config (`extra_attrs`); empty for an index
+    architecture: str = ""
 
     def tag(self, name: str) -> HarborTag | None:
         return next((tag for tag in self.tags if tag.name == name), None)
@@ -121,4 +125,14 @@ class HarborArtifact:
                     push_time=_value(tag, "push_time", str, "", what),
                 )
             )
-        return cls(digest, tuple(tags), _value(body, "push_time", str, "", f"artifact {digest}"))
+        what = f"artifact {digest}"
+        extra = _value(body, "extra_attrs", dict, {}, what) or {}
+        return cls(
+            digest,
+            tuple(tags),
+            _value(body, "push_time", str, "", what),
+            media_type=_value(body, "manifest_media_type", str, "", what),
+            size=_value(body, "size", int, 0, what),
+            os=_value(extra, "os", str, "", what),
+            architecture=_value(extra, "architecture", str, "", what),
+        )

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dtrctl.backends.harbor import push_facts, writes
-from dtrctl.backends.harbor.rules import (
-    Immutability,
-    ImmutableRule,
-    is_canonical_for,
-    malformed_rule_findings,
-    repository_immutability,
-)
-from dtrctl.models import Repository
+from dtrctl.backends.harbor.records import repository_record
+from dtrctl.backends.harbor.rules import ImmutableRule, malformed_rule_findings
 
 if TYPE_CHECKING:
-    from dtrctl.backends.harbor.api_models import HarborArtifact, HarborProject, HarborRepository
+    from dtrctl.backends.harbor.api_models import (
+        HarborArtifact,
+        HarborProject,
+        HarborRepository,
+        HarborTag,
+    )
+    from dtrctl.models import Repository, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
-    from dtrctl.repos.policy import AuditFinding
+    from dtrctl.repos.findings import AuditFinding
     from dtrctl.repos.settings import (
         CreateOutcome,
         ImmutabilityResult,
@@ -53,51 +53,7 @@ class HarborApi(Protocol):
     def get_repository(self, project: str, path: str) -> HarborRepository: ...
     def update_repository_description(self, project: str, path: str, description: str) -> None: ...
     def get_artifact(self, project: str, path: str, tag: str) -> HarborArtifact | None: ...
-
-
-def rule_json(rule: ImmutableRule, path: str) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "description": rule.describe(),
-        "disabled": rule.disabled,
-        "dtrctl": is_canonical_for(rule, path),
-    }
-
-
-def immutability_json(immutability: Immutability, path: str) -> dict[str, Any]:
-    """The Harbor extras of a repository's JSON form."""
-    stopped = immutability.stopped_at
-    return {
-        "immutability": immutability.level,
-        "rules": [
-            {**rule_json(item.rule, path), "covers": item.covers} for item in immutability.applied
-        ],
-        "stopped_at": (
-            {**rule_json(stopped, path), "reason": immutability.stop_reason} if stopped else None
-        ),
-    }
-
-
-def repository_record(
-    project: str,
-    path: str,
-    rules: Iterable[ImmutableRule],
-    *,
-    public: bool = False,
-    found: HarborRepository | None = None,
-) -> Repository:
-    """dtrctl's record of a Harbor repository (one not pushed yet when `found` is None)."""
-    immutability = repository_immutability(rules, path)
-    return Repository(
-        namespace=project,
-        name=path,
-        immutable=immutability.immutable,
-        visibility="public" if public else "private",
-        short_description=found.description if found else "",
-        namespace_type="project",
-        pulls=found.pull_count if found else 0,
-        extra_json=immutability_json(immutability, path),
-    )
+    def list_artifacts(self, project: str, path: str) -> Iterator[HarborArtifact]: ...
 
 
 class HarborBackend:
@@ -142,7 +98,7 @@ class HarborBackend:
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
         """Malformed rules of each project: they silently switch immutability off."""
-        from dtrctl.repos.policy import AuditFinding
+        from dtrctl.repos.findings import AuditFinding
 
         return [
             AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
@@ -176,5 +132,37 @@ class HarborBackend:
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(self.api, name)
 
+    def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
+        """One entry per tag of each artifact (an index is one artifact: no platform)."""
+        found = False
+        for artifact in self.api.list_artifacts(name.namespace, name.name):
+            found = True
+            yield from (tag_record(artifact, tag) for tag in artifact.tags)
+        if not found:
+            # Harbor may list an absent repository as empty: an empty list must mean "exists".
+            self.api.get_repository(name.namespace, name.name)
+
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return push_facts.tag_details(self.api, name, tag)
+
+
+def tag_record(artifact: HarborArtifact, tag: HarborTag) -> Tag:
+    """dtrctl's record of a Harbor tag; Harbor keeps no pusher, only the tag's push time."""
+    from dtrctl.models import Tag, TagManifest
+
+    manifest = TagManifest(
+        digest=artifact.digest,
+        media_type=artifact.media_type,
+        os=artifact.os,
+        architecture=artifact.architecture,
+        size=artifact.size,
+        created_at=artifact.push_time,
+    )
+    pushed = tag.push_time or artifact.push_time
+    return Tag(
+        name=tag.name,
+        digest=artifact.digest,
+        created_at=pushed,
+        updated_at=pushed,
+        manifest=manifest,
+    )

@@ -109,6 +109,14 @@ class FakeHarbor:
     def update_repository_description(self, project: str, path: str, description: str) -> None:
         self.writes.append(("describe", description))
 
+    def list_artifacts(self, project: str, path: str) -> Iterator[HarborArtifact]:
+        stored = {
+            artifact.digest: artifact
+            for (where, name, _), artifact in self.artifacts.items()
+            if (where, name) == (project, path)
+        }
+        return iter(stored.values())
+
     def get_artifact(self, project: str, path: str, tag: str) -> HarborArtifact | None:
         if self.failure:
             raise self.failure
