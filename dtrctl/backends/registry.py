@@ -17,7 +17,7 @@ from dtrctl.push_check.facts import RepositoryState, TagDetails
 if TYPE_CHECKING:
     from dtrctl.models import Repository, Tag
     from dtrctl.reference import RepositoryName
-    from dtrctl.repos.policy import AuditFinding
+    from dtrctl.repos.findings import AuditFinding
     from dtrctl.repos.settings import (
         CreateOutcome,
         ImmutabilityResult,

@@ -231,10 +231,7 @@ def _result(
             base,
             exists=head is not None,
             remote_digest=head.digest if head else None,
-            error=PermissionDenied(
-                f"user {state.user} may not push to {name}: read-only access",
-                hint="Ask a repository or organization admin for read-write access",
-            ),
+            error=_read_only(state.user, name),
         )
     return replace(
         base,
@@ -246,6 +243,13 @@ def _result(
         author=details.author if head else None,
         pushed_at=details.pushed_at if head else None,
         notes=tuple(notes),
+    )
+
+
+def _read_only(user: str | None, name: RepositoryName) -> PermissionDenied:
+    return PermissionDenied(
+        f"user {user} may not push to {name}: read-only access",
+        hint="Ask a repository or organization admin for read-write access",
     )
 
 

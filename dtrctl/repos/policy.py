@@ -30,6 +30,7 @@ from xml.etree import ElementTree
 from dtrctl.errors import InvalidReference, UsageError
 from dtrctl.models import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName, parse_repository_name
+from dtrctl.repos.findings import AuditFinding
 from dtrctl.repos.selection import EVERY_REPOSITORY, Pattern, parse_pattern
 from dtrctl.repos.settings import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
 from dtrctl.text import xml_text
@@ -374,26 +375,6 @@ class Drift:
     repository: Repository
     # The pattern that requires the repository to be immutable.
     rule: str
-
-
-@dataclass(frozen=True)
-class AuditFinding:
-    """A problem of a namespace's immutability setup (Harbor: a rule Harbor cannot evaluate)."""
-
-    namespace: str
-    rule_id: int | None
-    severity: str  # "error" fails the audit (exit 1); "warning" is reported only
-    code: str
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "namespace": self.namespace,
-            "rule_id": self.rule_id,
-            "severity": self.severity,
-            "code": self.code,
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from dtrctl.models import Repository, RepositoryAccess, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
-    from dtrctl.repos.policy import AuditFinding
+    from dtrctl.repos.findings import AuditFinding
     from dtrctl.repos.settings import (
         CreateOutcome,
         ImmutabilityResult,
