@@ -205,3 +205,23 @@ def test_auto_switches_to_harbor_for_a_change_too(dtr, cli):
     assert result.exit_code == 0, result.stderr
     assert create.call_count == 1
     assert result.json()["results"][0]["changed"] is True
+
+
+def test_repo_tags_lists_harbor_tags_with_digest_and_push_time(on_harbor, cli):
+    digest = "sha256:" + "d" * 64
+    on_harbor.get("/api/v2.0/projects/library/repositories/app/artifacts").respond(
+        200,
+        json=[
+            {
+                "digest": digest,
+                "extra_attrs": {"os": "linux", "architecture": "arm64"},
+                "tags": [{"name": "1.0", "push_time": "2026-02-01T10:00:00Z"}],
+            }
+        ],
+        headers={"X-Total-Count": "1"},
+    )
+    result = cli("repo", "tags", "library/app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    [tag] = result.json()["tags"]
+    assert (tag["name"], tag["digest"], tag["platform"]) == ("1.0", digest, "linux/arm64")
+    assert tag["pushed_at"] == "2026-02-01T10:00:00Z"
