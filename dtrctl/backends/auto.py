@@ -157,6 +157,9 @@ class AutoBackend:
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return self._current.tag_details(name, tag)
 
+    def token_endpoint(self, url: str) -> tuple[str, str] | None:
+        return self._current.token_endpoint(url)
+
 
 def _neither(error: DtrctlError | None, url: str) -> NoRegistryApi:
     """DTR's "no DTR API here" (with its hint about the URL), saying Harbor is not there either."""

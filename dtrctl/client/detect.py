@@ -1,4 +1,4 @@
-"""Whether a URL serves Harbor (MSR 4): its `/api/v2.0/systeminfo`, or its `/v2/` challenge.
+"""Whether a URL serves Harbor (MSR 4): its `/api/v2.0/systeminfo`.
 
 Harbor answers `GET /api/v2.0/systeminfo` (anonymous callers too) with JSON that has
 `auth_mode`. The probe goes without credentials: nothing secret is needed to tell, and a wrong
@@ -12,8 +12,6 @@ import json
 import httpx
 
 from dtrctl.client.http import RequestContext, send
-
-HARBOR_SERVICE = "harbor-registry"
 
 
 def answers_harbor(http: httpx.Client, base_url: str) -> bool:
@@ -34,8 +32,3 @@ def answers_harbor(http: httpx.Client, base_url: str) -> bool:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(body, dict) and isinstance(body.get("auth_mode"), str)
-
-
-def is_harbor_challenge(service: str | None, realm: str | None) -> bool:
-    """Harbor's `/v2/` challenge: service `harbor-registry`, realm `.../service/token`."""
-    return service == HARBOR_SERVICE and bool(realm) and str(realm).endswith("/service/token")

@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from dtrctl.errors import DtrctlError, PermissionDenied
+from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
 from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
 from dtrctl.push_check.verdicts import (
@@ -254,7 +254,7 @@ def _read_only(user: str | None, name: RepositoryName) -> PermissionDenied:
 
 
 def _with_per_tag_facts(
-    base: CheckResult, details: TagDetails, head: ManifestHead | None
+    base: CheckResult, details: TagDetails, head: Manifest | None
 ) -> CheckResult:
     """The tag's own immutability where the registry decides per tag (Harbor), or its error."""
     problem = _per_tag_problem(details, head, f"{base.repository}:{base.tag}")
@@ -266,7 +266,7 @@ def _with_per_tag_facts(
 
 
 def _per_tag_problem(
-    details: TagDetails, head: ManifestHead | None, reference: str
+    details: TagDetails, head: Manifest | None, reference: str
 ) -> DtrctlError | None:
     """A per-tag look-up that failed, or that disagrees with the registry about the tag."""
     if details.error is not None:

@@ -225,3 +225,22 @@ def test_repo_tags_lists_harbor_tags_with_digest_and_push_time(on_harbor, cli):
     [tag] = result.json()["tags"]
     assert (tag["name"], tag["digest"], tag["platform"]) == ("1.0", digest, "linux/arm64")
     assert tag["pushed_at"] == "2026-02-01T10:00:00Z"
+
+
+def test_push_check_under_auto_asks_harbor_after_the_dtr_api_is_not_there(dtr, cli):
+    digest = "sha256:" + "e" * 64
+    dtr.get(url__regex=r".*/api/v0/.*").respond(404, text="404 page not found")
+    dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
+    dtr.head("/api/v2.0/projects", params={"project_name": "library"}).respond(200)
+    dtr.get("/api/v2.0/projects/library/repositories/app/artifacts/1.0").respond(
+        200, json={"digest": digest, "tags": [{"name": "1.0", "immutable": True}]}
+    )
+    token = dtr.get("/service/token").respond(200, json={"token": "t"})
+    dtr.get("/v2/library/app/manifests/1.0").respond(
+        200,
+        json={"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"},
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    result = cli("push-check", "library/app:1.0", "-o", "json")
+    assert token.called
+    assert result.json()["results"][0]["immutable"] is True, result.stdout

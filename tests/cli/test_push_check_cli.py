@@ -464,8 +464,11 @@ def test_the_configured_dtr_answering_a_bare_404_is_exit_5_not_a_plain_registry(
     dtr: respx.MockRouter, dtr_env: None, cli: Any
 ) -> None:
     plain_registry(dtr)
+    # Under `auto`, the run asks once whether Harbor answers there instead: it does not.
+    probe = dtr.get("/api/v2.0/systeminfo").respond(404, text="404 page not found")
     result = cli("push-check", "library/app:1.0", "library/app:2.0")
     assert result.exit_code == 5
+    assert probe.call_count == 1
     assert result.stdout.splitlines()[0].startswith("error")
     assert "serves no DTR API" in result.stdout
     assert "--backend registry" in result.stderr

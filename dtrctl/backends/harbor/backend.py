@@ -145,6 +145,10 @@ class HarborBackend:
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return push_facts.tag_details(self.api, name, tag)
 
+    def token_endpoint(self, url: str) -> tuple[str, str]:
+        # Harbor's token service, as its /v2/ challenge names it (FACTS.md).
+        return f"{url.rstrip('/')}/service/token", "harbor-registry"
+
 
 def tag_record(artifact: HarborArtifact, tag: HarborTag) -> Tag:
     """dtrctl's record of a Harbor tag; Harbor keeps no pusher, only the tag's push time."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dtrctl.client.registry import ManifestHead
+from dtrctl.client.registry import OCI_MANIFEST, Manifest
 from dtrctl.errors import ServerError
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
 from dtrctl.push_check.facts import RepositoryState, TagDetails
@@ -36,14 +36,9 @@ class Registry:
     def __init__(self, tags: dict[str, str]) -> None:
         self.tags = tags
 
-    def head_manifest(self, name: RepositoryName, tag: str) -> ManifestHead | None:
-        digest = self.tags.get(tag)
-        return (
-            ManifestHead(digest, "application/vnd.oci.image.manifest.v1+json") if digest else None
-        )
-
-    def get_manifest(self, name: RepositoryName, reference: str) -> Any:
-        return None
+    def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None:
+        digest = self.tags.get(reference)
+        return Manifest(digest, OCI_MANIFEST, {}) if digest else None
 
 
 def check(backend: PerTagBackend, tags: dict[str, str], *names: str, digest: str = DIGEST) -> Any:
