@@ -1,8 +1,10 @@
-"""`make demo`: the main workflow, visibly, against the embedded sandbox.
+"""`make demo`: the main workflow, visibly, against the embedded sandbox, on both registry kinds.
 
-Starts a seeded sandbox, creates an immutable repository, pushes an image twice (the second push
-is refused with DTR's own message), checks pushes before making them, turns immutability off so the
-push goes through, and lists the mutable repositories. Exits 0 when every step behaved as expected.
+DTR: starts a seeded sandbox, creates an immutable repository, pushes an image twice (the second
+push is refused with DTR's own message), checks pushes before making them, turns immutability off
+so the push goes through, and lists the mutable repositories. MSR 4 / Harbor: the same commands
+against the Harbor flavor, where immutability is a project's rule and a refused push is Harbor's
+412. Exits 0 when every step behaved as expected.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dtrctl.sandbox.images import PushError, build_image, push_image
 from dtrctl.sandbox.server import SandboxServer
 
 REPOSITORY = "demo/webapp"
+HARBOR_REPOSITORY = "engineering/webapp"
+HARBOR_ADMIN = ("admin", "sandbox-admin-password")
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 
 
@@ -33,12 +37,19 @@ def dtrctl(*args: str, expect: int = 0) -> None:
         print(f"{DIM}(exit code {code}, as expected){RESET}", flush=True)
 
 
-def push(server: SandboxServer, tag: str, image_seed: str, *, refused: bool = False) -> str:
-    admin = DEMO_USERS[0]
+def push(
+    server: SandboxServer,
+    repository: str,
+    tag: str,
+    image_seed: str,
+    account: tuple[str, str],
+    *,
+    refused: bool = False,
+) -> str:
     image = build_image(image_seed)
-    print(f"{DIM}${RESET} push {server.host_port}/{REPOSITORY}:{tag} ({image.digest[:19]}…)")
+    print(f"{DIM}${RESET} push {server.host_port}/{repository}:{tag} ({image.digest[:19]}…)")
     try:
-        push_image(server.url, REPOSITORY, tag, image, admin.username, admin.password)
+        push_image(server.url, repository, tag, image, *account)
     except PushError as error:
         if not refused:
             sys.exit(f"demo: the push was refused unexpectedly: {error}")
@@ -50,21 +61,25 @@ def push(server: SandboxServer, tag: str, image_seed: str, *, refused: bool = Fa
     return image.digest
 
 
-def main() -> None:
+def connect(url: str, username: str, password: str, backend: str) -> None:
+    os.environ.update(
+        DTRCTL_URL=url, DTRCTL_USERNAME=username, DTRCTL_PASSWORD=password, DTRCTL_BACKEND=backend
+    )
+
+
+def dtr_demo() -> None:
     with SandboxServer(seed="demo") as server:
-        admin = DEMO_USERS[0]
-        os.environ.update(
-            DTRCTL_URL=server.url, DTRCTL_USERNAME=admin.username, DTRCTL_PASSWORD=admin.password
-        )
-        print(f"Sandbox DTR at {server.url} (user {admin.username})")
+        admin = (DEMO_USERS[0].username, DEMO_USERS[0].password)
+        connect(server.url, *admin, "dtr")
+        print(f"Sandbox DTR at {server.url} (user {admin[0]})")
 
         step("Create a repository with tag immutability on")
         dtrctl("repo", "create", REPOSITORY, "--immutable", "--description", "Demo web app")
         dtrctl("repo", "show", REPOSITORY)
 
         step("Push version 1.0, then try to overwrite it with a different image")
-        first = push(server, "1.0", "webapp build 1")
-        second = push(server, "1.0", "webapp build 2", refused=True)
+        first = push(server, REPOSITORY, "1.0", "webapp build 1", admin)
+        second = push(server, REPOSITORY, "1.0", "webapp build 2", admin, refused=True)
 
         step("Pre-flight checks, as a CI pipeline would run them before pushing")
         dtrctl("push-check", f"{server.host_port}/{REPOSITORY}:1.1", "--digest", second)
@@ -73,10 +88,32 @@ def main() -> None:
 
         step("Turn immutability off: now the overwrite goes through")
         dtrctl("repo", "set-immutable", REPOSITORY, "--off")
-        push(server, "1.0", "webapp build 2")
+        push(server, REPOSITORY, "1.0", "webapp build 2", admin)
 
         step("Which repositories are mutable?")
         dtrctl("repo", "list", "--mutable")
+
+
+def harbor_demo() -> None:
+    with SandboxServer(seed="demo", flavor="harbor") as server:
+        connect(server.url, *HARBOR_ADMIN, "harbor")
+        print(f"\nSandbox MSR 4 / Harbor at {server.url} (user {HARBOR_ADMIN[0]})")
+
+        step("MSR 4 / Harbor: the same command adds an immutability rule to the project")
+        dtrctl("repo", "create", HARBOR_REPOSITORY, "--immutable")
+
+        step("Push version 1.0, then try to push it again: Harbor refuses even the same image")
+        first = push(server, HARBOR_REPOSITORY, "1.0", "webapp build 1", HARBOR_ADMIN)
+        push(server, HARBOR_REPOSITORY, "1.0", "webapp build 1", HARBOR_ADMIN, refused=True)
+
+        step("Pre-flight check: already published, skip the push")
+        dtrctl("push-check", f"{HARBOR_REPOSITORY}:1.0", "--digest", first)
+        dtrctl("repo", "show", HARBOR_REPOSITORY)
+
+
+def main() -> None:
+    dtr_demo()
+    harbor_demo()
     print(f"\n{BOLD}Demo complete.{RESET}")
 
 

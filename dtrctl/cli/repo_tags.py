@@ -90,7 +90,12 @@ def _print_csv(rows: list[dict[str, Any]]) -> None:
     import csv
     import sys
 
+    from dtrctl.text import csv_cell
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row[column] for column in CSV_COLUMNS])
+        # Server text is data: no cell may become a spreadsheet formula.
+        writer.writerow(
+            [csv_cell("" if row[column] is None else str(row[column])) for column in CSV_COLUMNS]
+        )

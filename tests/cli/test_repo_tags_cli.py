@@ -99,3 +99,11 @@ def test_refused_credentials_exit_3_not_an_empty_list(dtr: Any, cli: Any) -> Non
 
 def test_a_malformed_name_is_a_usage_error(cli: Any) -> None:
     assert cli("repo", "tags", "no-slash").exit_code == 2
+
+
+def test_csv_cells_from_the_server_never_become_formulas(dtr: Any, cli: Any) -> None:
+    dtr.get(TAGS_PATH).respond(200, json=[tag_body("1.0", DIGEST_A, author="=HYPERLINK(1)")])
+    result = cli("repo", "tags", "engineering/api", "-o", "csv")
+    assert result.exit_code == 0
+    assert "'=HYPERLINK(1)" in result.stdout
+    assert ",=HYPERLINK" not in result.stdout
