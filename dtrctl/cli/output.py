@@ -191,3 +191,22 @@ class Output:
         if self.quiet and not message.startswith(ALWAYS_SHOWN_PREFIXES):
             return
         print(safe_lines(message), file=sys.stderr, flush=True)
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """CSV on stdout, the one writer of every command's `-o csv`: booleans as true/false, None
+    empty, and text through `csv_cell` (server text is data: never a spreadsheet formula)."""
+    import csv
+
+    from dtrctl.text import csv_cell
+
+    def cell(value: object) -> object:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return str(value).lower()
+        return csv_cell(value) if isinstance(value, str) else value
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([cell(value) for value in row] for row in rows)

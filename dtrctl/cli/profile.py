@@ -6,6 +6,7 @@ import typer
 
 from dtrctl.cli.common import dtrctl_command
 from dtrctl.cli.options import ListOutputOption, OutputOption
+from dtrctl.cli.output import write_csv
 
 app = typer.Typer(
     help=(
@@ -155,13 +156,5 @@ def _print_table(out: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _print_csv(rows: list[dict[str, Any]]) -> None:
-    import csv
-    import sys
-
-    writer = csv.writer(sys.stdout, lineterminator="\n")
     columns = ["name", "url", "username", "active", "secret_stored_in", "backend", "ca_file"]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(
-            [str(row[key]).lower() if isinstance(row[key], bool) else row[key] for key in columns]
-        )
+    write_csv(columns, ([row[key] for key in columns] for row in rows))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from typing import TYPE_CHECKING
 
+from dtrctl.cli.output import write_csv
 from dtrctl.errors import UsageError
-from dtrctl.text import csv_cell
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output, Segment
@@ -81,16 +79,11 @@ def print_table(out: Output, repositories: list[Repository]) -> None:
 
 
 def print_csv(repositories: list[Repository]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["repository", "immutable", "visibility", "tag_limit", "short_description"])
-    for repository in repositories:
-        # Server text: no formula a spreadsheet would run, no control characters (csv_cell).
-        writer.writerow(
-            [
-                csv_cell(repository.full_name),
-                str(repository.immutable).lower(),
-                csv_cell(repository.visibility),
-                repository.tag_limit,
-                csv_cell(repository.short_description),
-            ]
-        )
+    columns = ["repository", "immutable", "visibility", "tag_limit", "short_description"]
+    write_csv(
+        columns,
+        (
+            (r.full_name, r.immutable, r.visibility, r.tag_limit, r.short_description)
+            for r in repositories
+        ),
+    )

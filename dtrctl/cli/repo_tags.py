@@ -7,6 +7,7 @@ import typer
 from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.completers import complete_repository
 from dtrctl.cli.options import ListOutputOption
+from dtrctl.cli.output import write_csv
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
@@ -87,15 +88,4 @@ def _print_table(out: "Output", rows: list[dict[str, Any]]) -> None:
 
 
 def _print_csv(rows: list[dict[str, Any]]) -> None:
-    import csv
-    import sys
-
-    from dtrctl.text import csv_cell
-
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        # Server text is data: no cell may become a spreadsheet formula.
-        writer.writerow(
-            [csv_cell("" if row[column] is None else str(row[column])) for column in CSV_COLUMNS]
-        )
+    write_csv(CSV_COLUMNS, ([row[column] for column in CSV_COLUMNS] for row in rows))
