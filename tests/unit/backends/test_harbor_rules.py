@@ -23,6 +23,7 @@ from dtrctl.backends.harbor.rules import (
     tag_is_immutable,
 )
 from dtrctl.errors import ExitCode, InvalidReference, InvalidResponse
+from tests.harbor_cases import FACTS_TABLE
 
 # The rule FACTS.md gives for "library/team/app is immutable" (path without the project).
 CANONICAL_BODY = {
@@ -60,23 +61,6 @@ def rule(
 
 # The matcher: every row of FACTS.md (v1.3.4, Harbor >= 2.11), then doublestar v1.3.4's own test
 # cases (doublestar_test.go) and edges checked against the real library built from v1.3.4.
-
-FACTS_TABLE = [
-    ("**", "app", True),
-    ("**", "team/app", True),
-    ("*", "team/app", False),
-    ("team/*", "team/sub/app", False),
-    ("team/**", "team/sub/app", True),
-    ("team/**", "team", False),
-    ("**/app", "app", True),
-    ("**/app", "a/b/app", True),
-    ("a/{a,b}", "a/b", True),
-    ("{a/a,a/b}", "a/b", True),
-    ("{**/x,**/y}", "y", False),
-    ("{**/x,**/y}", "n/y", True),
-    ("release-**", "release-1.10", True),
-    ("app", "App", False),
-]
 
 LIBRARY_CASES = [
     ("*", "", True),
