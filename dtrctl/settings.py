@@ -30,7 +30,6 @@ class ConnectionSettings:
     allow_http: bool = False
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
-    verbose: bool = False
     # --quiet: no summaries, progress or notes on stderr (errors and warnings still).
     quiet: bool = False
     profile: str | None = None

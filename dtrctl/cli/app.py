@@ -302,7 +302,6 @@ def main_options(
             allow_http=allow_http,
             timeout=timeout,
             retries=retries,
-            verbose=verbose,
             quiet=quiet,
             profile=profile,
             backend=backend.value if backend else None,
