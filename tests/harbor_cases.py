@@ -17,3 +17,11 @@ FACTS_TABLE = [
     ("release-**", "release-1.10", True),
     ("app", "App", False),
 ]
+
+# Where doublestar v1.1.1 (Harbor 2.0-2.9.4, 2.10.0-2.10.2) answers otherwise: "error" for
+# ErrBadPattern, which ends Harbor's evaluation of the project's rules for that name.
+FACTS_V1_1_1 = {
+    ("{a/a,a/b}", "a/b"): "error",
+    ("{**/x,**/y}", "y"): "error",
+    ("{**/x,**/y}", "n/y"): "error",
+}

@@ -50,6 +50,7 @@ class FakeHarbor:
         self.writes: list[tuple[str, Any]] = []
         self.next_id = 100
         self.failure: Exception | None = None
+        self.version: str | None = "v2.13.0-db1569ae"
 
     def _rules(self, project: str) -> list[ImmutableRule]:
         if project not in self.projects:
@@ -57,6 +58,9 @@ class FakeHarbor:
         return self.projects[project]
 
     def check_credentials(self) -> None: ...
+
+    def harbor_version(self) -> str | None:
+        return self.version
 
     def project_exists(self, project: str) -> bool:
         if self.failure:
