@@ -3,10 +3,15 @@ doublestar v1.3.4): per-tag stops of a partly malformed pattern, `explain` and `
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import httpx
 import pytest
 
 from dtrctl.sandbox.server import SandboxServer
-from tests.integration.test_harbor_sandbox import add_rule, as_json, dtrctl, harbor
+from tests.integration.conftest import run_dtrctl
+from tests.integration.test_harbor_sandbox import ADMIN, add_rule, as_json, dtrctl, harbor
 
 pytestmark = pytest.mark.integration
 __all__ = ["harbor"]  # the fixture
@@ -22,3 +27,56 @@ def test_a_tag_pattern_malformed_for_some_tags_stops_harbor_for_those_only(
     repository = as_json(run)["repository"]
     assert repository["immutability"] == "some"
     assert repository["stopped_at"]["some_tags"] is True
+
+
+class TestExplain:
+    def test_on_harbor_the_rule_that_decides_each_tag(self, harbor: SandboxServer) -> None:
+        run = dtrctl(
+            harbor,
+            "--backend",
+            "harbor",
+            "explain",
+            "engineering/team/app:v1.0",
+            "engineering/team/app:latest",
+            "library/alpine:3.20",
+            "-o",
+            "json",
+        )
+        assert run.code == 0, run.stderr
+        v1, latest, alpine = as_json(run)["results"]
+        assert (v1["immutable"], v1["decided_by"]["kind"]) == (True, "rule")
+        assert latest["immutable"] is False
+        assert {rule["reason"] for rule in latest["rules"]} == {
+            "repository-not-selected",
+            "tag-not-selected",
+        }
+        assert alpine["immutable"] is False
+        assert [r["reason"] for r in alpine["rules"]] == ["repository-not-selected", "disabled"]
+
+    def test_offline_needs_no_server(self, harbor: SandboxServer, tmp_path: Path) -> None:
+        rules = tmp_path / "rules.json"
+        with httpx.Client(base_url=harbor.url, auth=ADMIN) as client:
+            answer = client.get("/api/v2.0/projects/engineering/immutabletagrules")
+        rules.write_text(answer.text)
+        env = {"DTRCTL_URL": "http://127.0.0.1:9"}  # a closed port: never asked
+        run = run_dtrctl(
+            "explain", "engineering/team/app:v2", "--rules", str(rules), "-o", "json", env=env
+        )
+        assert run.code == 0, run.stderr
+        [result] = json.loads(run.stdout)["results"]
+        assert result["immutable"] is True and result["decided_by"]["kind"] == "rule"
+
+
+def test_explain_on_dtr_the_repository_flag_decides(sandbox: SandboxServer) -> None:
+    env = {
+        "DTRCTL_URL": sandbox.url,
+        "DTRCTL_USERNAME": "admin",
+        "DTRCTL_PASSWORD": "sandbox-admin-password",
+    }
+    run = run_dtrctl("explain", "library/nginx:1.25", "library/alpine:3.20", "-o", "json", env=env)
+    assert run.code == 0, run.stderr
+    nginx, alpine = json.loads(run.stdout)["results"]
+    assert (nginx["immutable"], nginx["decided_by"]["kind"]) == (True, "repository")
+    assert (alpine["immutable"], alpine["decided_by"]["kind"]) == (False, None)
+    missing = run_dtrctl("explain", "library/absent:1", env=env)
+    assert missing.code == 4
