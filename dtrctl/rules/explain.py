@@ -121,8 +121,7 @@ def _online(backend: Backend, reference: ImageReference) -> Explanation:
     from dtrctl.backends.harbor.backend import HarborBackend
 
     repository = backend.get_repository(reference.repository)  # detects the kind under auto
-    current = getattr(backend, "current", None)
-    concrete = current() if callable(current) else backend
+    concrete = getattr(backend, "current", backend)  # what `auto` detected
     if isinstance(concrete, HarborBackend):
         project, path = reference.repository.namespace, reference.repository.name
         rules = concrete.api.list_rules(project)

@@ -31,27 +31,31 @@ def test_a_tag_pattern_malformed_for_some_tags_stops_harbor_for_those_only(
 
 class TestExplain:
     def test_on_harbor_the_rule_that_decides_each_tag(self, harbor: SandboxServer) -> None:
-        run = dtrctl(
+        run = dtrctl(  # under `auto`: the run detects Harbor
             harbor,
-            "--backend",
-            "harbor",
             "explain",
-            "engineering/team/app:v1.0",
-            "engineering/team/app:latest",
             "library/alpine:3.20",
+            "library/nginx:1.25",
             "-o",
             "json",
         )
         assert run.code == 0, run.stderr
-        v1, latest, alpine = as_json(run)["results"]
+        alpine, nginx = as_json(run)["results"]
+        assert alpine["immutable"] is False
+        assert [r["reason"] for r in alpine["rules"]] == ["repository-not-selected", "disabled"]
+        assert (nginx["immutable"], nginx["decided_by"]["kind"]) == (True, "rule")
+
+    def test_on_harbor_nested_paths_per_tag(self, harbor: SandboxServer) -> None:
+        refs = ("engineering/team/app:v1.0", "engineering/team/app:latest")
+        run = dtrctl(harbor, "--backend", "harbor", "explain", *refs, "-o", "json")
+        assert run.code == 0, run.stderr
+        v1, latest = as_json(run)["results"]
         assert (v1["immutable"], v1["decided_by"]["kind"]) == (True, "rule")
         assert latest["immutable"] is False
         assert {rule["reason"] for rule in latest["rules"]} == {
             "repository-not-selected",
             "tag-not-selected",
         }
-        assert alpine["immutable"] is False
-        assert [r["reason"] for r in alpine["rules"]] == ["repository-not-selected", "disabled"]
 
     def test_offline_needs_no_server(self, harbor: SandboxServer, tmp_path: Path) -> None:
         rules = tmp_path / "rules.json"
