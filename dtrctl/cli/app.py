@@ -34,6 +34,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "explain": CommandSpec(
         "explain", "explain", "Why is each tag immutable, or not: DTR's flag or Harbor's rules."
     ),
+    "rules": CommandSpec("rules", "app", "Harbor's immutability rules: lint them."),
     "sandbox": CommandSpec("sandbox", "sandbox", None),
     "completion": CommandSpec("completion", "completion", None),
     "apply": CommandSpec(

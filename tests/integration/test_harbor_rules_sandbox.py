@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -84,3 +85,44 @@ def test_explain_on_dtr_the_repository_flag_decides(sandbox: SandboxServer) -> N
     assert (alpine["immutable"], alpine["decided_by"]["kind"]) == (False, None)
     missing = run_dtrctl("explain", "library/absent:1", env=env)
     assert missing.code == 4
+
+
+class TestRulesLint:
+    def test_the_demo_projects_have_only_warnings(self, harbor: SandboxServer) -> None:
+        run = dtrctl(harbor, "rules", "lint", "library", "engineering", "-o", "json")
+        assert run.code == 0, run.stderr
+        document = as_json(run)
+        assert document["ok"] is True
+        assert [(f["project"], f["code"]) for f in document["findings"]] == [
+            ("library", "disabled")
+        ]
+
+    def test_a_malformed_rule_fails_with_a_junit_report(
+        self, harbor: SandboxServer, tmp_path: Path
+    ) -> None:
+        add_rule(
+            harbor,
+            "library",
+            "nginx",
+            "**",
+            scope_selectors={
+                "repository": [{"kind": "doublestar", "decoration": "nsMatches", "pattern": "x"}]
+            },
+        )
+        add_rule(harbor, "library", "ghost", "**")
+        report = tmp_path / "lint.xml"
+        run = dtrctl(harbor, "rules", "lint", "library", "--junit", str(report), "-o", "json")
+        assert run.code == 1, run.stderr
+        codes = {(f["code"], f["severity"]) for f in as_json(run)["findings"]}
+        assert {("never-matches", "error"), ("matches-nothing", "warning")} <= codes
+        assert ElementTree.parse(report).getroot().get("failures") == "1"
+
+
+def test_rules_lint_on_dtr_points_to_repo_audit(sandbox: SandboxServer) -> None:
+    env = {
+        "DTRCTL_URL": sandbox.url,
+        "DTRCTL_USERNAME": "admin",
+        "DTRCTL_PASSWORD": "sandbox-admin-password",
+    }
+    run = run_dtrctl("rules", "lint", env=env)
+    assert run.code == 2 and "dtrctl repo audit" in run.stderr
