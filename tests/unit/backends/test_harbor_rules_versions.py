@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from dtrctl.backends.harbor.doublestar import GlobVersion
+from dtrctl.backends.harbor.explain import explain_tag
 from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
 from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability, tag_is_immutable
+from tests.harbor_cases import HARBOR_MATCH_TESTS
 from tests.unit.backends.test_harbor_rules import rule
 
 ALTERNATIVES = rule(1, "{team/app,team/tools}")  # v1.1.1: a bad pattern; v1.3.4: two paths
@@ -83,3 +85,27 @@ def test_a_repository_behind_a_partly_malformed_pattern_is_some_by_the_later_rul
     result = repository_immutability(rules, "team/app")
     assert result.level == "some" and result.stops_some_tags
     assert [item.rule.id for item in result.applied] == [2]
+
+
+HARBOR_CASES = [
+    (name, rules, repository, tag, expected)
+    for name, (rules, candidates) in HARBOR_MATCH_TESTS.items()
+    for repository, tag, expected in candidates
+]
+
+
+@pytest.mark.parametrize(("test", "bodies", "repository", "tag", "expected"), HARBOR_CASES)
+@pytest.mark.parametrize("glob", ["1.1.1", "1.3.4", None])
+def test_harbor_s_own_matcher_cases(
+    test: str,
+    bodies: list[dict[str, object]],
+    repository: str,
+    tag: str,
+    expected: bool,
+    glob: GlobVersion | None,
+) -> None:
+    rules = [ImmutableRule.from_api({"id": i, **body}) for i, body in enumerate(bodies, 1)]
+    verdict = explain_tag(rules, repository, tag, glob)
+    assert verdict.immutable is expected, test
+    if glob is not None:
+        assert tag_is_immutable(rules, repository, tag, glob).immutable is expected
