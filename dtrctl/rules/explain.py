@@ -117,24 +117,31 @@ def _protect_matcher(protect: Sequence[str]) -> Callable[[str], str | None]:
     return lambda tag: matching_protect_pattern(tag, protect)
 
 
-def _online(backend: Backend, reference: ImageReference) -> Explanation:
+def _online(
+    backend: Backend, reference: ImageReference, rules: dict[str, list[ImmutableRule]]
+) -> Explanation:
+    """One reference; `rules` keeps each Harbor project's rules for the run's other ones."""
     from dtrctl.backends.harbor.backend import HarborBackend
 
-    repository = backend.get_repository(reference.repository)  # detects the kind under auto
-    concrete = getattr(backend, "current", backend)  # what `auto` detected
+    concrete = getattr(backend, "current", backend)  # what `auto` detected so far
+    project, path = reference.repository.namespace, reference.repository.name
     if isinstance(concrete, HarborBackend):
-        project, path = reference.repository.namespace, reference.repository.name
-        rules = concrete.api.list_rules(project)
-        return _from_rules(
-            reference, explain_tag(rules, path, reference.tag, concrete.glob_version())
-        )
-    return Explanation(
-        reference=str(reference),
-        repository=str(reference.repository),
-        tag=reference.tag,
-        immutable=repository.immutable,
-        decided_by="repository" if repository.immutable else None,
-    )
+        concrete.api.get_repository(project, path)  # a missing one is not found, as on DTR
+    else:
+        repository = backend.get_repository(reference.repository)  # detects Harbor under auto
+        concrete = getattr(backend, "current", backend)
+        if not isinstance(concrete, HarborBackend):
+            return Explanation(
+                reference=str(reference),
+                repository=str(reference.repository),
+                tag=reference.tag,
+                immutable=repository.immutable,
+                decided_by="repository" if repository.immutable else None,
+            )
+    if project not in rules:
+        rules[project] = concrete.api.list_rules(project)
+    verdict = explain_tag(rules[project], path, reference.tag, concrete.glob_version())
+    return _from_rules(reference, verdict)
 
 
 def explain_online(
@@ -143,9 +150,10 @@ def explain_online(
     """Each reference on the run's registry; a failure is that reference's `error`."""
     matching = _protect_matcher(protect)
     explained: list[Explanation] = []
+    rules: dict[str, list[ImmutableRule]] = {}
     for reference in references:
         try:
-            found = _online(backend, reference)
+            found = _online(backend, reference, rules)
         except DtrctlError as error:
             found = Explanation(
                 str(reference), str(reference.repository), reference.tag, error=error

@@ -137,3 +137,24 @@ def test_on_harbor_the_server_s_rules_and_version(dtr, cli, monkeypatch) -> None
     # Harbor 2.10.2 links doublestar v1.1.1: rule 1 is a bad pattern and ends the evaluation.
     assert (result["immutable"], result["stopped_at"]) == (False, 1)
     assert [r["reason"] for r in result["rules"]] == ["malformed", "not-reached"]
+
+
+def test_on_harbor_rules_are_read_once_per_project_and_a_missing_repository_is_4(
+    dtr, cli, monkeypatch
+) -> None:
+    monkeypatch.setenv("DTRCTL_BACKEND", "harbor")
+    dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
+    dtr.get("/api/v2.0/projects/library/repositories/app").respond(
+        200, json={"name": "library/app"}
+    )
+    dtr.get("/api/v2.0/projects/library/repositories/gone").respond(
+        404, json={"errors": [{"code": "NOT_FOUND", "message": "repository gone not found"}]}
+    )
+    rules = dtr.get(RULES).respond(200, json=[rule(1, "app", "v*")])
+    args = ("explain", "library/app:v1", "library/app:latest", "library/gone:v1", "-o", "json")
+    result = cli(*args)
+    assert result.exit_code == 4
+    v1, latest, gone = result.json()["results"]
+    assert (v1["immutable"], latest["immutable"], gone["immutable"]) == (True, False, None)
+    assert gone["error"]["code"] == "not_found"
+    assert rules.call_count == 1
