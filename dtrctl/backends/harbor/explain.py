@@ -44,8 +44,8 @@ _MESSAGES: dict[Reason, str] = {
     "excluded": "excludes the repository or the tag",
     "malformed": "Harbor cannot evaluate it for this tag and stops here: the tag counts as "
     "mutable and no later rule is read",
-    "version-dependent": "doublestar v1.1.1 (Harbor <= 2.10.2) and v1.3.4 (Harbor >= 2.11) "
-    "answer differently here, and the server's version is unknown",
+    "version-dependent": "doublestar v1.1.1 (Harbor 2.0-2.9.4, 2.10.0-2.10.2) and v1.3.4 (Harbor "
+    "2.9.5+, 2.10.3+, 2.11+) answer differently here, and the server's version is unknown",
     "not-reached": "not reached: Harbor decided before this rule",
 }
 
