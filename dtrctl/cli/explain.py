@@ -119,6 +119,12 @@ def explain(
         {"results": [result.to_json() for result in results]},
         lambda out: _print(out, results),
     )
+    if any(r.immutable is None and r.error is None for r in results):
+        run.out.info(
+            "Note: the Harbor version is unknown, and doublestar v1.1.1 and v1.3.4 read some "
+            "rule differently"
+            + (": pass --harbor-version" if rules_file else " (the server did not say it)")
+        )
     raise typer.Exit(_exit_code(results))
 
 

@@ -53,8 +53,10 @@ def test_offline_the_harbor_version_decides_the_glob_library(cli, rules_file: Pa
     [old] = explained(cli(*args, "--harbor-version", "v2.10.2"))
     assert old["immutable"] is False and old["decided_by"]["kind"] is None
     assert old["stopped_at"] == 1 and old["rules"][0]["reason"] == "malformed"
-    [unknown] = explained(cli(*args))
+    unknown_run = cli(*args)
+    [unknown] = explained(unknown_run)
     assert unknown["immutable"] is None and unknown["rules"][0]["reason"] == "version-dependent"
+    assert "pass --harbor-version" in unknown_run.stderr
 
 
 def test_offline_a_partly_malformed_pattern_stops_only_the_tags_it_fails_on(
