@@ -118,6 +118,21 @@ class TestRulesLint:
         assert ElementTree.parse(report).getroot().get("failures") == "1"
 
 
+def test_the_sandbox_s_harbor_version_decides_what_a_version_dependent_rule_is(
+    harbor: SandboxServer,
+) -> None:
+    # The sandbox says Harbor 2.13 (doublestar v1.3.4): `{alpine,team/x}` works there, so it is a
+    # warning, and library/alpine:3.20 is immutable by it.
+    add_rule(harbor, "library", "{alpine,team/x}", "**")
+    lint = dtrctl(harbor, "rules", "lint", "library", "-o", "json")
+    assert lint.code == 0, lint.stderr
+    codes = [(f["code"], f["severity"]) for f in as_json(lint)["findings"]]
+    assert ("version-dependent", "warning") in codes
+    explained = dtrctl(harbor, "explain", "library/alpine:3.20", "-o", "json")
+    assert explained.code == 0, explained.stderr
+    assert as_json(explained)["results"][0]["immutable"] is True
+
+
 def test_rules_lint_on_dtr_points_to_repo_audit(sandbox: SandboxServer) -> None:
     env = {
         "DTRCTL_URL": sandbox.url,
