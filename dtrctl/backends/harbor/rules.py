@@ -401,12 +401,12 @@ def _repository_immutability(
             if scope == "none" or not rule.tag_selectors:
                 continue
             tags = _coverage(rule.tag_selectors[0], repository_path, glob)
-        except _PartlyBroken as broken:
-            partly = partly or (rule, str(broken))
-            continue
-        except _Broken as broken:
+        except (_PartlyBroken, _Broken) as broken:
             if any(item.covers == "all" for item in applied):
                 break  # Harbor never gets past the covering rule for this repository
+            if isinstance(broken, _PartlyBroken):
+                partly = partly or (rule, str(broken))
+                continue
             return _summary(applied, partly, stopped_at=rule, stop_reason=str(broken))
         if tags != "none":
             covers: Literal["all", "some"] = (

@@ -109,3 +109,8 @@ def test_harbor_s_own_matcher_cases(
     assert verdict.immutable is expected, test
     if glob is not None:
         assert tag_is_immutable(rules, repository, tag, glob).immutable is expected
+
+
+def test_a_partly_malformed_pattern_after_a_covering_rule_is_never_reached() -> None:
+    result = repository_immutability([rule(1, "team/app"), rule(2, "team/app", "x[")], "team/app")
+    assert (result.level, result.stopped_at) == ("all", None)
