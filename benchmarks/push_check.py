@@ -25,7 +25,7 @@ from benchmarks.common import (
 from benchmarks.latency_proxy import LatencyProxy, ProxyStats
 from benchmarks.report import Section, Target, milliseconds
 from benchmarks.startup import Command, imports_beyond_floor, importtime_table
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.sandbox.server import SandboxServer
 
 LOOPBACK_TARGET = 1.3

@@ -16,17 +16,17 @@ from dtrctl.errors import DtrctlError, NoRegistryApi
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
-    from dtrctl.models import Repository, Tag
-    from dtrctl.push_check.facts import RepositoryState, TagDetails
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.push import RepositoryState, TagDetails
+    from dtrctl.records.repository import Repository, Tag
+    from dtrctl.reference import RepositoryName
 
 T = TypeVar("T")
 

@@ -1,26 +1,22 @@
-"""The interface every registry backend implements, and the kinds a user may name."""
+"""The interface every registry backend implements."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository, Tag
-    from dtrctl.push_check.facts import RepositoryState, TagDetails
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
-
-# `auto` detects the kind; `registry` is a plain Docker registry (no API for settings).
-BackendKind = Literal["auto", "dtr", "harbor", "registry"]
-BACKEND_KINDS: tuple[BackendKind, ...] = ("auto", "dtr", "harbor", "registry")
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.push import RepositoryState, TagDetails
+    from dtrctl.records.repository import Repository, Tag
+    from dtrctl.reference import RepositoryName
 
 
 class Backend(Protocol):

@@ -12,19 +12,19 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn
 
 from dtrctl.errors import UsageError
-from dtrctl.push_check.facts import RepositoryState, TagDetails
+from dtrctl.records.push import RepositoryState, TagDetails
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository, Tag
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.repository import Repository, Tag
+    from dtrctl.reference import RepositoryName
 
 NO_API_MESSAGE = "a plain registry has no API for repository settings"
 NO_API_HINT = (

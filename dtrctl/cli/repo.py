@@ -100,8 +100,8 @@ def create(
       dtrctl repo create library/tools --visibility public --description "Build tools"
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
+    from dtrctl.records.changes import RepositorySettings
     from dtrctl.reference import parse_repository_name
-    from dtrctl.repos.settings import RepositorySettings
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     name = parse_repository_name(repository)

@@ -26,10 +26,10 @@ from dtrctl.errors import ExitCode, NotFound, UsageError
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
     from dtrctl.cli.output import Output
+    from dtrctl.records.changes import ImmutabilityResult
     from dtrctl.repos.bulk import BulkOutcome
     from dtrctl.repos.policy import AuditReport
     from dtrctl.repos.selection import Pattern, Selection
-    from dtrctl.repos.settings import ImmutabilityResult
 
 
 @dtrctl_command

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
-from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
 from dtrctl.push_check.verdicts import (
     CheckResult,
     PushVerdict,
@@ -27,6 +26,7 @@ from dtrctl.push_check.verdicts import (
     decide,
     matching_protect_pattern,
 )
+from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import ImageReference, RepositoryName
 from dtrctl.settings import url_registry
 
@@ -64,10 +64,12 @@ def check_references(
     """One result per reference, in input order, against the session's registry. Under `auto`,
     answers that show no DTR API at the URL are asked again of Harbor when it answers there: a
     DTR costs nothing more."""
-    from dtrctl.backends.select import harbor_instead
+    from dtrctl.session import harbor_instead
 
     results = _check_with(session, session.backend, references, options)
-    harbor = harbor_instead(session, results)
+    if not any(result.error is not None and result.error.code == "no_api" for result in results):
+        return results
+    harbor = harbor_instead(session)
     return results if harbor is None else _check_with(session, harbor, references, options)
 
 

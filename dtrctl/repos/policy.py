@@ -28,11 +28,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 from dtrctl.errors import InvalidReference, UsageError
-from dtrctl.models import VISIBILITIES, Repository
+from dtrctl.records.changes import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
+from dtrctl.records.findings import AuditFinding
+from dtrctl.records.repository import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName, parse_repository_name
-from dtrctl.repos.findings import AuditFinding
 from dtrctl.repos.selection import EVERY_REPOSITORY, Pattern, parse_pattern
-from dtrctl.repos.settings import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
 from dtrctl.text import xml_text
 from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
 

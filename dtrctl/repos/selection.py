@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from dtrctl.errors import InvalidReference, UsageError
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName, parse_repository_name, validate_namespace
 
 GLOB_CHARACTERS = frozenset("*?[")

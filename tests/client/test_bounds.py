@@ -14,9 +14,9 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.client import dtr as dtr_module
+from dtrctl.backends.dtr import api as dtr_module
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.client.ca import fetch_ca_certificate
-from dtrctl.client.dtr import DtrClient
 from dtrctl.client.limits import (
     API_ANSWER_MAX_BYTES,
     CA_PEM_MAX_BYTES,
@@ -34,7 +34,7 @@ from dtrctl.errors import (
     RequestTimeout,
     ResponseTooLarge,
 )
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from tests.cli.conftest import repository_body
 from tests.integration import hostile

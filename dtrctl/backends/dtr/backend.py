@@ -16,21 +16,21 @@ from dtrctl.errors import NoRegistryApi, NotFound
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository, RepositoryAccess, Tag
-    from dtrctl.push_check.facts import RepositoryState, TagDetails
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.push import RepositoryState, TagDetails
+    from dtrctl.records.repository import Repository, RepositoryAccess, Tag
+    from dtrctl.reference import RepositoryName
 
 
 class DtrApi(Protocol):
-    """The calls of `dtrctl.client.dtr.DtrClient` this backend uses."""
+    """The calls of `dtrctl.backends.dtr.api.DtrClient` this backend uses."""
 
     def get_repository(self, name: RepositoryName) -> Repository: ...
     def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...

@@ -12,8 +12,8 @@ from dtrctl.errors import (
     NotFound,
     TagNotFound,
 )
-from dtrctl.models import Repository, RepositoryAccess, Tag
-from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
+from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
+from dtrctl.records.repository import Repository, RepositoryAccess, Tag
 from dtrctl.reference import RepositoryName
 
 # What DTR's API says when a repository (or its namespace) is absent or not visible.

@@ -31,18 +31,18 @@ from dtrctl.errors import (
     RequestTimeout,
     UsageError,
 )
-from dtrctl.reference import RepositoryName
-from dtrctl.repos.settings import (
+from dtrctl.records.changes import (
     CreateOutcome,
     ImmutabilityResult,
     RepositorySettings,
     SettingsChange,
     SettingsResult,
 )
+from dtrctl.reference import RepositoryName
 
 if TYPE_CHECKING:
     from dtrctl.backends.harbor.backend import HarborBackend
-    from dtrctl.models import Repository
+    from dtrctl.records.repository import Repository
 
 # A request whose answer never arrived whole: Harbor may or may not have acted on it.
 LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
-from dtrctl.client.http import RequestContext, json_body, parse_model, send
+from dtrctl.client.http import RequestContext, json_body, parse_model
+from dtrctl.client.json_api import JsonApi
 from dtrctl.client.limits import MAX_PAGES
 from dtrctl.errors import InvalidResponse
-from dtrctl.models import Repository, RepositoryAccess, Tag
+from dtrctl.records.repository import Repository, RepositoryAccess, Tag
 from dtrctl.reference import RepositoryName
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_PAGE_SIZE = 100
 NEXT_PAGE_HEADER = "X-Next-Page-Start"
@@ -28,10 +30,9 @@ class DtrClient:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._auth = httpx.BasicAuth(*auth) if auth else None
-        self.username = auth[0] if auth else None
+        self._api = JsonApi(http, base_url, auth)
+        self._base = self._api.base
+        self.username = self._api.username
         self._page_size = page_size
 
     def _url(self, *parts: str) -> str:
@@ -50,10 +51,7 @@ class DtrClient:
     def _request(
         self, method: str, url: str, context: RequestContext, **kwargs: Any
     ) -> httpx.Response:
-        if self._auth is not None:
-            kwargs["auth"] = self._auth
-        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
-        return send(self._http, method, url, context, headers=headers, **kwargs)
+        return self._api.request(method, url, context, **kwargs)
 
     # Repositories
 
