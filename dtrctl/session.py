@@ -48,7 +48,16 @@ class Session:
     def backend(self) -> Backend:
         """The registry's administration and push-check facts, behind one interface."""
         if self._backend is None:
-            self._backend = backend_for(self)
+            from dtrctl.backends.detect import backend_for
+
+            self._backend = backend_for(
+                self.settings.backend,
+                http=self.http,
+                url=self.url,
+                auth=self.auth,
+                dtr_api=lambda: self.dtr,
+                url_from_reference=self.url_from_reference,
+            )
         return self._backend
 
     @property
@@ -214,53 +223,3 @@ def _credential(
         plain_registry=settings.backend == "registry",
         url_from_reference=url_from_reference,
     )
-
-
-def backend_for(session: Session) -> Backend:
-    """The backend for the session's registry, by `--backend` (default: auto, see `auto`)."""
-    kind = session.settings.backend or "auto"
-    if kind == "auto":
-        from dtrctl.backends.auto import AutoBackend
-        from dtrctl.client.detect import answers_harbor
-
-        return AutoBackend(
-            backend_of_kind(session, "dtr", auto=True),
-            lambda: backend_of_kind(session, "harbor"),
-            lambda: answers_harbor(session.http, session.url),
-            session.url,
-        )
-    return backend_of_kind(session, kind)
-
-
-def backend_of_kind(session: Session, kind: str, *, auto: bool = False) -> Backend:
-    """`auto`: the kind was not named, so a host named only by push-check's references may turn
-    out to be a plain registry."""
-    if kind == "registry":
-        from dtrctl.backends.registry import PlainRegistryBackend
-
-        return PlainRegistryBackend()
-    if kind == "dtr":
-        from dtrctl.backends.dtr.backend import DtrBackend
-
-        # Only a host named by push-check's references, not the configured DTR, may turn out
-        # to be a plain registry: a configured DTR that stops answering like one is an error.
-        plain_fallback = auto and session.url_from_reference
-        return DtrBackend(session.dtr, url=session.url, plain_fallback=plain_fallback)
-    if kind == "harbor":
-        from dtrctl.backends.harbor.api import HarborClient
-        from dtrctl.backends.harbor.backend import HarborBackend
-
-        return HarborBackend(HarborClient(session.http, session.url, session.auth))
-    raise UsageError(f"--backend {kind} is not available yet")
-
-
-def harbor_instead(session: Session) -> Backend | None:
-    """push-check under `auto`: when the DTR API was not there (a 404 DTR did not send), Harbor
-    if the URL answers as Harbor. A host only the references name is read as a plain registry
-    by the DTR backend instead (never "free"); `--backend harbor` or a profile that recorded the
-    kind checks it per tag."""
-    if (session.settings.backend or "auto") != "auto":
-        return None
-    from dtrctl.client.detect import answers_harbor
-
-    return backend_of_kind(session, "harbor") if answers_harbor(session.http, session.url) else None

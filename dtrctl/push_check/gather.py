@@ -62,29 +62,27 @@ def check_references(
     session: Session, references: Sequence[ImageReference], options: CheckOptions
 ) -> list[CheckResult]:
     """One result per reference, in input order, against the session's registry. Under `auto`,
-    answers that show no DTR API at the URL are asked again of Harbor when it answers there: a
-    DTR costs nothing more."""
-    from dtrctl.session import harbor_instead
-
-    results = _check_with(session, session.backend, references, options)
-    if not any(result.error is not None and result.error.code == "no_api" for result in results):
-        return results
-    harbor = harbor_instead(session)
-    return results if harbor is None else _check_with(session, harbor, references, options)
-
-
-def _check_with(
-    session: Session, backend: Backend, references: Sequence[ImageReference], options: CheckOptions
-) -> list[CheckResult]:
+    the kind is found out beside the first questions (`dtrctl.backends.detect`): a DTR costs
+    nothing more, a Harbor one round trip."""
+    from dtrctl.backends.detect import DetectingBackend
     from dtrctl.client.registry import RegistryClient
     from dtrctl.client.registry_auth import Challenge
 
+    backend = session.backend
     endpoint = backend.token_endpoint(session.url)
+
+    def next_guess() -> Challenge | None:
+        if not isinstance(backend, DetectingBackend):
+            return None
+        harbor = backend.harbor_token_endpoint(session.url)
+        return Challenge("bearer", *harbor) if harbor else None
+
     registry = RegistryClient(
         session.http,
         session.url,
         session.auth,
         expected_challenge=Challenge("bearer", *endpoint) if endpoint else None,
+        next_guess=next_guess,
     )
     username = session.credential.username if session.credential else None
     host = str(url_registry(session.url))

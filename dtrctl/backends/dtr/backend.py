@@ -121,11 +121,20 @@ class CheckedDtrApi:
 class DtrBackend:
     kind = "dtr"
 
-    def __init__(self, api: DtrApi, *, url: str = "", plain_fallback: bool = False) -> None:
+    def __init__(
+        self,
+        api: DtrApi,
+        *,
+        url: str = "",
+        plain_fallback: bool = False,
+        another_kind: Callable[[], bool] | None = None,
+    ) -> None:
         """`plain_fallback`: no DTR API at `url` means a plain registry (push-check's automatic
-        mode for a host named only by the references), rather than an error."""
+        mode for a host named only by the references), rather than an error. `another_kind`:
+        whether another kind answers at `url` (`dtrctl.backends.detect`'s probe)."""
         self.api = CheckedDtrApi(api, url)
         self.plain_fallback = plain_fallback
+        self.another_kind = another_kind
 
     def check_credentials(self) -> None:
         self.api.check_credentials()
@@ -170,7 +179,11 @@ class DtrBackend:
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(
-            self.api, name, username, plain_fallback=self.plain_fallback
+            self.api,
+            name,
+            username,
+            plain_fallback=self.plain_fallback,
+            another_kind=self.another_kind,
         )
 
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from dtrctl.errors import (
@@ -27,10 +28,17 @@ class PushFactsApi(Protocol):
 
 
 def repository_state(
-    api: PushFactsApi, name: RepositoryName, username: str | None, *, plain_fallback: bool = False
+    api: PushFactsApi,
+    name: RepositoryName,
+    username: str | None,
+    *,
+    plain_fallback: bool = False,
+    another_kind: Callable[[], bool] | None = None,
 ) -> RepositoryState:
     """What the DTR API says of `name`. `api` raises `NoRegistryApi` where no DTR answers: a
-    plain registry when `plain_fallback` (a host named only by the references), else an error."""
+    plain registry when `plain_fallback` (a host named only by the references), else an error.
+    `another_kind`: whether another kind of registry answers at the URL (detection's probe),
+    so that a missing DTR API is said at once, without asking the repository call too."""
     if username is not None:
         # One call tells both immutability and whether this user may push at all.
         try:
@@ -39,8 +47,10 @@ def repository_state(
             if error.dtr_code == "NO_SUCH_REPOSITORY":
                 return RepositoryState(found=False, immutable=None, has_api=True)
             # Another DTR "not found" (e.g. the user's account): the repository call decides.
-        except NoRegistryApi:
-            pass  # No such endpoint (an older DTR, or no DTR at all): the repository call decides.
+        except NoRegistryApi as error:
+            if another_kind is not None and another_kind():
+                return _state_from_error(error)
+            # No such endpoint (an older DTR, or no DTR at all): the repository call decides.
         except DtrctlError as error:
             if error.exit_code is not ExitCode.AUTH or isinstance(error, AuthenticationFailed):
                 return _state_from_error(error)
