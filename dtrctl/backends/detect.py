@@ -326,7 +326,7 @@ def backend_for(
 
     kind = kind or "auto"
     if kind == "registry":
-        from dtrctl.backends.registry import PlainRegistryBackend
+        from dtrctl.backends.plain import PlainRegistryBackend
 
         return PlainRegistryBackend()
     if kind == "dtr":

@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -14,6 +14,9 @@ from dtrctl.cli.output import ListFormat, Output, OutputFormat
 from dtrctl.cli.prompts import prompt_secret
 from dtrctl.errors import DtrctlError, ExitCode
 from dtrctl.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from dtrctl.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +61,7 @@ class Run:
         gate: bool = False,
         url_from_reference: bool = False,
         announce_anonymous: bool = True,
-    ) -> Any:
+    ) -> Session:
         """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR."""
         from dtrctl.session import open_session
 

@@ -32,7 +32,7 @@ from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
-    from dtrctl.client.registry import Manifest
+    from dtrctl.client.distribution import Manifest
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
@@ -65,7 +65,7 @@ def check_references(
     the kind is found out beside the first questions (`dtrctl.backends.detect`): a DTR costs
     nothing more, a Harbor one round trip."""
     from dtrctl.backends.detect import DetectingBackend
-    from dtrctl.client.registry import RegistryClient
+    from dtrctl.client.distribution import RegistryClient
     from dtrctl.client.registry_auth import Challenge
 
     backend = session.backend

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from dtrctl.auth.docker_config import DockerLookup, find_docker_credential
 from dtrctl.auth.secret_store import get_secret
 from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.client.distribution import Manifest, RegistryClient
 from dtrctl.client.http import (
     ErrorBody,
     RequestContext,
@@ -31,7 +32,6 @@ from dtrctl.client.http import (
     json_body,
     parse_error_body,
 )
-from dtrctl.client.registry import Manifest, RegistryClient
 from dtrctl.client.registry_auth import Challenge, parse_challenge
 from dtrctl.config import Config, ConfigError, load_config
 from dtrctl.errors import DtrctlError, InvalidResponse, UsageError

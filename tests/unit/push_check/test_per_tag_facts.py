@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dtrctl.client.registry import OCI_MANIFEST, Manifest
+from dtrctl.client.distribution import OCI_MANIFEST, Manifest
 from dtrctl.errors import ServerError
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
 from dtrctl.push_check.gather import CheckOptions, run_checks
