@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from dtrctl.backends.base import Backend
     from dtrctl.backends.dtr.api import DtrClient
+    from dtrctl.backends.plain import PlainRegistryBackend
     from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
@@ -312,7 +313,7 @@ def backend_for(
     auth: tuple[str, str] | None,
     dtr_api: Callable[[], DtrClient],
     url_from_reference: bool = False,
-) -> Backend:
+) -> Backend | PlainRegistryBackend:
     """Step 1: the backend of the kind named; `auto` (or None) detects it (steps 2-6).
     `url_from_reference`: the URL is a host only push-check's references name, which may turn
     out to be a plain registry."""

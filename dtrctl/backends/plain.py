@@ -8,73 +8,32 @@ note, never `free`. Every other command is a usage error (exit 2).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn
 
 from dtrctl.errors import UsageError
 from dtrctl.records.push import RepositoryState, TagDetails
 
 if TYPE_CHECKING:
-    from dtrctl.records.changes import (
-        CreateOutcome,
-        ImmutabilityResult,
-        RepositorySettings,
-        SettingsChange,
-        SettingsResult,
-    )
-    from dtrctl.records.findings import AuditFinding
-    from dtrctl.records.repository import Repository, Tag
     from dtrctl.reference import RepositoryName
 
-NO_API_MESSAGE = "a plain registry has no API for repository settings"
+NO_API_MESSAGE = (
+    "a plain registry has no API for repository settings: a plain registry supports push-check only"
+)
 NO_API_HINT = (
-    "--backend registry (DTRCTL_BACKEND, the profile's backend) supports push-check only; "
-    "use --backend dtr or auto for a DTR"
+    "--backend registry (DTRCTL_BACKEND, the profile's backend) names one; use --backend dtr, "
+    "harbor or auto for a DTR or MSR 4"
 )
 
 
-def _no_api() -> NoReturn:
+def refuse_administration() -> NoReturn:
+    """What every command but push-check meets on a plain registry, once, before any request."""
     raise UsageError(NO_API_MESSAGE, hint=NO_API_HINT)
 
 
 class PlainRegistryBackend:
+    """push-check's facts only (`PushCheckFacts`): there is no administration to offer."""
+
     kind = "registry"
-
-    def check_credentials(self) -> None:
-        _no_api()
-
-    def get_repository(self, name: RepositoryName) -> Repository:
-        _no_api()
-
-    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]:
-        _no_api()
-
-    def create_repository(
-        self,
-        name: RepositoryName,
-        settings: RepositorySettings,
-        *,
-        exist_ok: bool,
-        create_project: bool = False,
-    ) -> CreateOutcome:
-        _no_api()
-
-    def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
-        _no_api()
-
-    def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
-        _no_api()
-
-    def preview_immutability(
-        self, name: RepositoryName, immutable: bool, current: Repository | None = None
-    ) -> ImmutabilityResult:
-        _no_api()
-
-    def apply_settings(self, change: SettingsChange) -> SettingsResult:
-        _no_api()
-
-    def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
-        _no_api()
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return RepositoryState(found=True, immutable=None, has_api=False)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
@@ -31,8 +31,8 @@ from dtrctl.reference import ImageReference, RepositoryName
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
-    from dtrctl.backends.base import Backend
-    from dtrctl.client.distribution import Manifest
+    from dtrctl.backends.base import PushCheckFacts
+    from dtrctl.client.distribution import Manifest, RegistryClient
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
@@ -43,10 +43,6 @@ MULTI_PLATFORM_CONFIG_NOTE = (
 
 T = TypeVar("T")
 TagKey = tuple[RepositoryName, str]
-
-
-class RegistryApi(Protocol):
-    def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None: ...
 
 
 class CheckOptions(NamedTuple):
@@ -68,7 +64,7 @@ def check_references(
     from dtrctl.client.distribution import RegistryClient
     from dtrctl.client.registry_auth import Challenge
 
-    backend = session.backend
+    backend = session.push_check_backend
     endpoint = backend.token_endpoint(session.url)
 
     def next_guess() -> Challenge | None:
@@ -104,8 +100,8 @@ class TagLookups(NamedTuple):
 
 
 def run_checks(
-    backend: Backend,
-    registry: RegistryApi,
+    backend: PushCheckFacts,
+    registry: RegistryClient,
     host: str,
     references: Sequence[ImageReference],
     options: CheckOptions,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -14,21 +14,17 @@ from dtrctl.errors import (
     TagNotFound,
 )
 from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
-from dtrctl.records.repository import Repository, RepositoryAccess, Tag
 from dtrctl.reference import RepositoryName
+
+if TYPE_CHECKING:
+    from dtrctl.backends.dtr.backend import CheckedDtrApi
 
 # What DTR's API says when a repository (or its namespace) is absent or not visible.
 DTR_ABSENT_CODES = frozenset({"NO_SUCH_REPOSITORY", "NO_SUCH_ACCOUNT"})
 
 
-class PushFactsApi(Protocol):
-    def get_repository(self, name: RepositoryName) -> Repository: ...
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
-
-
 def repository_state(
-    api: PushFactsApi,
+    api: CheckedDtrApi,
     name: RepositoryName,
     username: str | None,
     *,
@@ -82,7 +78,7 @@ def _state_from_error(error: DtrctlError) -> RepositoryState:
     return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
 
 
-def tag_details(api: PushFactsApi, name: RepositoryName, tag: str) -> TagDetails:
+def tag_details(api: CheckedDtrApi, name: RepositoryName, tag: str) -> TagDetails:
     try:
         entries = api.get_tag(name, tag)
     except TagNotFound:
