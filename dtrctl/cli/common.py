@@ -48,9 +48,12 @@ class Run:
         # Options and environment first, then the active profile of the config file; login and
         # ca fetch may be about to create the profile they name.
         self.settings, self.profile = load_profile(given, must_exist=not allow_new_profile)
-        from dtrctl.reference import allow_nested_names
 
-        allow_nested_names(self.settings.backend == "harbor")
+    @property
+    def nested_names(self) -> bool:
+        """Whether this run takes nested repository paths: the backend is named Harbor (by
+        option, environment or profile), whose paths nest; DTR's never do."""
+        return self.settings.backend == "harbor"
 
     def session(
         self,

@@ -45,7 +45,7 @@ def tags(
     from dtrctl.reference import parse_repository_name
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository)
+    name = parse_repository_name(repository, nested=run.nested_names)
     with run.session(write=False) as session:
         found = list(session.backend.list_tags(name))
     rows = [tag_json(tag) for tag in found]

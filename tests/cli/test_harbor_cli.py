@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from dtrctl.backends.harbor.rules import canonical_rule
-from dtrctl.reference import allow_nested_names
 from tests.cli.conftest import DTR_URL
 
 pytestmark = pytest.mark.usefixtures("dtr_env")
@@ -40,8 +39,7 @@ def on_harbor(dtr, monkeypatch: pytest.MonkeyPatch):
     dtr.get("/api/v2.0/projects/library/repositories/app").respond(
         200, json={"name": "library/app"}
     )
-    yield dtr
-    allow_nested_names(False)  # what a run under --backend harbor set in this thread
+    return dtr
 
 
 def test_show_evaluates_the_rules_and_adds_the_harbor_fields(on_harbor, cli):
