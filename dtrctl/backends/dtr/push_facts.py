@@ -17,7 +17,7 @@ from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import RepositoryName
 
 if TYPE_CHECKING:
-    from dtrctl.backends.dtr.backend import CheckedDtrApi
+    from dtrctl.backends.dtr.api import CheckedDtrApi
 
 # What DTR's API says when a repository (or its namespace) is absent or not visible.
 DTR_ABSENT_CODES = frozenset({"NO_SUCH_REPOSITORY", "NO_SUCH_ACCOUNT"})
