@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from dtrctl.backends.harbor import push_facts, writes
-from dtrctl.backends.harbor.records import repository_record
+from dtrctl.backends.harbor.repository_record import repository_record
 from dtrctl.backends.harbor.rules import ImmutableRule, malformed_rule_findings
 
 if TYPE_CHECKING:

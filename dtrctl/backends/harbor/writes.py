@@ -274,7 +274,7 @@ def _first_push_note(name: RepositoryName, settings: RepositorySettings) -> str:
 
 def _unpushed_record(backend: HarborBackend, name: RepositoryName) -> Repository:
     """The record of a repository not pushed yet: the rules that will apply to it."""
-    from dtrctl.backends.harbor.records import repository_record
+    from dtrctl.backends.harbor.repository_record import repository_record
 
     rules = backend.api.list_rules(name.namespace)
     public = backend.api.get_project(name.namespace).public
