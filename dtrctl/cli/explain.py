@@ -103,13 +103,12 @@ def explain(
       dtrctl explain library/team/app:v1 --rules rules.json --harbor-version 2.10.2
       dtrctl explain engineering/api:1.4.2 --protect 'v*'
     """
-    from dtrctl.reference import allow_nested_names, parse_image_reference
+    from dtrctl.reference import parse_image_reference
 
     run = Run(ctx, output)
     glob = offline_glob(rules_file, harbor_version)
-    if rules_file is not None:
-        allow_nested_names(True)  # Harbor's names: paths may nest
-    parsed = [parse_image_reference(text, allow_digest=False) for text in references]
+    nested = run.nested_names or rules_file is not None  # a rules file is Harbor's: paths nest
+    parsed = [parse_image_reference(text, allow_digest=False, nested=nested) for text in references]
     # The profile's `protect` list adds to --protect, as for push-check.
     protected = tuple(
         dict.fromkeys([*(protect or ()), *(run.profile.protect if run.profile else ())])
