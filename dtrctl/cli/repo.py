@@ -173,7 +173,7 @@ def set_immutable(
       dtrctl repo set-immutable 'engineering/*' --exclude 'engineering/sandbox-*' --dry-run
       dtrctl repo set-immutable --from-file release-repos.txt --off --yes -o json
     """
-    from dtrctl.repos.bulk import set_immutability_bulk
+    from dtrctl.repos.packed import set_immutability_many
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     selection = read_selection(repositories, namespace, from_file, exclude, nested=run.nested_names)
@@ -196,7 +196,7 @@ def set_immutable(
             listed = confirm_turning_off(session.backend, names, listed, concurrency)
         verb = "would change" if dry_run else "changed"
         with BulkProgress(run.out, len(names), verb) as progress:
-            outcome = set_immutability_bulk(
+            outcome = set_immutability_many(
                 session.backend,
                 names,
                 on,

@@ -8,9 +8,22 @@ from dtrctl.cli.output import write_csv
 from dtrctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from dtrctl.backends.harbor.packing import RuleLayout
     from dtrctl.cli.output import Output, Segment
     from dtrctl.records.repository import Repository
     from dtrctl.repos.policy import AuditReport
+
+
+def print_rule_packing(out: Output, layout: tuple[RuleLayout, ...]) -> None:
+    """Which repositories go into which of dtrctl's Harbor rules (`rules` in JSON)."""
+    for item in layout:
+        changes = [f"+{len(item.added)}"] if item.added else []
+        changes += [f"-{len(item.removed)}"] if item.removed else []
+        names = ", ".join(item.repositories) or "(none)"
+        out.line(
+            f"rules {item.project}: {item.key} {item.action} ({' '.join(changes)}): "
+            f"{len(item.repositories)} repositories: {names}"
+        )
 
 
 def print_drift(out: Output, report: AuditReport) -> None:

@@ -10,17 +10,12 @@ and every change is verified by reading the rules again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
-from dtrctl.backends.harbor.rules import (
-    MAX_UI_RULES,
-    ImmutableRule,
-    canonical_rule,
-    is_canonical_for,
-    repository_immutability,
-)
+from dtrctl.backends.harbor.packing import ProjectPlan, RuleAction, RuleLayout, plan_project
+from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability
 from dtrctl.errors import (
     Conflict,
     DtrctlError,
@@ -47,13 +42,6 @@ if TYPE_CHECKING:
 
 # A request whose answer never arrived whole: Harbor may or may not have acted on it.
 LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)
-AUDIT_HINT = "Fix or delete that rule in Harbor; `dtrctl repo audit` lists malformed rules"
-
-
-@dataclass(frozen=True)
-class RuleAction:
-    kind: Literal["create", "enable", "delete"]
-    rule: ImmutableRule
 
 
 @dataclass(frozen=True)
@@ -63,6 +51,7 @@ class RulePlan:
     actions: tuple[RuleAction, ...] = ()
     error: DtrctlError | None = None
     warnings: tuple[str, ...] = ()
+    layout: tuple[RuleLayout, ...] = ()
 
 
 def plan_immutability(
@@ -74,71 +63,27 @@ def plan_immutability(
 ) -> RulePlan:
     """Pure: what to write so that Harbor's evaluation gives `project/path` the wanted state;
     `glob` is the server's doublestar version (None: unknown, then both must agree)."""
-    if immutable:
-        return _plan_on(rules, project, path, glob)
-    return _plan_off(rules, project, path, glob)
-
-
-def _plan_on(
-    rules: list[ImmutableRule], project: str, path: str, glob: GlobVersion | None
-) -> RulePlan:
-    if repository_immutability(rules, path, glob).immutable:
+    plan = plan_project(
+        rules, project, [path] if immutable else (), () if immutable else [path], glob
+    )
+    if path in plan.errors:
+        return RulePlan(error=plan.errors[path])
+    if path not in plan.changing:
         return RulePlan()
-    disabled_own = next((r for r in rules if r.disabled and is_canonical_for(r, path)), None)
-    if disabled_own is not None:
-        action = RuleAction("enable", replace(disabled_own, disabled=False))
-        after = [action.rule if rule is disabled_own else rule for rule in rules]
-    else:
-        action = RuleAction("create", canonical_rule(path))
-        after = [*rules, action.rule]
-    result = repository_immutability(after, path, glob)
-    if not result.immutable:
-        stopped = result.stopped_at
-        some = " for some tags" if result.stops_some_tags else ""
-        why = (
-            f"Harbor stops evaluating the rules of project {project}{some} at "
-            f"{stopped.describe()} ({result.stop_reason}), before dtrctl's rule"
-            if stopped is not None
-            else "the project's rules would still not cover every tag"
-        )
-        error = Conflict(f"cannot make {project}/{path} immutable: {why}", hint=AUDIT_HINT)
-        return RulePlan(error=error)
-    warnings: tuple[str, ...] = ()
-    if action.kind == "create" and len(rules) + 1 > MAX_UI_RULES:
-        warnings = (
-            f"project {project} would have {len(rules) + 1} immutability rules: Harbor's UI shows "
-            f"only {MAX_UI_RULES} and cannot add more (one pattern rule such as "
-            f"'{path.rsplit('/', 1)[0] + '/**' if '/' in path else '**'}' could replace several)",
-        )
-    return RulePlan((action,), warnings=warnings)
+    return RulePlan(plan.actions, warnings=plan.warnings, layout=plan.layout)
 
 
-def _plan_off(
-    rules: list[ImmutableRule], project: str, path: str, glob: GlobVersion | None
-) -> RulePlan:
-    own = [rule for rule in rules if not rule.disabled and is_canonical_for(rule, path)]
-    remaining = [rule for rule in rules if rule not in own]
-    result = repository_immutability(remaining, path, glob)
-    if result.immutable:
-        covering = next(item.rule for item in result.applied if item.covers == "all")
-        return RulePlan(
-            error=Conflict(
-                f"{project}/{path} stays immutable: {covering.describe()} of project {project} "
-                "covers every tag, and dtrctl never edits or deletes a rule it did not create",
-                hint="Change or delete that rule in Harbor if the repository must be mutable",
-            )
-        )
-    return RulePlan(tuple(RuleAction("delete", rule) for rule in own))
-
-
-def _execute(backend: HarborBackend, project: str, plan: RulePlan) -> DtrctlError | None:
+def _execute(
+    backend: HarborBackend, project: str, actions: tuple[RuleAction, ...]
+) -> DtrctlError | None:
     """Send the writes; the first lost answer is returned (the re-read decides), others raise."""
-    for action in plan.actions:
+    for action in actions:
         try:
             if action.kind == "create":
                 backend.api.create_rule(project, action.rule)  # None: Harbor had it (409)
-            elif action.kind == "enable":
-                # Only `disabled` differs from the stored rule: Harbor toggles it.
+            elif action.kind in ("enable", "update"):
+                # Either only `disabled` differs from the stored rule (Harbor toggles it) or,
+                # the rule enabled, only its content (Harbor replaces it).
                 backend.api.update_rule(project, action.rule)
             elif action.rule.id is not None:
                 backend.api.delete_rule(project, action.rule.id)
@@ -147,31 +92,79 @@ def _execute(backend: HarborBackend, project: str, plan: RulePlan) -> DtrctlErro
     return None
 
 
-def _immutability_change(
-    backend: HarborBackend, name: RepositoryName, immutable: bool, *, write: bool
-) -> ImmutabilityResult:
-    project, path = name.namespace, name.name
+@dataclass(frozen=True)
+class ProjectChange:
+    """What dtrctl did (or would do) to a project's rules: per path, the result."""
+
+    results: dict[str, ImmutabilityResult]
+    layout: tuple[RuleLayout, ...] = ()
+
+
+def change_project(
+    backend: HarborBackend, project: str, wanted: dict[str, bool], *, write: bool
+) -> ProjectChange:
+    """Give every path of `project` in `wanted` its immutability with one plan (`write` False:
+    only plan); each write verified by reading the rules again."""
+    on = [path for path, immutable in wanted.items() if immutable]
+    off = [path for path, immutable in wanted.items() if not immutable]
     with backend.project_lock(project):
         rules = backend.api.list_rules(project)
         glob = backend.glob_version()
-        plan = plan_immutability(rules, project, path, immutable, glob)
-        if plan.error is not None:
-            return ImmutabilityResult(str(name), None, changed=False, error=plan.error)
-        if not plan.actions or not write:
-            return ImmutabilityResult(
-                str(name), immutable, changed=bool(plan.actions), warnings=plan.warnings
-            )
-        lost = _execute(backend, project, plan)
-        now = repository_immutability(backend.api.list_rules(project), path, glob).immutable
-    if now != immutable:
-        if lost is not None:
-            lost.hint = f"Harbor may not have applied the change: check {name} before retrying"
-            raise lost
-        raise InvalidResponse(
-            f"Harbor accepted the rule change for {name} but its rules make it "
-            f"{'mutable' if immutable else 'immutable'}"
+        plan = plan_project(rules, project, on, off, glob)
+        failed: dict[str, DtrctlError] = dict(plan.errors)
+        if plan.actions and write:
+            lost = _execute(backend, project, plan.actions)
+            now = backend.api.list_rules(project)
+            failed.update(_unverified(project, now, plan, wanted, glob, lost))
+    results = {
+        path: ImmutabilityResult(f"{project}/{path}", None, changed=False, error=failed[path])
+        if path in failed
+        else ImmutabilityResult(
+            f"{project}/{path}", immutable, changed=path in plan.changing, warnings=plan.warnings
         )
-    return ImmutabilityResult(str(name), immutable, changed=True, warnings=plan.warnings)
+        for path, immutable in wanted.items()
+    }
+    return ProjectChange(results, plan.layout if plan.changing else ())
+
+
+def _unverified(
+    project: str,
+    rules: list[ImmutableRule],
+    plan: ProjectPlan,
+    wanted: dict[str, bool],
+    glob: GlobVersion | None,
+    lost: DtrctlError | None,
+) -> dict[str, DtrctlError]:
+    """An error for each path asked about when Harbor's rules now differ from the plan's."""
+    wrong = [
+        path
+        for path, immutable in sorted(plan.expected.items())
+        if repository_immutability(rules, path, glob).immutable != immutable
+    ]
+    if not wrong:
+        return {}
+    if lost is not None:
+        lost.hint = (
+            f"Harbor may not have applied the change: check project {project} before retrying"
+        )
+        return {path: lost for path in wanted if path not in plan.errors}
+    first = wrong[0]
+    state = "mutable" if plan.expected[first] else "immutable"
+    error = InvalidResponse(
+        f"Harbor accepted the rule changes of project {project} but its rules make "
+        f"{project}/{first} {state}"
+    )
+    return {path: error for path in wanted if path not in plan.errors}
+
+
+def _immutability_change(
+    backend: HarborBackend, name: RepositoryName, immutable: bool, *, write: bool
+) -> ImmutabilityResult:
+    change = change_project(backend, name.namespace, {name.name: immutable}, write=write)
+    result = change.results[name.name]
+    if isinstance(result.error, LOST_ANSWER):
+        raise result.error  # as before: a lost answer is the command's error
+    return result
 
 
 def set_immutability(
