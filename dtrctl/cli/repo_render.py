@@ -17,12 +17,15 @@ if TYPE_CHECKING:
 def print_rule_packing(out: Output, layout: tuple[RuleLayout, ...]) -> None:
     """Which repositories go into which of dtrctl's Harbor rules (`rules` in JSON)."""
     for item in layout:
+        if item.action == "delete":
+            removed = ", ".join(item.removed)
+            out.line(f"rules {item.project}: {item.key} delete (-{len(item.removed)}: {removed})")
+            continue
         changes = [f"+{len(item.added)}"] if item.added else []
-        changes += [f"-{len(item.removed)}"] if item.removed else []
-        names = ", ".join(item.repositories) or "(none)"
+        changes += [f"-{len(item.removed)}: {', '.join(item.removed)}"] if item.removed else []
         out.line(
-            f"rules {item.project}: {item.key} {item.action} ({' '.join(changes)}): "
-            f"{len(item.repositories)} repositories: {names}"
+            f"rules {item.project}: {item.key} {item.action}, {len(item.repositories)} "
+            f"repositories ({' '.join(changes)}): {', '.join(item.repositories)}"
         )
 
 

@@ -195,3 +195,14 @@ class TestSetImmutable:
         assert second.code == 0, second.stderr
         assert as_json(second)["rules"] == []
         assert rules_of(harbor, "library") == before
+
+    def test_audit_fix_packs_once_then_is_a_no_op(self, harbor: SandboxServer) -> None:
+        fix = ("repo", "audit", "--namespace", "engineering", "--fix", "--yes", "-o", "json")
+        fixed = dtrctl(harbor, "--backend", "harbor", *fix)
+        assert fixed.code == 0, fixed.stderr
+        assert list(repository_patterns(harbor, "engineering").values()) == ["{api,team/app,web}"]
+        before = rules_of(harbor, "engineering")
+        again = dtrctl(harbor, "--backend", "harbor", *fix)
+        assert again.code == 0, again.stderr
+        assert as_json(again)["ok"] is True
+        assert rules_of(harbor, "engineering") == before

@@ -207,3 +207,11 @@ class TestPlan:
             after = after_rules([own(1, "z")], plan.actions)
             assert all(immutable(after, n, glob) for n in names)
             assert not immutable(after, "z", glob)
+
+
+def test_repo_show_marks_a_packed_rule_naming_the_repository_as_dtrctl_s() -> None:
+    from dtrctl.backends.harbor.repository_record import rule_json
+
+    assert rule_json(packed(3, "a", "team/app"), "team/app")["dtrctl"] is True
+    assert rule_json(packed(3, "a", "b"), "team/app")["dtrctl"] is False
+    assert rule_json(foreign(4, "{b,a}"), "a")["dtrctl"] is False
