@@ -395,11 +395,14 @@ def _checked_plan(
     glob: GlobVersion | None,
 ) -> ProjectPlan:
     """The plan, once Harbor's evaluation of the rules after it gives every path its state."""
+    if not actions:  # nothing written: every path keeps the state it has
+        return ProjectPlan(errors=errors)
     after = after_rules(rules, actions)
-    before = {
-        path: repository_immutability(rules, path, glob).immutable for path in _owned_paths(rules)
-    }
     asked = {path: True for path in on} | {path: False for path in off}
+    before = {
+        path: repository_immutability(rules, path, glob).immutable
+        for path in _touched_paths(rules, actions) | set(asked)
+    }
     changing = set()
     expected = {p: v for p, v in {**before, **asked}.items() if p not in errors}
     for path, immutable in sorted(expected.items()):
@@ -408,7 +411,7 @@ def _checked_plan(
             message = f"dtrctl's rule plan for project {project} would leave {path} "
             error = InvalidResponse(message + ("mutable" if immutable else "immutable"))
             return ProjectPlan(errors={p: error for p in asked})
-        if before.get(path, repository_immutability(rules, path, glob).immutable) != now:
+        if before[path] != now:
             changing.add(path)
     warnings: tuple[str, ...] = ()
     if len(after) > max(len(rules), MAX_UI_RULES):
@@ -426,9 +429,14 @@ def _checked_plan(
     )
 
 
-def _owned_paths(rules: list[ImmutableRule]) -> list[str]:
-    paths = []
-    for rule in rules:
-        if not rule.disabled:
-            paths += list(packed_names(rule) or ()) or [p for p in [canonical_path(rule)] if p]
+def _touched_paths(rules: list[ImmutableRule], actions: list[RuleAction]) -> set[str]:
+    """The paths the written rules name, before or after: dtrctl's rules select exactly the paths
+    they name and never stop Harbor, so no other path can change state."""
+    old = {rule.id: rule for rule in rules}
+    paths: set[str] = set()
+    for action in actions:
+        for rule in (action.rule, old.get(action.rule.id) if action.rule.id else None):
+            if rule is not None:
+                paths.update(packed_names(rule) or (canonical_path(rule) or "",))
+    paths.discard("")
     return paths
