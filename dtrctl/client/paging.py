@@ -56,8 +56,10 @@ class PageGuard:
         # Digests, not keys or bodies: a hostile server's cursors may each be kilobytes long.
         self._seen: set[bytes] = set()
 
-    def fail(self, what: str) -> InvalidResponse:
-        return InvalidResponse(f"{self.who} {what} while trying to {self.context.action}")
+    def fail(self, what: str, hint: str | None = None) -> InvalidResponse:
+        return InvalidResponse(
+            f"{self.who} {what} while trying to {self.context.action}", hint=hint
+        )
 
     def before_request(self) -> None:
         if self._pages >= limits.MAX_PAGES:
@@ -132,8 +134,10 @@ def _confirm_last_page(
     to be complete.
     """
     refused = guard.fail(
-        f"sent a full page ({full} entries) without an {CURSOR_HEADER} header, and "
-        "sends none where another page surely follows: a proxy dropping the header?"
+        f"sent a full page ({full} entries) without an {CURSOR_HEADER} header, nor one where "
+        "another page surely follows, so the listing may be incomplete,",
+        hint=f"A proxy in front of the registry may drop the {CURSOR_HEADER} header: "
+        "let it through",
     )
     if full < 2:
         raise refused

@@ -78,8 +78,11 @@ class TestDtrCursors:
         error = failure(DtrClient(http, DTR, CREDENTIALS, page_size=2).list_repositories())
         assert error.message == (
             "the registry sent a full page (2 entries) without an X-Next-Page-Start header, "
-            "and sends none where another page surely follows: a proxy dropping the header? "
+            "nor one where another page surely follows, so the listing may be incomplete, "
             "while trying to list repositories"
+        )
+        assert error.hint == (
+            "A proxy in front of the registry may drop the X-Next-Page-Start header: let it through"
         )
         assert sent(route) == [{"pageSize": "2"}, {"pageSize": "1"}]
 
