@@ -11,14 +11,14 @@ import httpx
 import pytest
 import respx
 
+from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.backends.harbor.api import HarborClient
 from dtrctl.client import limits
-from dtrctl.client.dtr import DtrClient
-from dtrctl.client.harbor import HarborClient
 from dtrctl.client.http import RequestContext
 from dtrctl.client.paging import cursor_pages, numbered_pages
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import ExitCode, InvalidResponse
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 
 DTR = "https://dtr.example.com"
 HARBOR = "https://msr.example.com"
