@@ -90,8 +90,9 @@ def create(
 ) -> None:
     """Create a repository, with tag immutability on when --immutable is given.
 
-    On Harbor (MSR 4) the project must exist (or --create-project); --immutable adds one rule
-    for exactly this repository, which Harbor creates at its first push.
+    On Harbor (MSR 4) the project must exist (or --create-project); --immutable puts the
+    repository into dtrctl's rule of the project (one `{a,b,...}` rule for many), which holds
+    from the repository's first push.
 
     Examples:
 

@@ -4,6 +4,7 @@ nested names, idempotence, foreign rules, removal), each plan checked as Harbor 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from dtrctl.backends.harbor.rules import (
     repository_immutability,
 )
 from dtrctl.errors import Conflict
+from dtrctl.reference import RepositoryName
 
 VERSIONS = (V1_1_1, V1_3_4, None)
 
@@ -215,3 +217,62 @@ def test_repo_show_marks_a_packed_rule_naming_the_repository_as_dtrctl_s() -> No
     assert rule_json(packed(3, "a", "team/app"), "team/app")["dtrctl"] is True
     assert rule_json(packed(3, "a", "b"), "team/app")["dtrctl"] is False
     assert rule_json(foreign(4, "{b,a}"), "a")["dtrctl"] is False
+
+
+class TestWrites:
+    """Through HarborBackend on the in-memory Harbor of test_harbor_backend: the writes made."""
+
+    @pytest.fixture
+    def fake(self) -> Any:
+        from tests.unit.backends.test_harbor_backend import FakeHarbor
+
+        return FakeHarbor()
+
+    def test_names_one_at_a_time_end_in_one_packed_rule(self, fake: Any) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+
+        backend = HarborBackend(fake)
+        for path in ("a", "b", "c"):
+            result = backend.set_immutability(RepositoryName("library", path), True)
+            assert (result.changed, result.error) == (True, None)
+        assert fake.writes == [
+            ("create", canonical_rule("a")),
+            ("create", packed_rule(["a", "b"])),
+            ("delete", 101),
+            ("update", packed(102, "a", "b", "c")),
+        ]
+        assert patterns(fake.projects["library"]) == ["{a,b,c}"]
+
+    def test_one_plan_per_project_for_many_names(self, fake: Any) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+        from dtrctl.repos.packed import change_by_project
+
+        names = [RepositoryName("library", p) for p in ("c", "a", "b")]
+        names.append(RepositoryName("engineering", "x"))
+        outcome, layout = change_by_project(
+            HarborBackend(fake), dict.fromkeys(names, True), write=True
+        )
+        assert [r.repository for r in outcome.results] == [str(n) for n in names]
+        assert all(r.changed and r.error is None for r in outcome.results)
+        assert fake.writes == [
+            ("create", canonical_rule("x")),
+            ("create", packed_rule(["a", "b", "c"])),
+        ]
+        assert [(i.project, i.key) for i in layout] == [
+            ("engineering", "new rule for x"),
+            ("library", "new rule 1"),
+        ]
+
+    def test_a_lost_put_not_applied_is_an_error_with_a_hint(self, fake: Any) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+        from dtrctl.errors import RequestTimeout
+
+        fake.projects["library"] = [packed(7, "b")]
+
+        def lost(project: str, rule: ImmutableRule) -> None:
+            raise RequestTimeout("timed out")
+
+        fake.update_rule = lost
+        result = HarborBackend(fake).set_immutability(RepositoryName("library", "a"), True)
+        assert isinstance(result.error, RequestTimeout)
+        assert result.error.hint and "may not have applied" in result.error.hint
