@@ -76,7 +76,8 @@ def plan_immutability(
 def _execute(
     backend: HarborBackend, project: str, actions: tuple[RuleAction, ...]
 ) -> DtrctlError | None:
-    """Send the writes; the first lost answer is returned (the re-read decides), others raise."""
+    """Send the writes in order, up to the first that fails, whose error is returned: the rules
+    read again then decide what was done (a lost answer may or may not have been acted on)."""
     for action in actions:
         try:
             if action.kind == "create":
@@ -87,8 +88,8 @@ def _execute(
                 backend.api.update_rule(project, action.rule)
             elif action.rule.id is not None:
                 backend.api.delete_rule(project, action.rule.id)
-        except LOST_ANSWER as lost:
-            return lost
+        except DtrctlError as failure:
+            return failure
     return None
 
 
@@ -112,15 +113,23 @@ def change_project(
         glob = backend.glob_version()
         plan = plan_project(rules, project, on, off, glob)
         failed: dict[str, DtrctlError] = dict(plan.errors)
+        warnings = plan.warnings
         if plan.actions and write:
-            lost = _execute(backend, project, plan.actions)
+            failure = _execute(backend, project, plan.actions)
             now = backend.api.list_rules(project)
-            failed.update(_unverified(project, now, plan, wanted, glob, lost))
+            wrong = _unverified(project, now, plan, wanted, glob, failure)
+            failed.update(wrong)
+            if failure is not None and not wrong:
+                # Every repository is as asked; a later write (a clean-up) was refused.
+                warnings += (
+                    f"{failure.message}: the repositories are as asked, but dtrctl's "
+                    f"rules of project {project} are not all packed yet",
+                )
     results = {
         path: ImmutabilityResult(f"{project}/{path}", None, changed=False, error=failed[path])
         if path in failed
         else ImmutabilityResult(
-            f"{project}/{path}", immutable, changed=path in plan.changing, warnings=plan.warnings
+            f"{project}/{path}", immutable, changed=path in plan.changing, warnings=warnings
         )
         for path, immutable in wanted.items()
     }
@@ -133,9 +142,10 @@ def _unverified(
     plan: ProjectPlan,
     wanted: dict[str, bool],
     glob: GlobVersion | None,
-    lost: DtrctlError | None,
+    failure: DtrctlError | None,
 ) -> dict[str, DtrctlError]:
-    """An error for each path asked about when Harbor's rules now differ from the plan's."""
+    """An error for each path asked about that Harbor's rules, read again, do not leave as the
+    plan wants (for every path asked, should a path not asked be wrong)."""
     wrong = [
         path
         for path, immutable in sorted(plan.expected.items())
@@ -143,28 +153,28 @@ def _unverified(
     ]
     if not wrong:
         return {}
-    if lost is not None:
-        lost.hint = (
+    if failure is None:
+        state = "mutable" if plan.expected[wrong[0]] else "immutable"
+        failure = InvalidResponse(
+            f"Harbor accepted the rule changes of project {project} but its rules make "
+            f"{project}/{wrong[0]} {state}"
+        )
+    elif isinstance(failure, LOST_ANSWER):
+        failure.hint = (
             f"Harbor may not have applied the change: check project {project} before retrying"
         )
-        return {path: lost for path in wanted if path not in plan.errors}
-    first = wrong[0]
-    state = "mutable" if plan.expected[first] else "immutable"
-    error = InvalidResponse(
-        f"Harbor accepted the rule changes of project {project} but its rules make "
-        f"{project}/{first} {state}"
-    )
-    return {path: error for path in wanted if path not in plan.errors}
+    asked = [path for path in wanted if path not in plan.errors]
+    if all(path in wanted for path in wrong):
+        asked = [path for path in asked if path in wrong]
+    return dict.fromkeys(asked, failure)
 
 
 def _immutability_change(
     backend: HarborBackend, name: RepositoryName, immutable: bool, *, write: bool
 ) -> ImmutabilityResult:
-    change = change_project(backend, name.namespace, {name.name: immutable}, write=write)
-    result = change.results[name.name]
-    if isinstance(result.error, LOST_ANSWER):
-        raise result.error  # as before: a lost answer is the command's error
-    return result
+    return change_project(backend, name.namespace, {name.name: immutable}, write=write).results[
+        name.name
+    ]
 
 
 def set_immutability(

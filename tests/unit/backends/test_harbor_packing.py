@@ -276,3 +276,32 @@ class TestWrites:
         result = HarborBackend(fake).set_immutability(RepositoryName("library", "a"), True)
         assert isinstance(result.error, RequestTimeout)
         assert result.error.hint and "may not have applied" in result.error.hint
+
+    def test_a_refused_clean_up_leaves_the_repositories_as_asked_and_says_so(
+        self, fake: Any
+    ) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+
+        fake.projects["library"] = [own(7, "a")]
+
+        def refused(project: str, rule_id: int) -> None:
+            raise Conflict(f"Harbor refused to delete immutability rule {rule_id}")
+
+        fake.delete_rule = refused
+        result = HarborBackend(fake).set_immutability(RepositoryName("library", "b"), True)
+        assert (result.changed, result.error) == (True, None)
+        assert "not all packed yet" in result.warnings[-1]
+        assert patterns(fake.projects["library"]) == ["a", "{a,b}"]
+
+    def test_a_refused_write_is_the_error_of_the_repositories_it_leaves_wrong(
+        self, fake: Any
+    ) -> None:
+        from dtrctl.backends.harbor.backend import HarborBackend
+        from dtrctl.errors import PermissionDenied
+
+        def denied(project: str, rule: ImmutableRule) -> int | None:
+            raise PermissionDenied("no")
+
+        fake.create_rule = denied
+        result = HarborBackend(fake).set_immutability(RepositoryName("library", "b"), True)
+        assert isinstance(result.error, PermissionDenied) and result.changed is False
