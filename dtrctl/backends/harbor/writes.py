@@ -1,11 +1,11 @@
 """Harbor changes: immutability as rules dtrctl owns, project checks, descriptions.
 
-Turning immutability on adds dtrctl's canonical rule (exact repository path, tag `**`) or
-re-enables its disabled one, unless an enabled rule already covers every tag. Turning it off
-deletes dtrctl's rule only: a rule dtrctl did not create is never edited or deleted, and when
-one still makes the repository immutable the change fails (Conflict, exit 1) naming it. Every
-plan is evaluated first as Harbor would evaluate the resulting rules (`plan_immutability`, pure),
-and every change is verified by reading the rules again.
+Turning immutability on puts the repository into dtrctl's packed rule of the project (or its
+plain rule: `packing`), unless an enabled rule already covers every tag. Turning it off takes
+the repository out of dtrctl's rules only: a rule dtrctl did not create is never edited or
+deleted, and when one still makes the repository immutable the change fails (Conflict, exit 1)
+naming it. Every plan is evaluated first as Harbor would evaluate the resulting rules
+(`packing.plan_project`, pure), and every change is verified by reading the rules again.
 """
 
 from __future__ import annotations
