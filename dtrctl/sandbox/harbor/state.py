@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from dtrctl.models import Repository
 from dtrctl.sandbox.harbor.matching import is_immutable
+from dtrctl.sandbox.harbor.rule_records import (
+    RuleConflict,
+    StoredRule,
+    body_id,
+    rule_content,
+    tag_filter,
+)
 from dtrctl.sandbox.state import SandboxState, StoredManifest, utc_timestamp
 
 ROLE_IDS = {"projectAdmin": 1, "developer": 2, "guest": 3, "maintainer": 4, "limitedGuest": 5}
@@ -59,9 +65,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "projectAdmin": _PROJECT_ADMIN,
 }
 ALL_PROJECT_PERMISSIONS = _PROJECT_ADMIN | {("project", "delete")}
-# Stored with a rule and compared for "already exists"; `params` and `extras` are dropped.
-_RULE_FIELDS = ("priority", "action", "template", "tag_selectors", "scope_selectors")
-_SELECTOR_FIELDS = ("kind", "decoration", "pattern")
 
 
 @dataclass
@@ -114,40 +117,6 @@ class Caller:
     @property
     def sysadmin(self) -> bool:
         return self.user is not None and self.user.sysadmin
-
-
-@dataclass
-class StoredRule:
-    id: int
-    project_id: int
-    disabled: bool
-    content: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "disabled": self.disabled, **self.content}
-
-
-def rule_content(body: dict[str, Any]) -> dict[str, Any]:
-    """The part of a rule Harbor stores, whatever its types: it validates almost nothing."""
-    content = {name: body[name] for name in _RULE_FIELDS if body.get(name) is not None}
-
-    def selector(value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return {name: value[name] for name in _SELECTOR_FIELDS if name in value}
-
-    if isinstance(content.get("tag_selectors"), list):
-        content["tag_selectors"] = [selector(item) for item in content["tag_selectors"]]
-    if isinstance(content.get("scope_selectors"), dict):
-        content["scope_selectors"] = {
-            scope: [selector(item) for item in items] if isinstance(items, list) else items
-            for scope, items in content["scope_selectors"].items()
-        }
-    return content
-
-
-class RuleConflict(Exception):
-    """An identical rule exists in the project."""
 
 
 class HarborState(SandboxState):
@@ -333,31 +302,34 @@ class HarborState(SandboxState):
             rule = self._rules.get(rule_id)
             return rule if rule is not None and rule.project_id == project.project_id else None
 
-    def _check_unique(self, project: Project, content: dict[str, Any], rule_id: int = 0) -> None:
-        key = json.dumps(content, sort_keys=True)
+    def _check_unique(self, project: Project, key: str, rule_id: int = 0) -> None:
         for rule in self.rules(project):
-            if rule.id != rule_id and json.dumps(rule.content, sort_keys=True) == key:
+            if rule.id != rule_id and rule.tag_filter == key:
                 raise RuleConflict
 
     def create_rule(self, project: Project, body: dict[str, Any]) -> StoredRule:
-        """Store a rule, always enabled (as Harbor does, whatever `disabled` says)."""
+        """Store a rule, always enabled (as Harbor does, whatever `disabled` says); its
+        `tag_filter` keeps the `id` and `disabled` sent, as Harbor's does."""
         content = rule_content(body)
+        key = tag_filter(project.project_id, body_id(body), body.get("disabled") is True, content)
         with self.lock:
-            self._check_unique(project, content)
-            rule = StoredRule(next(self._rule_ids), project.project_id, False, content)
+            self._check_unique(project, key)
+            rule = StoredRule(next(self._rule_ids), project.project_id, False, content, key)
             self._rules[rule.id] = rule
             return rule
 
     def update_rule(self, project: Project, rule: StoredRule, body: dict[str, Any]) -> None:
-        """Toggle `disabled` when it differs (ignoring everything else), else replace content."""
+        """Toggle `disabled` when it differs (ignoring everything else, the stored filter too),
+        else replace content."""
         with self.lock:
             disabled = bool(body.get("disabled", False))
             if disabled != rule.disabled:
                 rule.disabled = disabled
                 return
             content = rule_content(body)
-            self._check_unique(project, content, rule.id)
-            rule.content = content
+            key = tag_filter(project.project_id, rule.id, disabled, content)
+            self._check_unique(project, key, rule.id)
+            rule.content, rule.tag_filter = content, key
 
     def delete_rule(self, rule: StoredRule) -> None:
         with self.lock:
