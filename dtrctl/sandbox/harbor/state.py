@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dtrctl.models import Repository
@@ -26,6 +26,7 @@ from dtrctl.sandbox.harbor.rule_records import (
     rule_content,
     tag_filter,
 )
+from dtrctl.sandbox.manifests import parse_manifest
 from dtrctl.sandbox.state import SandboxState, StoredManifest, utc_timestamp
 
 ROLE_IDS = {"projectAdmin": 1, "developer": 2, "guest": 3, "maintainer": 4, "limitedGuest": 5}
@@ -44,7 +45,12 @@ _READ: frozenset[Permission] = frozenset(
         ("tag", "list"),
     }
 )
-_DEVELOPER = _READ | {("repository", "push"), ("tag", "create")}
+_DEVELOPER = _READ | {
+    ("repository", "push"),
+    ("repository", "update"),
+    ("artifact", "create"),
+    ("tag", "create"),
+}
 _MAINTAINER = _DEVELOPER | {
     ("repository", "delete"),
     ("artifact", "delete"),
@@ -137,6 +143,7 @@ class HarborState(SandboxState):
         # Integer ids for repositories, artifacts and tags, given on first sight.
         self._object_ids: dict[tuple[str, ...], int] = {}
         self._repository_times: dict[tuple[str, str], str] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}
 
     def object_id(self, *key: str) -> int:
         with self.lock:
@@ -278,6 +285,52 @@ class HarborState(SandboxState):
     def repository_time(self, project: str, path: str) -> str:
         with self.lock:
             return self._repository_times.get((project, path), "")
+
+    def description(self, project: str, path: str) -> str:
+        with self.lock:
+            return self._descriptions.get((project, path), "")
+
+    def set_description(self, project: str, path: str, description: str) -> None:
+        with self.lock:
+            self._descriptions[(project, path)] = description
+
+    def delete_project_repository(self, project: str, path: str) -> None:
+        """Remove a repository and its content; rules that name it stay, as in Harbor."""
+        with self.lock:
+            self.delete_repository(project, path)
+            self._descriptions.pop((project, path), None)
+            self._repository_times.pop((project, path), None)
+
+    def delete_artifact(self, project: str, path: str, digest: str) -> None:
+        """Remove an artifact, its tags, and the members of an index that nothing else keeps
+        (no tag, no other index), as Harbor's deleteDeeply does."""
+        with self.lock:
+            manifest = self.manifest(project, path, digest)
+            self.delete_manifest(project, path, digest)
+            contents = self._contents_of(project, path)
+            kept = {child for other in contents.manifests.values() for child in other.children}
+            tagged = {tag.digest for tag in contents.tags.values()}
+            for child in manifest.children if manifest is not None else ():
+                if child not in kept and child not in tagged:
+                    self.delete_manifest(project, path, child)
+
+    def copy_artifact(self, source: tuple[str, str], digest: str, target: tuple[str, str]) -> None:
+        """Copy a manifest, the members of an index and the links to their blobs from one
+        repository into another (which must exist); tags are the caller's."""
+        with self.lock:
+            pending = [digest]
+            while pending:
+                manifest = self.manifest(*source, pending.pop())
+                if manifest is None:
+                    raise KeyError(f"no manifest {digest} in {'/'.join(source)}")
+                pending.extend(manifest.children)
+                parsed = parse_manifest(manifest.media_type, manifest.body)
+                for blob in (parsed.config, *parsed.layers):
+                    if blob is not None:
+                        self.mount_blob(*target, blob.digest, source)
+                self._contents_of(*target).manifests.setdefault(
+                    manifest.digest, replace(manifest, created_at=utc_timestamp())
+                )
 
     def artifacts(self, project: str, path: str) -> list[StoredManifest]:
         """The repository's top-level artifacts (not the members of an index), newest first."""
