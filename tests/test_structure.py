@@ -239,6 +239,37 @@ def test_the_sandbox_imports_neither_client_nor_cli() -> None:
     assert not wrong, sorted(wrong)
 
 
+def every_import(name: str) -> set[str]:
+    """Every module `name` names in an import statement, wherever it stands (under
+    `if TYPE_CHECKING:` too), with each imported name as a possible module of its own."""
+    package = name if MODULES[name].name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(parsed(name)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            parts = parts[: len(parts) - node.level + 1] if node.level else []
+            base = ".".join([*parts, node.module] if node.module else parts)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_the_sandbox_checks_the_client_instead_of_mirroring_it() -> None:
+    """The sandbox has its own wire models and Harbor matcher: sharing the client's would make
+    it agree with the client's mistakes. Type-checking imports count too."""
+    client_side = ("dtrctl.client", "dtrctl.backends", "dtrctl.models", "dtrctl.cli")
+    wrong = {
+        f"{name} imports {imported}"
+        for name in MODULES
+        if name.startswith("dtrctl.sandbox")
+        for imported in every_import(name)
+        if any(imported == side or imported.startswith(f"{side}.") for side in client_side)
+    }
+    assert not wrong, sorted(wrong)
+
+
 @pytest.mark.parametrize(
     "package", sorted(name for name, path in MODULES.items() if path.name == "__init__.py")
 )

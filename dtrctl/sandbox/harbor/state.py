@@ -3,7 +3,7 @@ robot accounts, immutable tag rules and the integer ids Harbor's API shows.
 
 Registry content (repositories, manifests, tags, blobs, tokens) stays in SandboxState, so the
 /v2 implementation is shared with the DTR flavor. A Harbor repository is stored as a
-Repository with `namespace` the project and `name` the path inside it (which may hold `/`).
+RepositoryRecord with `namespace` the project and `name` the path inside it (which may hold `/`).
 
 Permissions (a subset of Harbor's RBAC): guests and limited guests read; developers also push;
 maintainers also delete tags and artifacts and *list* immutable tag rules; project admins also
@@ -17,7 +17,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dtrctl.models import Repository
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.harbor.matching import is_immutable
 from dtrctl.sandbox.harbor.rule_records import (
     RuleConflict,
@@ -263,7 +263,7 @@ class HarborState(SandboxState):
         with self.lock:
             return sorted(self._projects.values(), key=lambda project: project.project_id)
 
-    def project_repositories(self, project: str | None = None) -> list[Repository]:
+    def project_repositories(self, project: str | None = None) -> list[RepositoryRecord]:
         """Repositories, sorted by full name; all of them or one project's."""
         with self.lock:
             return [
@@ -272,12 +272,12 @@ class HarborState(SandboxState):
                 if project is None or key[0] == project
             ]
 
-    def add_project_repository(self, project: str, path: str) -> Repository:
+    def add_project_repository(self, project: str, path: str) -> RepositoryRecord:
         """A repository as a first push creates it."""
         with self.lock:
             if project not in self._projects:
                 raise KeyError(f"no project {project}")
-            stored = self.add_repository(Repository(namespace=project, name=path))
+            stored = self.add_repository(RepositoryRecord(namespace=project, name=path))
             self.object_id("repository", project, path)
             self._repository_times[(project, path)] = utc_timestamp()
             return stored
