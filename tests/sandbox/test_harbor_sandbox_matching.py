@@ -3,8 +3,11 @@ v1.3.4's test table, Harbor's match_test.go and the rule cases shared with the c
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from dtrctl.sandbox.harbor import doublestar
 from dtrctl.sandbox.harbor.matching import (
     Candidate,
     PatternError,
@@ -107,3 +110,25 @@ def test_an_error_for_one_tag_leaves_the_others_to_later_rules():
     assert not is_immutable(rules, "api", "x1")  # Harbor stops at rule 1 for this tag
     assert is_immutable(rules, "api", "v1")  # rule 1 never reaches the bracket: rule 2 counts
     assert matching_rule(rules, Candidate("api", ("v1",))) == 2
+
+
+def test_the_sandbox_and_the_client_agree_on_random_patterns():
+    """Two ports of doublestar v1.3.4 written apart: any name and pattern on which they differ
+    is a bug in one of them (both are checked on the tables above)."""
+    from dtrctl.backends.harbor import doublestar as client  # the client, checked here
+
+    def outcome(match, pattern: str, name: str) -> bool | str:
+        try:
+            return bool(match(pattern, name))
+        except ValueError:
+            return ERROR
+
+    generator = random.Random(20)
+    disagreements = []
+    for _ in range(20_000):
+        pattern = "".join(generator.choices("ab/*?[]{},\\-^!", k=generator.randint(0, 7)))
+        name = "".join(generator.choices("ab/-!^", k=generator.randint(0, 6)))
+        expected = outcome(client.doublestar_match, pattern, name)
+        if outcome(doublestar.match, pattern, name) != expected:
+            disagreements.append((pattern, name, expected))
+    assert not disagreements, disagreements[:10]
