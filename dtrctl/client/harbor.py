@@ -23,13 +23,21 @@ from dtrctl.backends.harbor.api_models import HarborArtifact, HarborProject, Har
 from dtrctl.backends.harbor.rules import ImmutableRule
 from dtrctl.client.http import RequestContext, json_body, parse_error_body, send
 from dtrctl.client.limits import MAX_PAGES
-from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, NotFound, RepositoryNotFound
+from dtrctl.errors import (
+    BadRequest,
+    Conflict,
+    DtrctlError,
+    InvalidResponse,
+    NotFound,
+    RepositoryNotFound,
+)
 
 API_PREFIX = "/api/v2.0"
 RESOURCE_NAME_HEADER = {"X-Is-Resource-Name": "true"}
 # Harbor's own default for rules (at most 100 is accepted; more is 422).
 RULE_PAGE_SIZE = 10
 LIST_PAGE_SIZE = 100
+PRECONDITION_FAILED = 412
 _RULE_LOCATION_RE = re.compile(r"/immutabletagrules/([0-9]+)/?$")
 
 
@@ -228,9 +236,22 @@ class HarborClient:
         self._request("PUT", url, context, headers=RESOURCE_NAME_HEADER, json=rule.to_api())
 
     def delete_rule(self, project: str, rule_id: int) -> None:
+        """DELETE the rule; Harbor's 412 (a precondition of the project's failed) is a
+        `Conflict`: the request was valid, the rule stays."""
         context = self._context(f"delete immutability rule {rule_id} of project {project}")
         url = self._rules_url(project, str(rule_id))
-        self._request("DELETE", url, context, headers=RESOURCE_NAME_HEADER)
+        try:
+            self._request("DELETE", url, context, headers=RESOURCE_NAME_HEADER)
+        except BadRequest as error:
+            if error.status != PRECONDITION_FAILED:
+                raise
+            raise Conflict(
+                f"Harbor refused to delete immutability rule {rule_id} of project {project}: "
+                f"a precondition failed (HTTP 412), so the rule stays{_server_said(error)}",
+                hint=f"Check the rules of project {project} in Harbor (another change may be "
+                "under way), then retry",
+                status=error.status,
+            ) from None
 
     # --- repositories and artifacts ---------------------------------------------------------
 
@@ -316,6 +337,12 @@ def _has_next_page(response: httpx.Response, seen: int) -> bool:
         return 'rel="next"' in link
     total = response.headers.get("X-Total-Count", "")
     return total.isdigit() and seen < int(total)
+
+
+def _server_said(error: DtrctlError) -> str:
+    """ ": what the server said" of an error built by `error_for_status`, or ""."""
+    _, marker, said = error.message.partition(f"(HTTP {error.status})")
+    return said if marker else ""
 
 
 def _parsed(parser: Callable[[Any], Any], body: Any) -> Any:
