@@ -60,6 +60,12 @@ def podman_configs(
         except FileNotFoundError:
             logger.debug(f"podman: no {path}")
             continue
+        except PermissionError as error:
+            if path.is_relative_to(PER_UID_RUNTIME_DIR):  # another user's (root's) directory
+                logger.debug(f"podman: cannot read {path} ({error.strerror})")
+                continue
+            logger.warning(f"podman: cannot read {path} ({error})")
+            continue
         except (OSError, UnicodeDecodeError) as error:
             logger.warning(f"podman: cannot read {path} ({error})")
             continue

@@ -165,3 +165,21 @@ def test_a_registry_auth_file_that_never_ends_is_exit_3_naming_it(
     assert f"podman's auth file ($REGISTRY_AUTH_FILE) {path} is not a regular file" in (
         raised.value.message
     )
+
+
+def test_a_per_uid_directory_closed_to_this_user_is_no_warning(
+    isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/run/containers is root's: another user who cannot enter it has no login there."""
+    monkeypatch.setattr(podman_config.sys, "platform", "linux")
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+
+    def closed(path: Path, *_: str) -> str:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(podman_config, "read_credential_file", closed)
+    caplog.set_level(logging.DEBUG, logger="dtrctl.auth")
+    assert user_of() is None
+    warnings = logged(caplog, logging.WARNING)
+    assert [note for note in warnings if "/run/containers" in note] == []
+    assert any(str(config_auth(isolated_env)) in note for note in warnings)
