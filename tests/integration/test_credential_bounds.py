@@ -4,7 +4,8 @@ A credential helper that prints without end or never answers, an auth file that 
 or a FIFO nobody writes to, a keyring that waits for ever: each ends the run with exit 3 or 5
 naming the source, in bounded memory and time. Each run asks for a closed loopback port, which
 it never reaches: the credential lookup comes first. A run that hangs fails the test by the
-subprocess timeout (`SUBPROCESS_TIMEOUT`), never by a measured duration.
+subprocess timeout (`SUBPROCESS_TIMEOUT`), never by a measured duration; one that reads without
+bound fails on its address-space limit (`run_bounded`) instead of swallowing the machine.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Run, free_port, run_dtrctl
+from tests.integration.conftest import Run, free_port
+from tests.integration.test_bounded_files import run_bounded
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +53,7 @@ def assert_no_traceback(run: Run) -> None:
 
 
 def test_a_helper_printing_without_end_is_exit_3_naming_it(tmp_path: Path) -> None:
-    run = run_dtrctl("whoami", env=helper_env(tmp_path, 'exec yes \'{"Username": "x"}\'\n'))
+    run = run_bounded("whoami", env=helper_env(tmp_path, 'exec yes \'{"Username": "x"}\'\n'))
     assert run.code == 3, run.stderr
     assert "docker-credential-hostile printed more than 1 MiB" in run.stderr
     assert_no_traceback(run)
@@ -60,7 +62,7 @@ def test_a_helper_printing_without_end_is_exit_3_naming_it(tmp_path: Path) -> No
 def test_a_helper_that_never_answers_is_exit_5_naming_it(tmp_path: Path) -> None:
     # It keeps its pipes open and never exits; a child it started is ended with it.
     env = helper_env(tmp_path, "sleep 600\n", DTRCTL_CREDENTIAL_TIMEOUT="1")
-    run = run_dtrctl("-o", "json", "whoami", env=env)
+    run = run_bounded("-o", "json", "whoami", env=env)
     assert run.code == 5, run.stderr
     error = json.loads(run.stdout)["error"]
     assert error["code"] == "timeout"
@@ -70,7 +72,7 @@ def test_a_helper_that_never_answers_is_exit_5_naming_it(tmp_path: Path) -> None
 def test_verbose_never_logs_a_failing_helpers_stdout(tmp_path: Path) -> None:
     # A helper that prints the credential, then fails: nothing on stderr to quote.
     body = f'echo \'{{"Username": "alice", "Secret": "{SECRET}"}}\'\nexit 1\n'
-    run = run_dtrctl("-v", "whoami", env=helper_env(tmp_path, body))
+    run = run_bounded("-v", "whoami", env=helper_env(tmp_path, body))
     assert "docker-credential-hostile get failed" in run.stderr
     assert SECRET not in run.stdout + run.stderr
 
@@ -83,7 +85,7 @@ def test_a_registry_auth_file_that_never_ends_is_exit_3_naming_it(
     if kind == "fifo":
         path = tmp_path / "auth.json"
         os.mkfifo(path)  # nobody writes to it
-    run = run_dtrctl("whoami", env=closed_port_env(REGISTRY_AUTH_FILE=str(path)))
+    run = run_bounded("whoami", env=closed_port_env(REGISTRY_AUTH_FILE=str(path)))
     assert run.code == 3, run.stderr
     assert f"podman's auth file ($REGISTRY_AUTH_FILE) {path} is not a regular file" in run.stderr
     assert_no_traceback(run)
@@ -98,7 +100,7 @@ def test_dtrctls_credential_file_as_a_fifo_is_exit_3_naming_it(tmp_path: Path) -
         DTRCTL_USERNAME="alice",
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
     )
-    run = run_dtrctl("whoami", env=env)
+    run = run_bounded("whoami", env=env)
     assert run.code == 3, run.stderr
     assert "dtrctl's credential file" in run.stderr
     assert "is not a regular file" in run.stderr
@@ -124,7 +126,7 @@ def test_a_keyring_that_never_answers_is_exit_5_naming_it(tmp_path: Path) -> Non
         DTRCTL_CREDENTIAL_TIMEOUT="1",
         DTRCTL_USERNAME="alice",
     )
-    run = run_dtrctl("whoami", env=env)
+    run = run_bounded("whoami", env=env)
     assert run.code == 5, run.stderr
     assert "the system keyring did not answer within 1 s" in run.stderr
     assert_no_traceback(run)
