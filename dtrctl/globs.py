@@ -7,19 +7,17 @@ two-pointer algorithm), so a match costs at most len(name) × len(pattern) steps
 
 Syntax: `*` matches any text, `?` one character, `[...]` one character of a set (`[a-z0-9]`,
 `[!...]` negated; `]` first is literal; an unclosed `[` is literal), as `fnmatch` reads them;
-with `classes=False` (`--map`), `[` and `]` are plain characters. No wildcard and no set ever
-matches `/`: the pattern and the name are matched part by part between their `/`, so `*/*`
-means "namespace/name".
-Case matters. `captures` gives the text each `*` and `?` matched, the earlier ones as long as
-possible (what the regex `([^/]*)` would give).
+with `classes=False` (`--map`), `[` and `]` are plain characters. With `separator="/"`
+(`--map`), no wildcard matches `/`: pattern and name are matched part by part between their
+`/`, so `*/*` means "namespace/name"; without one (selections, whose names may nest on Harbor,
+and tags) `*` matches any text, as in fnmatch. Case matters. `captures` gives the text each `*`
+and `?` matched, the earlier ones as long as possible (what a backtracking regex would give).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-
-SEPARATOR = "/"
 
 
 @dataclass(frozen=True)
@@ -57,8 +55,9 @@ class Glob:
     """A compiled glob: `matches(name)`, `captures(name)`."""
 
     text: str
-    # The pattern split at its `/`: each part matches one `/`-separated part of a name.
+    # The pattern split at the separator: each part matches one part of a name.
     parts: tuple[tuple[_Token, ...], ...]
+    separator: str | None = None
 
     @property
     def wildcards(self) -> int:
@@ -70,7 +69,7 @@ class Glob:
 
     def captures(self, name: str) -> tuple[str, ...] | None:
         """The text of each `*` and `?` in pattern order, or None when `name` does not match."""
-        segments = name.split(SEPARATOR)
+        segments = name.split(self.separator) if self.separator else [name]
         if len(segments) != len(self.parts):
             return None
         found: list[str] = []
@@ -87,15 +86,16 @@ def _is_capturing(token: _Token) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def compile_glob(text: str, *, classes: bool = True) -> Glob:
-    """The glob `text`; `classes=False` reads `[` and `]` as plain characters."""
+def compile_glob(text: str, *, classes: bool = True, separator: str | None = None) -> Glob:
+    """The glob `text`; `classes=False` reads `[` and `]` as plain characters; wildcards never
+    match `separator`."""
     parts: list[tuple[_Token, ...]] = []
     tokens: list[_Token] = []
     index = 0
     while index < len(text):
         char = text[index]
         index += 1
-        if char == SEPARATOR:
+        if char == separator:
             parts.append(tuple(tokens))
             tokens = []
         elif char == "*":
@@ -108,11 +108,11 @@ def compile_glob(text: str, *, classes: bool = True) -> Glob:
         else:
             tokens.append(_Char(frozenset(char)))
     parts.append(tuple(tokens))
-    return Glob(text, tuple(parts))
+    return Glob(text, tuple(parts), separator)
 
 
 def glob_matches(pattern: str, name: str) -> bool:
-    """Whether `name` matches the glob `pattern` (with `[...]` sets)."""
+    """Whether `name` matches the glob `pattern`, as `fnmatch.fnmatchcase` says."""
     return compile_glob(pattern).matches(name)
 
 

@@ -62,7 +62,7 @@ def parse_map(text: str, where: str = "--map") -> NameMap:
             hint="For example 'engineering/*=eng/{name}' or 'legacy/*=-' (skip)",
         )
     # Matched without backtracking (`dtrctl.globs`): a regex takes minutes on some globs.
-    compiled = compile_glob(glob, classes=False)
+    compiled = compile_glob(glob, classes=False, separator="/")
     wildcards = compiled.wildcards
     for placeholder in _PLACEHOLDER_RE.findall(template):
         known = placeholder in ("ns", "name") or (

@@ -25,8 +25,8 @@ def _has_reversed_range(pattern: str) -> bool:
 def test_it_agrees_with_fnmatch_on_names() -> None:
     generator = random.Random(20)
     for _ in range(5_000):
-        pattern = "".join(generator.choice("ab-]![*?c") for _ in range(generator.randint(0, 7)))
-        name = "".join(generator.choice("ab-]![c") for _ in range(generator.randint(0, 7)))
+        pattern = "".join(generator.choice("ab-]![*?c/") for _ in range(generator.randint(0, 7)))
+        name = "".join(generator.choice("ab-]![c/") for _ in range(generator.randint(0, 7)))
         if _has_reversed_range(pattern):
             continue
         assert glob_matches(pattern, name) == fnmatch.fnmatchcase(name, pattern), (pattern, name)
@@ -45,7 +45,10 @@ def test_captures_are_what_the_backtracking_regex_captured() -> None:
         name = "".join(generator.choice("ab/[") for _ in range(generator.randint(0, 9)))
         match = _regex(glob).fullmatch(name)
         expected = match.groups() if match else None
-        assert compile_glob(glob, classes=False).captures(name) == expected, (glob, name)
+        assert compile_glob(glob, classes=False, separator="/").captures(name) == expected, (
+            glob,
+            name,
+        )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,7 @@ def test_captures_are_what_the_backtracking_regex_captured() -> None:
     ],
 )
 def test_map_captures(glob: str, name: str, captured: tuple[str, ...] | None) -> None:
-    assert compile_glob(glob, classes=False).captures(name) == captured
+    assert compile_glob(glob, classes=False, separator="/").captures(name) == captured
 
 
 @pytest.mark.parametrize(
@@ -76,12 +79,18 @@ def test_sets_as_fnmatch_reads_them(pattern: str, name: str, expected: bool) -> 
     assert glob_matches(pattern, name) is expected
 
 
+def test_without_a_separator_a_wildcard_spans_nested_names() -> None:
+    """A Harbor repository `team/app` in project `engineering`: `engineering/*` selects it."""
+    assert glob_matches("*", "team/app")
+    assert glob_matches("t?am*app", "team/app")
+
+
 def test_many_wildcards_on_a_long_name_do_not_backtrack() -> None:
     """8 wildcards on a 60-character name: minutes for the regex, at once here (the pytest
     timeout is the bound; nothing is timed)."""
     name = "engineering/" + "a" * 48
     for glob in ("engineering/a*a*a*a*a*a*a*a*b", "*a*a*a*a*a*a*a*a/b*a*a*a*a*a*a*a*a"):
-        assert compile_glob(glob, classes=False).captures(name) is None
+        assert compile_glob(glob, classes=False, separator="/").captures(name) is None
         assert not glob_matches(glob, name)
     # Both ends match, the middle never does: the worst case, len(name) × len(glob) steps.
     assert not glob_matches("a" + "*a" * 100 + "*c*a", "a" * 255)
