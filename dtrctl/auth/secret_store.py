@@ -153,7 +153,10 @@ def store_secret(
     path = credentials_path() if store_path is None else store_path
     if insecure_storage:
         _store_in_file(path, service, username, secret)
-        _keyring_delete(service, username)
+        try:
+            _keyring_delete(service, username)
+        except CredentialSourceTimeout as error:  # stored all the same: say what was left
+            logger.warning(f"{error.message}: an older secret there, if any, stays")
         return str(path)
     problem = _usable_backend_problem()
     if problem is not None:

@@ -355,3 +355,11 @@ def test_a_credentials_file_that_is_no_small_regular_file_is_exit_3(
         get_secret(SERVICE, "alice")
     assert raised.value.exit_code == ExitCode.AUTH
     assert f"dtrctl's credential file {path}" in raised.value.message
+
+
+def test_insecure_storage_stores_even_when_the_keyring_never_answers(
+    blocking_keyring: BlockingKeyring, isolated_env: IsolatedEnv, notes: pytest.LogCaptureFixture
+) -> None:
+    where = store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
+    assert where == str(credentials_path())
+    assert any("did not answer" in note for note in notes.messages)
