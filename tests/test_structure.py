@@ -307,6 +307,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dtrctl.errors",
         "dtrctl.reference",
         "dtrctl.text",
+        "dtrctl.globs",
         "dtrctl",
     ),
 )
