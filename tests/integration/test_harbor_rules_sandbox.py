@@ -22,7 +22,8 @@ def test_a_tag_pattern_malformed_for_some_tags_stops_harbor_for_those_only(
     harbor: SandboxServer,
 ) -> None:
     add_rule(harbor, "library", "alpine", "x[")
-    add_rule(harbor, "library", "alpine", "**")
+    # Every tag, as `*` (`**` would repeat the seed's disabled rule: 409, as on Harbor).
+    add_rule(harbor, "library", "alpine", "*")
     run = dtrctl(harbor, "repo", "show", "library/alpine", "-o", "json")
     assert run.code == 0, run.stderr
     repository = as_json(run)["repository"]
