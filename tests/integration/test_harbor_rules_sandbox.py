@@ -22,7 +22,8 @@ def test_a_tag_pattern_malformed_for_some_tags_stops_harbor_for_those_only(
     harbor: SandboxServer,
 ) -> None:
     add_rule(harbor, "library", "alpine", "x[")
-    # Every tag, as `*` (`**` would repeat the seed's disabled rule: 409, as on Harbor).
+    # `*`, not `**`: the seeded (disabled) canonical rule keeps `**`'s key, so Harbor would
+    # answer 409 to an identical one.
     add_rule(harbor, "library", "alpine", "*")
     run = dtrctl(harbor, "repo", "show", "library/alpine", "-o", "json")
     assert run.code == 0, run.stderr
