@@ -145,6 +145,9 @@ class AutoBackend:
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return self._current.repository_state(name, username)
 
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> bool | None:
+        return self._current.push_right(name, granted)
+
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         def first_and_rest(backend: Backend) -> tuple[list[Tag], Iterator[Tag]]:
             items = iter(backend.list_tags(name))

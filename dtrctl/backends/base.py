@@ -70,6 +70,12 @@ class Backend(Protocol):
         """For push-check: existence, immutability and push rights, errors kept in the state."""
         ...
 
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> bool | None:
+        """For push-check: whether the caller may push to `name`, given the actions the
+        registry's token grants (`granted`, None when unknown); None where the backend cannot
+        tell or `repository_state` told already. Raises `DtrctlError` when a look-up fails."""
+        ...
+
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         """Every tag of the repository (all pages), one entry per platform manifest where the
         registry lists them so; `RepositoryNotFound` when the repository is absent."""

@@ -79,6 +79,9 @@ class PlainRegistryBackend:
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return RepositoryState(found=True, immutable=None, has_api=False)
 
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> None:
+        return None  # a plain registry's rights are not known before the push
+
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return TagDetails()
 

@@ -82,11 +82,15 @@ class RegistryClient:
         *,
         realm_policy: TokenRealmPolicy | None = None,
         expected_challenge: Challenge | None = None,
+        ask_push: bool = False,
     ) -> None:
         """`realm_policy`: where credentials may go for tokens (by default the registry's own
         origin and the hosts in DTRCTL_ALLOW_REALM_HOST); `expected_challenge`: the token
-        endpoint the registry is known to use, asked for before `GET /v2/` answers."""
+        endpoint the registry is known to use, asked for before `GET /v2/` answers;
+        `ask_push`: ask the token for `pull,push`, so that its `access` claim tells whether a
+        push would be allowed (`granted_actions`), in the same round trip."""
         self._http = http
+        self._actions = "pull,push" if ask_push else "pull"
         self._base = base_url.rstrip("/")
         self.username = auth[0] if auth else None
         self.auth = RegistryAuth(
@@ -109,10 +113,21 @@ class RegistryClient:
             f"/manifests/{quote(reference, safe=':')}"
         )
 
+    def _scope(self, name: RepositoryName) -> str:
+        return f"repository:{name}:{self._actions}"
+
+    def granted_actions(self, name: RepositoryName) -> frozenset[str] | None:
+        """The actions the token already used for `name` grants, from its `access` claim;
+        None when unknown (no token, or one that does not say). Asks nothing."""
+        from dtrctl.client.token_claims import granted_actions
+
+        token = self.auth.token_for(self._scope(name))
+        return granted_actions(token, str(name)) if token is not None else None
+
     def _send_manifest_get(
         self, name: RepositoryName, reference: str, challenge: Challenge, context: RequestContext
     ) -> httpx.Response:
-        authorization = self.auth.authorization(f"repository:{name}:pull", challenge)
+        authorization = self.auth.authorization(self._scope(name), challenge)
         return send(
             self._http,
             "GET",

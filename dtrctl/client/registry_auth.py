@@ -194,6 +194,16 @@ class RegistryAuth:
             raise token
         return {"Authorization": f"Bearer {token}"}
 
+    def token_for(self, scope: str) -> str | None:
+        """The token already fetched for `scope` under the challenge in use; None when none
+        was (no token flow, or the fetch failed). Asks nothing."""
+        challenge = self._challenge if isinstance(self._challenge, Challenge) else self._expected
+        if challenge is None:
+            return None
+        with self._lock:
+            token = self._tokens.get((challenge, scope))
+        return token if isinstance(token, str) else None
+
     def _fetch_token(self, challenge: Challenge, scope: str) -> str:
         realm = challenge.realm or ""
         try:

@@ -173,6 +173,9 @@ class DtrBackend:
             self.api, name, username, plain_fallback=self.plain_fallback
         )
 
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> None:
+        return None  # DTR's repository access call told it (`repository_state`)
+
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         return self.api.list_tags(name)
 

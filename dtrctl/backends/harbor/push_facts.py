@@ -27,6 +27,20 @@ def repository_state(api: HarborApi, name: RepositoryName) -> RepositoryState:
     return RepositoryState(found=exists, immutable=None, has_api=True)
 
 
+def push_right(api: HarborApi, name: RepositoryName, granted: frozenset[str] | None) -> bool:
+    """From the registry token's `access` claim when it was readable; else Harbor's own list
+    of the caller's permissions in the project (two calls). A failure raises, never "allowed"."""
+    from dtrctl.client.token_claims import may_push
+
+    if granted is not None:
+        return may_push(granted)
+    project = api.get_project(name.namespace)
+    if project.project_id < 1:
+        raise InvalidResponse(f"Harbor sent project {name.namespace} without its id")
+    permissions = api.current_permissions(f"/project/{project.project_id}")
+    return ("repository", "push") in permissions
+
+
 def tag_details(api: HarborApi, name: RepositoryName, tag: str) -> TagDetails:
     """The tag's immutability and push time; any failure is kept as the check's error."""
     try:

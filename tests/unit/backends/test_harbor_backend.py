@@ -58,6 +58,9 @@ class FakeHarbor:
 
     def check_credentials(self) -> None: ...
 
+    def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]:
+        return [("repository", "pull"), ("repository", "push")]
+
     def project_exists(self, project: str) -> bool:
         if self.failure:
             raise self.failure
