@@ -3,10 +3,11 @@ refuses, and the text says what Harbor will do (issue #20)."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from dtrctl.sandbox.server import SandboxServer
-from tests.integration.test_harbor_sandbox import as_json, dtrctl, harbor
+from tests.integration.test_harbor_sandbox import ADMIN, as_json, dtrctl, harbor
 
 pytestmark = pytest.mark.integration
 __all__ = ["harbor"]
@@ -51,3 +52,36 @@ class TestPushRights:
         )
         assert run.code == 0, run.stderr
         assert as_json(run)["results"][0]["verdict"] == "present"
+
+
+def without_immutable_field(server: SandboxServer, project: str, path: str, tag: str) -> None:
+    """The next artifact answer for the tag lacks `tags[].immutable`, as an older Harbor or a
+    proxy may send it."""
+    url = f"/api/v2.0/projects/{project}/repositories/{path}/artifacts/{tag}"
+    with httpx.Client(base_url=server.url, auth=ADMIN) as client:
+        answer = client.get(url, params={"with_tag": "true", "with_immutable_status": "true"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    for entry in body["tags"]:
+        del entry["immutable"]
+    server.state.inject_fault("status", path_prefix=url, count=5, status=200, body=body)
+
+
+class TestAMissingImmutableField:
+    def test_the_project_s_rules_decide_never_mutable(self, harbor: SandboxServer) -> None:
+        without_immutable_field(harbor, "engineering", "api", "1.0.0")
+        run = dtrctl(harbor, "push-check", "engineering/api:1.0.0", "-o", "json", user=CAROL)
+        assert run.code == 1, run.stdout + run.stderr
+        (result,) = as_json(run)["results"]
+        assert (result["verdict"], result["immutable"]) == ("collision", True)
+        assert any("has no 'immutable' field" in note for note in result["notes"])
+
+    def test_rules_that_cannot_be_read_leave_the_check_incomplete(
+        self, harbor: SandboxServer
+    ) -> None:
+        without_immutable_field(harbor, "engineering", "api", "1.0.0")
+        run = dtrctl(harbor, "push-check", "engineering/api:1.0.0", "-o", "json", user=ALICE)
+        assert run.code == 5, run.stdout + run.stderr
+        (result,) = as_json(run)["results"]
+        assert result["verdict"] == "error"
+        assert "has no 'immutable' field" in result["reason"]

@@ -56,4 +56,36 @@ def tag_details(api: HarborApi, name: RepositoryName, tag: str) -> TagDetails:
                 f"Harbor answered for tag {name}:{tag} with an artifact that does not carry it"
             )
         )
+    if entry.immutable is None:
+        return _by_the_rules(api, name, tag, entry.push_time or None)
     return TagDetails(pushed_at=entry.push_time or None, immutable=entry.immutable, found=True)
+
+
+def _by_the_rules(
+    api: HarborApi, name: RepositoryName, tag: str, pushed_at: str | None
+) -> TagDetails:
+    """A tag Harbor sent without its `immutable` field: the project's rules, evaluated here as
+    Harbor evaluates them, decide; rules that cannot be read leave the check incomplete."""
+    from dtrctl.backends.harbor.rules import tag_is_immutable
+
+    missing = f"Harbor's answer for tag {name}:{tag} has no 'immutable' field"
+    try:
+        rules = api.list_rules(name.namespace)
+    except DtrctlError as error:
+        return TagDetails(
+            error=InvalidResponse(
+                f"{missing}, and the rules of project {name.namespace} cannot be read to decide "
+                f"whether it is immutable: {error.message}",
+                hint="An older Harbor or a proxy may drop the field: check with a user who may "
+                "list the project's immutability rules (maintainer or above)",
+            )
+        )
+    verdict = tag_is_immutable(rules, name.name, tag)
+    if verdict.matched_rule is not None:
+        decided = f"rule {verdict.matched_rule.id} makes it immutable"
+    elif verdict.stopped_at is not None:
+        decided = f"Harbor stops at rule {verdict.stopped_at.id} ({verdict.stop_reason})"
+    else:
+        decided = "no rule makes it immutable"
+    note = f"{missing}: dtrctl evaluated the rules of project {name.namespace}: {decided}"
+    return TagDetails(pushed_at=pushed_at, immutable=verdict.immutable, found=True, note=note)
