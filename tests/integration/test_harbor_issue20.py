@@ -85,3 +85,61 @@ class TestAMissingImmutableField:
         (result,) = as_json(run)["results"]
         assert result["verdict"] == "error"
         assert "has no 'immutable' field" in result["reason"]
+
+
+class TestTheTextSaysWhatHarborDoes:
+    def test_list_and_show_say_all_some_and_none_with_the_rules(
+        self, harbor: SandboxServer
+    ) -> None:
+        listed = dtrctl(harbor, "repo", "list")
+        assert listed.code == 0, listed.stderr
+        rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+        assert "some (v* by rule 4)" in rows["engineering/team/app"]
+        assert "all (by rule 3)" in rows["engineering/api"]
+        assert " none " in rows["engineering/web"]
+        shown = dtrctl(harbor, "--backend", "harbor", "repo", "show", "engineering/team/app")
+        assert shown.code == 0, shown.stderr
+        assert "Immutable tags: some (v* by rule 4)" in shown.stdout
+        assert "off" not in shown.stdout.split("Immutable tags:")[1].splitlines()[0]
+        document = as_json(
+            dtrctl(
+                harbor, "--backend", "harbor", "repo", "show", "engineering/team/app", "-o", "json"
+            )
+        )
+        assert document["repository"]["immutability_summary"] == "some (v* by rule 4)"
+
+    def test_off_says_which_tags_stay_immutable_and_by_which_rules(
+        self, harbor: SandboxServer
+    ) -> None:
+        off = ("--backend", "harbor", "repo", "set-immutable", "engineering/team/app", "--off")
+        run = dtrctl(harbor, *off)
+        assert run.code == 0, run.stderr
+        assert "tags v* by rule 4 stay immutable" in run.stdout
+        (result,) = as_json(dtrctl(harbor, *off, "-o", "json"))["results"]
+        assert result["rules_left"] == [4]
+        (whole,) = as_json(
+            dtrctl(harbor, "repo", "set-immutable", "engineering/api", "--off", "-o", "json")
+        )["results"]
+        assert (whole["changed"], whole["rules_left"]) == (True, [])
+
+
+class TestListingWithoutTheRightToReadRules:
+    @pytest.mark.parametrize("user", [BOB, ALICE, CI_ROBOT], ids=["guest", "developer", "robot"])
+    def test_the_listing_works_and_unreadable_rules_are_unknown_never_no(
+        self, harbor: SandboxServer, user: tuple[str, str]
+    ) -> None:
+        run = dtrctl(harbor, "repo", "list", "-o", "json", user=user)
+        assert run.code == 0, run.stderr
+        library = {
+            r["repository"]: r for r in as_json(run)["repositories"] if r["namespace"] == "library"
+        }
+        assert set(library) == {"library/nginx", "library/alpine"}
+        for record in library.values():
+            assert (record["immutable"], record["immutability"]) == (None, "unknown")
+        assert "may not list the immutability rules of project library" in run.stderr
+        text = dtrctl(harbor, "repo", "list", "library", user=user)
+        assert text.code == 0, text.stderr
+        assert "unknown" in text.stdout and " no " not in text.stdout
+        assert "0 mutable, 2 unknown" in text.stderr
+        mutable = dtrctl(harbor, "repo", "list", "library", "--mutable", "-o", "json", user=user)
+        assert as_json(mutable)["repositories"] == []

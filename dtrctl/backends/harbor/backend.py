@@ -73,9 +73,20 @@ class HarborBackend:
     def check_credentials(self) -> None:
         self.api.check_credentials()
 
+    def _rules_or_why(self, project: str) -> list[ImmutableRule] | str:
+        """The project's rules, or why this caller may not read them (Harbor lets only
+        maintainers and admins list rules): the repositories' immutability is then unknown."""
+        from dtrctl.errors import PermissionDenied
+
+        try:
+            return self.api.list_rules(project)
+        except PermissionDenied as error:
+            # The client's message names the user and the project.
+            return f"{error.message} (Harbor lets maintainers and project admins list rules)"
+
     def get_repository(self, name: RepositoryName) -> Repository:
         found = self.api.get_repository(name.namespace, name.name)
-        rules = self.api.list_rules(name.namespace)
+        rules = self._rules_or_why(name.namespace)
         public = self.api.get_project(name.namespace).public
         return repository_record(name.namespace, name.name, rules, public=public, found=found)
 
@@ -85,10 +96,10 @@ class HarborBackend:
             public = {namespace: self.api.get_project(namespace).public}
         else:
             public = {project.name: project.public for project in self.api.list_projects()}
-        rules: dict[str, list[ImmutableRule]] = {}
+        rules: dict[str, list[ImmutableRule] | str] = {}
         for found in self.api.list_repositories(namespace):
             if found.project not in rules:
-                rules[found.project] = self.api.list_rules(found.project)
+                rules[found.project] = self._rules_or_why(found.project)
             yield repository_record(
                 found.project,
                 found.path,
