@@ -3,6 +3,8 @@ refuses, and the text says what Harbor will do (issue #20)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -143,3 +145,37 @@ class TestListingWithoutTheRightToReadRules:
         assert "0 mutable, 2 unknown" in text.stderr
         mutable = dtrctl(harbor, "repo", "list", "library", "--mutable", "-o", "json", user=user)
         assert as_json(mutable)["repositories"] == []
+
+
+class TestApplyOnlyWhatHarborHas:
+    def test_dtr_only_keys_are_refused_at_plan_time_with_file_and_line(
+        self, harbor: SandboxServer, tmp_path: Path
+    ) -> None:
+        policy = tmp_path / "policy.toml"
+        policy.write_text(
+            "[defaults]\nimmutable = true\ntag_limit = 0\n"
+            '[[repository]]\nname = "engineering/web"\nvisibility = "private"\n'
+        )
+        for extra in (("--dry-run",), ("--yes",)):
+            run = dtrctl(harbor, "apply", "-f", str(policy), *extra)
+            assert run.code == 2, run.stdout + run.stderr
+            assert f"{policy}:3: tag_limit does not apply on Harbor" in run.stderr
+            assert f"{policy}:6: visibility does not apply on Harbor" in run.stderr
+        shown = as_json(dtrctl(harbor, "repo", "show", "engineering/web", "-o", "json"))
+        assert shown["repository"]["immutability"] == "none"  # nothing was changed
+
+    def test_a_405_on_the_description_is_the_server_s_never_a_usage_error(
+        self, harbor: SandboxServer, tmp_path: Path
+    ) -> None:
+        policy = tmp_path / "policy.toml"
+        policy.write_text('[[repository]]\nname = "engineering/web"\ndescription = "Web"\n')
+        harbor.state.inject_fault(
+            "status",
+            path_prefix="/api/v2.0/projects/engineering/repositories/web",
+            method="PUT",
+            status=405,
+        )
+        run = dtrctl(harbor, "apply", "-f", str(policy), "--yes", "-o", "json")
+        assert run.code == 5, run.stdout + run.stderr
+        (result,) = as_json(run)["results"]
+        assert result["error"]["status"] == 405 and result["error"]["exit_code"] == 5

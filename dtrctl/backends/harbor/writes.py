@@ -201,7 +201,8 @@ def preview_immutability(
         return ImmutabilityResult(str(name), None, changed=False, error=error)
 
 
-_UNSUPPORTED = (
+# RepositorySettings fields DTR has and Harbor has not (also policy keys), and why.
+UNSUPPORTED_SETTINGS = (
     ("visibility", "visibility is a setting of the whole project on Harbor"),
     ("tag_limit", "Harbor has no tag limit per repository (use a tag retention policy)"),
     ("scan_on_push", "scan on push is a setting of the whole project on Harbor"),
@@ -211,7 +212,7 @@ _UNSUPPORTED = (
 
 def check_supported(settings: RepositorySettings) -> None:
     """A UsageError for settings DTR has and Harbor has not."""
-    for field_name, why in _UNSUPPORTED:
+    for field_name, why in UNSUPPORTED_SETTINGS:
         if getattr(settings, field_name) is not None:
             word = field_name.replace("_", " ")
             raise UsageError(f"{word} does not apply on Harbor: {why}")
