@@ -179,3 +179,13 @@ class TestApplyOnlyWhatHarborHas:
         assert run.code == 5, run.stdout + run.stderr
         (result,) = as_json(run)["results"]
         assert result["error"]["status"] == 405 and result["error"]["exit_code"] == 5
+
+    def test_show_and_csv_say_unknown_never_off(self, harbor: SandboxServer) -> None:
+        shown = dtrctl(harbor, "repo", "show", "library/nginx", user=BOB)
+        assert shown.code == 0, shown.stderr
+        assert "Immutable tags: unknown" in shown.stdout
+        assert "may not list the immutability rules of project library" in shown.stderr
+        csv = dtrctl(harbor, "repo", "list", "library", "-o", "csv", user=BOB)
+        assert csv.code == 0, csv.stderr
+        rows = [line.split(",") for line in csv.stdout.splitlines()[1:]]
+        assert [row[1] for row in rows] == ["", ""]  # immutable: empty, never false
