@@ -7,7 +7,7 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.client.harbor import HarborClient
+from dtrctl.backends.harbor.api import HarborClient
 from dtrctl.errors import BadRequest, ExitCode, InvalidResponse
 from tests.client.test_harbor_client import API, harbor, harbor_error, http, mock
 

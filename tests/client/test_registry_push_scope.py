@@ -9,7 +9,7 @@ import json
 import httpx
 import respx
 
-from dtrctl.client.registry import RegistryClient
+from dtrctl.client.distribution import RegistryClient
 from dtrctl.client.registry_auth import Challenge
 from dtrctl.reference import RepositoryName
 from tests.client.test_registry_client import http, mock, served
@@ -35,7 +35,9 @@ def test_the_token_is_asked_for_pull_and_push_and_its_claim_read(
 ) -> None:
     token = mock.get(REALM).respond(200, json={"token": jwt(["pull"])})
     mock.get(MANIFEST_URL).mock(return_value=served())
-    client = RegistryClient(http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=True)
+    client = RegistryClient(
+        http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=lambda: True
+    )
 
     assert client.get_manifest(APP, "1.0") is not None
 
@@ -56,12 +58,16 @@ def test_without_ask_push_the_scope_stays_pull(http: httpx.Client, mock: respx.M
     client = RegistryClient(http, BASE, ("bob", "pw"), expected_challenge=EXPECTED)
     client.get_manifest(APP, "1.0")
     assert token.calls.last.request.url.params["scope"] == "repository:library/team/app:pull"
+    # A token asked for pull only says nothing about pushing, whatever it lists.
+    assert client.granted_actions(APP) is None
 
 
 def test_an_opaque_token_or_none_at_all_is_unknown(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
-    client = RegistryClient(http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=True)
+    client = RegistryClient(
+        http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=lambda: True
+    )
     assert client.granted_actions(APP) is None  # no token fetched yet: asks nothing
     assert not mock.calls
     mock.get(REALM).respond(200, json={"token": "opaque"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dtrctl.errors import DtrctlError, InvalidResponse
-from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
+from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import RepositoryName
 
 if TYPE_CHECKING:
@@ -27,17 +27,23 @@ def repository_state(api: HarborApi, name: RepositoryName) -> RepositoryState:
     return RepositoryState(found=exists, immutable=None, has_api=True)
 
 
-def push_right(api: HarborApi, name: RepositoryName, granted: frozenset[str] | None) -> bool:
+def push_right(
+    api: HarborApi, name: RepositoryName, granted: frozenset[str] | None
+) -> bool | DtrctlError:
     """From the registry token's `access` claim when it was readable; else Harbor's own list
-    of the caller's permissions in the project (two calls). A failure raises, never "allowed"."""
+    of the caller's permissions in the project (two calls). A failure is returned, never
+    "allowed"."""
     from dtrctl.client.token_claims import may_push
 
     if granted is not None:
         return may_push(granted)
-    project = api.get_project(name.namespace)
-    if project.project_id < 1:
-        raise InvalidResponse(f"Harbor sent project {name.namespace} without its id")
-    permissions = api.current_permissions(f"/project/{project.project_id}")
+    try:
+        project = api.get_project(name.namespace)
+        if project.project_id < 1:
+            raise InvalidResponse(f"Harbor sent project {name.namespace} without its id")
+        permissions = api.current_permissions(f"/project/{project.project_id}")
+    except DtrctlError as error:
+        return error
     return ("repository", "push") in permissions
 
 

@@ -32,18 +32,18 @@ from dtrctl.errors import (
     RequestTimeout,
     UsageError,
 )
-from dtrctl.reference import RepositoryName
-from dtrctl.repos.settings import (
+from dtrctl.records.changes import (
     CreateOutcome,
     ImmutabilityResult,
     RepositorySettings,
     SettingsChange,
     SettingsResult,
 )
+from dtrctl.reference import RepositoryName
 
 if TYPE_CHECKING:
     from dtrctl.backends.harbor.backend import HarborBackend
-    from dtrctl.models import Repository
+    from dtrctl.records.repository import Repository
 
 # A request whose answer never arrived whole: Harbor may or may not have acted on it.
 LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)
@@ -172,7 +172,7 @@ def _immutability_change(
 
 def _left(after: Immutability | None, immutable: bool = False) -> dict[str, Any]:
     """Turning off: the rules that still make some tags immutable, by id and in words."""
-    from dtrctl.backends.harbor.records import applied_summary
+    from dtrctl.backends.harbor.repository_record import applied_summary
 
     if after is None or immutable:
         return {}
@@ -297,7 +297,7 @@ def _first_push_note(name: RepositoryName, settings: RepositorySettings) -> str:
 
 def _unpushed_record(backend: HarborBackend, name: RepositoryName) -> Repository:
     """The record of a repository not pushed yet: the rules that will apply to it."""
-    from dtrctl.backends.harbor.records import repository_record
+    from dtrctl.backends.harbor.repository_record import repository_record
 
     rules = backend.api.list_rules(name.namespace)
     public = backend.api.get_project(name.namespace).public

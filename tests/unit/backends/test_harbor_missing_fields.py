@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from dtrctl.backends.harbor.api_models import HarborArtifact, HarborTag
 from dtrctl.backends.harbor.backend import HarborBackend
 from dtrctl.backends.harbor.rules import canonical_rule
+from dtrctl.backends.harbor.wire import HarborArtifact, HarborTag
 from dtrctl.errors import ExitCode, PermissionDenied
 from dtrctl.reference import RepositoryName
 from tests.unit.backends.test_harbor_backend import DIGEST, FakeHarbor, backend, fake, pattern_rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dtrctl.backends.harbor.records import immutability_summary, repository_record
+from dtrctl.backends.harbor.repository_record import immutability_summary, repository_record
 from dtrctl.backends.harbor.rules import TAG_EXCLUDES, Selector, repository_immutability
 from tests.unit.backends.test_harbor_backend import pattern_rule
 

@@ -9,6 +9,7 @@ is `dtrctl.client.registry_auth`'s.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -82,19 +83,27 @@ class RegistryClient:
         *,
         realm_policy: TokenRealmPolicy | None = None,
         expected_challenge: Challenge | None = None,
-        ask_push: bool = False,
+        next_guess: Callable[[], Challenge | None] | None = None,
+        ask_push: Callable[[], bool] | None = None,
     ) -> None:
         """`realm_policy`: where credentials may go for tokens (by default the registry's own
         origin and the hosts in DTRCTL_ALLOW_REALM_HOST); `expected_challenge`: the token
         endpoint the registry is known to use, asked for before `GET /v2/` answers;
-        `ask_push`: ask the token for `pull,push`, so that its `access` claim tells whether a
-        push would be allowed (`granted_actions`), in the same round trip."""
+        `next_guess`: the one to try when that fails, if the run has learnt it meanwhile;
+        `ask_push`: whether to ask a token for `pull,push` (asked at each token request, as
+        the kind may be learnt meanwhile), so that its `access` claim tells whether a push
+        would be allowed (`granted_actions`), in the same round trip."""
         self._http = http
-        self._actions = "pull,push" if ask_push else "pull"
+        self._ask_push = ask_push
         self._base = base_url.rstrip("/")
         self.username = auth[0] if auth else None
         self.auth = RegistryAuth(
-            http, base_url, auth, realm_policy=realm_policy, expected=expected_challenge
+            http,
+            base_url,
+            auth,
+            realm_policy=realm_policy,
+            expected=expected_challenge,
+            next_guess=next_guess,
         )
 
     def challenge(self) -> Challenge:
@@ -113,15 +122,18 @@ class RegistryClient:
             f"/manifests/{quote(reference, safe=':')}"
         )
 
-    def _scope(self, name: RepositoryName) -> str:
-        return f"repository:{name}:{self._actions}"
+    def _scope(self, name: RepositoryName, *, push: bool | None = None) -> str:
+        if push is None:
+            push = self._ask_push is not None and self._ask_push()
+        return f"repository:{name}:{'pull,push' if push else 'pull'}"
 
     def granted_actions(self, name: RepositoryName) -> frozenset[str] | None:
-        """The actions the token already used for `name` grants, from its `access` claim;
-        None when unknown (no token, or one that does not say). Asks nothing."""
+        """The actions a token already fetched for `name` with `pull,push` grants, from its
+        `access` claim; None when unknown (no such token, or one that does not say). Asks
+        nothing."""
         from dtrctl.client.token_claims import granted_actions
 
-        token = self.auth.token_for(self._scope(name))
+        token = self.auth.token_for(self._scope(name, push=True))
         return granted_actions(token, str(name)) if token is not None else None
 
     def _send_manifest_get(
@@ -142,18 +154,23 @@ class RegistryClient:
         self, name: RepositoryName, reference: str, context: RequestContext
     ) -> httpx.Response:
         """The GET, under the expected challenge while the registry's is unknown: a registry
-        that answers anything but 401 accepted the guess; otherwise its challenge decides, and
-        the request is sent again when it differs from the guess."""
+        that answers anything but 401 accepted the guess; otherwise the next guess or the
+        registry's own challenge decides, and the request is sent again under it."""
         used, guessed = self.auth.current()
-        try:
-            response = self._send_manifest_get(name, reference, used, context)
-        except DtrctlError:
-            if not guessed or self.auth.verify(used):
-                raise
-            return self._send_manifest_get(name, reference, self.auth.challenge(), context)
-        if not guessed or response.status_code != 401 or self.auth.verify(used):
-            return response
-        return self._send_manifest_get(name, reference, self.auth.challenge(), context)
+        while True:
+            try:
+                response = self._send_manifest_get(name, reference, used, context)
+            except DtrctlError:
+                retry = self.auth.retry_after(used) if guessed else None
+                if retry is None:
+                    raise
+            else:
+                if not guessed or response.status_code != 401:
+                    return response
+                retry = self.auth.retry_after(used)
+                if retry is None:
+                    return response
+            used, guessed = retry
 
     def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None:
         """The manifest of `name:reference`; None when the registry says it is absent."""
