@@ -3,12 +3,14 @@ refuses, and the text says what Harbor will do (issue #20)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 import pytest
 
 from dtrctl.sandbox.server import SandboxServer
+from tests.integration.conftest import run_dtrctl
 from tests.integration.test_harbor_sandbox import ADMIN, as_json, dtrctl, harbor
 
 pytestmark = pytest.mark.integration
@@ -189,3 +191,27 @@ class TestApplyOnlyWhatHarborHas:
         assert csv.code == 0, csv.stderr
         rows = [line.split(",") for line in csv.stdout.splitlines()[1:]]
         assert [row[1] for row in rows] == ["", ""]  # immutable: empty, never false
+
+
+def test_a_harbor_named_only_by_the_references_predicts_a_refused_push(
+    tmp_path: Path,
+) -> None:
+    """The README's headline form (no --url, no profile, docker's login): a guest's push is
+    `error permission`, exit 3, as on DTR."""
+    from tests.integration.test_kind_detection import docker_config, make_certificates
+
+    certificates = make_certificates(tmp_path / "certs")
+    with SandboxServer(
+        flavor="harbor",
+        seed="demo",
+        tls_cert=str(certificates.cert_file),
+        tls_key=str(certificates.key_file),
+    ) as server:
+        docker = docker_config(tmp_path / "docker", server.host_port, BOB)
+        run = run_dtrctl(
+            "push-check", f"{server.host_port}/engineering/web:v2", "-o", "json",
+            env={"DOCKER_CONFIG": str(docker), "DTRCTL_CA_FILE": str(certificates.ca_file)},
+        )  # fmt: skip
+    [result] = json.loads(run.stdout)["results"]
+    assert (result["verdict"], result["error"]["code"]) == ("error", "permission"), run.stdout
+    assert run.code == 3, run.stderr
