@@ -17,6 +17,7 @@ from dtrctl.backends.harbor.rules import canonical_rule
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
     AuthenticationFailed,
+    Conflict,
     InvalidResponse,
     NotFound,
     PermissionDenied,
@@ -155,6 +156,21 @@ class TestRequests:
         route = mock.delete(f"{API}/projects/library/immutabletagrules/5").respond(200)
         harbor.delete_rule("library", 5)
         assert route.called
+
+    def test_a_412_on_a_rule_delete_is_a_conflict_saying_why(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        mock.delete(f"{API}/projects/library/immutabletagrules/5").mock(
+            return_value=harbor_error(412, "PRECONDITION", "the rule is in use")
+        )
+        with pytest.raises(Conflict) as refused:
+            harbor.delete_rule("library", 5)
+        assert refused.value.exit_code == 1
+        assert refused.value.status == 412
+        assert refused.value.message == (
+            "Harbor refused to delete immutability rule 5 of project library: a precondition "
+            "failed (HTTP 412), so the rule stays: the rule is in use"
+        )
 
     def test_a_repository_path_with_a_slash_is_encoded_twice(
         self, harbor: HarborClient, mock: respx.MockRouter

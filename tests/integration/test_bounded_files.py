@@ -142,8 +142,18 @@ class TestCaps:
         env = {**closed_port_env, "DTRCTL_CONFIG_DIR": str(config)}
         run = run_bounded("repo", "show", "ci/builder", env=env)
         assert run.code == 2, run.stderr
-        assert str(config / "config.toml") in run.stderr
-        assert "larger than" in run.stderr
+        assert f"the config file {config / 'config.toml'} is not a regular file" in run.stderr
+
+    def test_config_file_as_a_fifo_nobody_writes(
+        self, closed_port_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        config = tmp_path / "config"
+        config.mkdir()
+        os.mkfifo(config / "config.toml")
+        env = {**closed_port_env, "DTRCTL_CONFIG_DIR": str(config)}
+        run = run_bounded("repo", "show", "ci/builder", env=env)
+        assert run.code == 2, run.stderr
+        assert f"the config file {config / 'config.toml'} is not a regular file" in run.stderr
 
 
 def test_a_byte_order_mark_before_the_first_name_is_accepted(
