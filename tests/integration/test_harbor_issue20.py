@@ -215,3 +215,16 @@ def test_a_harbor_named_only_by_the_references_predicts_a_refused_push(
     [result] = json.loads(run.stdout)["results"]
     assert (result["verdict"], result["error"]["code"]) == ("error", "permission"), run.stdout
     assert run.code == 3, run.stderr
+
+
+def test_apply_sets_the_description_through_harbor_s_repository_put(
+    harbor: SandboxServer, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[repository]]\nname = "engineering/web"\ndescription = "Web front"\n')
+    run = dtrctl(harbor, "apply", "-f", str(policy), "--yes")
+    assert run.code == 0, run.stdout + run.stderr
+    shown = as_json(dtrctl(harbor, "repo", "show", "engineering/web", "-o", "json"))
+    assert shown["repository"]["short_description"] == "Web front"
+    again = dtrctl(harbor, "apply", "-f", str(policy), "--dry-run", "-o", "json")
+    assert [change["action"] for change in as_json(again)["plan"]] == ["unchanged"]
