@@ -287,7 +287,7 @@ def dtrctl_imports(name: str) -> set[str]:
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("dtrctl.main", "dtrctl.__main__"),
     ("dtrctl.cli",),
-    ("dtrctl.push_check", "dtrctl.repos"),
+    ("dtrctl.push_check", "dtrctl.repos", "dtrctl.rules"),
     # One run's set-up: the session (URL, credential, HTTP client, backend), profiles, login.
     ("dtrctl.session", "dtrctl.login", "dtrctl.profiles", "dtrctl.ca"),
     ("dtrctl.backends",),

@@ -132,6 +132,17 @@ class TestCaps:
         run = run_bounded("repo", "list", "--from-file", str(names), env=closed_port_env)
         refused(run, names)
 
+    @pytest.mark.parametrize(
+        "args",
+        [("explain", "p/r:1", "--rules"), ("rules", "lint", "--rules")],
+        ids=["explain", "lint"],
+    )
+    def test_rules_file(
+        self, closed_port_env: dict[str, str], endless_fifo: Path, args: tuple[str, ...]
+    ) -> None:
+        refused(run_bounded(*args, ZERO, env=closed_port_env), ZERO)
+        refused(run_bounded(*args, str(endless_fifo), env=closed_port_env), endless_fifo)
+
     def test_policy_file(self, closed_port_env: dict[str, str]) -> None:
         refused(run_bounded("apply", "-f", ZERO, env=closed_port_env), ZERO)
 

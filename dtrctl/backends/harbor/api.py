@@ -105,6 +105,12 @@ class HarborClient:
             raise InvalidResponse("Harbor's system information is not a JSON object")
         return body
 
+    def harbor_version(self) -> str | None:
+        """`harbor_version` of the system information (`v2.10.2-9e5b5b1e`); None when Harbor
+        leaves it out (anonymous callers since 2.13) or sends something else."""
+        version = self.system_info().get("harbor_version")
+        return version if isinstance(version, str) and version.strip() else None
+
     def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]:
         """(resource, action) pairs the caller holds, e.g. for scope `/project/1`."""
         context = self._context("read the permissions of the current user")

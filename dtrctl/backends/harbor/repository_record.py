@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
 from dtrctl.backends.harbor.rules import (
     TAG_DECORATIONS,
     TAG_EXCLUDES,
@@ -58,22 +59,25 @@ def immutability_summary(immutability: Immutability) -> str:
         details = []
     stopped = immutability.stopped_at
     if stopped is not None:
-        details.append(f"Harbor stops at rule {stopped.id}: {immutability.stop_reason}")
+        which = " for the tags its pattern fails on" if immutability.stops_some_tags else ""
+        details.append(f"Harbor stops at rule {stopped.id}{which}: {immutability.stop_reason}")
+    if immutability.versions_differ:
+        details.append("Harbor versions differ here: the lesser is shown")
     return f"{immutability.level} ({'; '.join(details)})" if details else immutability.level
 
 
 def immutability_json(immutability: Immutability, path: str) -> dict[str, Any]:
     """The Harbor extras of a repository's JSON form."""
     stopped = immutability.stopped_at
+    stop = {"reason": immutability.stop_reason, "some_tags": immutability.stops_some_tags}
     return {
         "immutability": immutability.level,
         "immutability_summary": immutability_summary(immutability),
         "rules": [
             {**rule_json(item.rule, path), "covers": item.covers} for item in immutability.applied
         ],
-        "stopped_at": (
-            {**rule_json(stopped, path), "reason": immutability.stop_reason} if stopped else None
-        ),
+        "stopped_at": ({**rule_json(stopped, path), **stop} if stopped else None),
+        "versions_differ": immutability.versions_differ,
     }
 
 
@@ -86,6 +90,7 @@ def unknown_json(why: str) -> dict[str, Any]:
         "immutability_note": why,
         "rules": [],
         "stopped_at": None,
+        "versions_differ": None,
     }
 
 
@@ -96,13 +101,15 @@ def repository_record(
     *,
     public: bool = False,
     found: HarborRepository | None = None,
+    glob: GlobVersion | None = V1_3_4,
 ) -> Repository:
     """dtrctl's record of a Harbor repository (one not pushed yet when `found` is None);
-    `rules` is the project's rules, or why they cannot be read (immutability `unknown`)."""
+    `rules` is the project's rules, or why they cannot be read (immutability `unknown`);
+    `glob`: the server's doublestar version, None when unknown."""
     if isinstance(rules, str):
         extra, immutable = unknown_json(rules), False
     else:
-        immutability = repository_immutability(rules, path)
+        immutability = repository_immutability(rules, path, glob)
         extra, immutable = immutability_json(immutability, path), immutability.immutable
     return Repository(
         namespace=project,

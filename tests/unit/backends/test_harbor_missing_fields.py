@@ -60,3 +60,16 @@ class TestTheRulesDecideWhereHarborDoesNotSay:
         details = backend.tag_details(APP, "1.0")
         assert details.immutable is None and details.error is not None
         assert details.error.exit_code is ExitCode.UNAVAILABLE
+
+
+def test_a_verdict_that_depends_on_an_unknown_harbor_version_is_an_error(
+    backend: HarborBackend, fake: FakeHarbor
+) -> None:
+    """`{a/a,a/b}` selects `a/b` on doublestar v1.3.4 and is a syntax error (mutable) on v1.1.1."""
+    name = RepositoryName("library", "a/b")
+    fake.artifacts[("library", "a/b", "1.0")] = HarborArtifact(DIGEST, (HarborTag("1.0", None),))
+    fake.projects["library"] = [pattern_rule(1, "{a/a,a/b}")]
+    fake.version = None
+    details = backend.tag_details(name, "1.0")
+    assert details.immutable is None and details.error is not None
+    assert details.error.exit_code is ExitCode.UNAVAILABLE
