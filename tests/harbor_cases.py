@@ -171,6 +171,27 @@ def harbor_rule(
     }
 
 
+# goharbor/harbor src/pkg/immutable/match/rule/match_test.go (TestImmuMatch, TestImmuExclude):
+# (case, the project's rules, repository without the project, the candidate's tags, immutable).
+# An empty tag tuple is Harbor's untagged candidate.
+_IMMU_MATCH = [
+    harbor_rule(1, "redis", "release-**"),
+    harbor_rule(2, "mysql", "**", action="immuablity"),
+]
+_IMMU_EXCLUDE = [harbor_rule(1, "**", "world**", tag_decoration="excludes")]
+HARBOR_MATCH_TEST_CASES = [
+    ("TestImmuMatch c1", _IMMU_MATCH, "redis", ("release-1.10",), True),
+    ("TestImmuMatch c2", _IMMU_MATCH, "redis", ("1.10",), False),
+    ("TestImmuMatch c3", _IMMU_MATCH, "mysql", ("9.4.8",), True),
+    ("TestImmuMatch c4", _IMMU_MATCH, "hello", ("world",), False),
+    ("TestImmuMatch c5 untagged", _IMMU_MATCH, "redis", (), False),
+    ("TestImmuExclude c1", _IMMU_EXCLUDE, "redis", ("release-1.10",), True),
+    ("TestImmuExclude c2", _IMMU_EXCLUDE, "redis", ("1.10",), True),
+    ("TestImmuExclude c3", _IMMU_EXCLUDE, "mysql", ("9.4.8",), True),
+    ("TestImmuExclude c4", _IMMU_EXCLUDE, "hello", ("world",), False),
+    ("TestImmuExclude c5 untagged", _IMMU_EXCLUDE, "redis", (), False),
+]
+
 # Rule evaluation read off match.go and selectors/doublestar/selector.go (same columns).
 HARBOR_RULE_CASES = [
     # A decoration acts on what it names wherever it sits: a tag decoration in the repository
@@ -321,10 +342,3 @@ HARBOR_MATCH_TESTS = {
         ],
     ),
 }
-
-# match_test.go's untagged candidates (c5), which HARBOR_MATCH_TESTS leaves out: (test, its
-# rules, repository, immutable). An untagged artifact is never immutable, `excludes` included.
-HARBOR_MATCH_TESTS_UNTAGGED = [
-    (test, HARBOR_MATCH_TESTS[test][0], "redis", False)
-    for test in ("TestImmuMatch", "TestImmuExclude")
-]

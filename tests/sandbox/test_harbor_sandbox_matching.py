@@ -21,8 +21,7 @@ from tests.harbor_cases import (
     DOUBLESTAR_V1_3_4_TABLE,
     ERROR,
     FACTS_TABLE,
-    HARBOR_MATCH_TESTS,
-    HARBOR_MATCH_TESTS_UNTAGGED,
+    HARBOR_MATCH_TEST_CASES,
     HARBOR_RULE_CASES,
 )
 
@@ -100,18 +99,7 @@ def test_doublestar_v1_3_4_test_table(pattern, name, expected):
 
 @pytest.mark.parametrize(
     ("rules", "repository", "tags", "expected"),
-    [
-        *(
-            pytest.param(rules, repository, (tag,), expected, id=f"{test} {repository}:{tag}")
-            for test, (rules, candidates) in HARBOR_MATCH_TESTS.items()
-            for repository, tag, expected in candidates
-        ),
-        *(
-            pytest.param(rules, repository, (), expected, id=f"{test} untagged")
-            for test, rules, repository, expected in HARBOR_MATCH_TESTS_UNTAGGED
-        ),
-        *(pytest.param(*case[1:], id=case[0]) for case in HARBOR_RULE_CASES),
-    ],
+    [pytest.param(*case[1:], id=case[0]) for case in HARBOR_MATCH_TEST_CASES + HARBOR_RULE_CASES],
 )
 def test_harbor_rule_evaluation(rules, repository, tags, expected):
     assert (matching_rule(rules, Candidate(repository, tags)) is not None) is expected
