@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from dtrctl.errors import DtrctlError
     from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
@@ -33,6 +34,14 @@ class PushCheckFacts(Protocol):
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         """For push-check: who pushed the tag and when; never raises."""
+        ...
+
+    def push_right(
+        self, name: RepositoryName, granted: frozenset[str] | None
+    ) -> bool | DtrctlError | None:
+        """For push-check: whether the caller may push to `name`, given the actions the
+        registry's token grants (`granted`, None when unknown); None where the kind cannot
+        tell or `repository_state` told already; the error of a look-up that failed."""
         ...
 
     def token_endpoint(self, url: str) -> tuple[str, str] | None:

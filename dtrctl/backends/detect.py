@@ -202,6 +202,11 @@ class DetectingBackend:
             return details
         return details if harbor is None else harbor.tag_details(name, tag)
 
+    def push_right(
+        self, name: RepositoryName, granted: frozenset[str] | None
+    ) -> bool | DtrctlError | None:
+        return self._current.push_right(name, granted)
+
     def token_endpoint(self, url: str) -> tuple[str, str] | None:
         return self._current.token_endpoint(url)
 

@@ -24,9 +24,11 @@ from dtrctl.cli.options import (
 from dtrctl.cli.prompts import confirm_turning_off
 from dtrctl.cli.repo_audit import audit as audit_command
 from dtrctl.cli.repo_render import (
+    known_immutable,
     print_csv,
     print_repository,
     print_table,
+    unknown_notes,
 )
 from dtrctl.cli.repo_tags import tags as tags_command
 from dtrctl.cli.selecting import or_every_repository, read_selection, resolve
@@ -230,6 +232,8 @@ def show(
     name = parse_repository_name(repository, nested=run.nested_names)
     with run.session(write=False) as session:
         found = session.backend.get_repository(name)
+    for note in unknown_notes([found]):
+        run.out.warn(f"immutability unknown: {note}")
     run.out.emit({"repository": found.to_json()}, lambda out: print_repository(out, found))
 
 
@@ -278,8 +282,11 @@ def list_repositories(
         found = [
             repository
             for repository in load_repositories(session.backend, resolution)
-            if mutable is None or repository.immutable != mutable
+            # An unknown immutability is neither mutable nor immutable.
+            if mutable is None or known_immutable(repository) not in (mutable, None)
         ]
+    for note in unknown_notes(found):
+        run.out.warn(f"immutability unknown: {note}")
     if run.out.format == "csv":
         print_csv(found)
         return
@@ -288,8 +295,10 @@ def list_repositories(
         lambda out: print_table(out, found),
     )
     if not run.out.is_json:
-        mutable_count = sum(not repository.immutable for repository in found)
-        run.out.info(f"{len(found)} repositories, {mutable_count} mutable")
+        mutable_count = sum(known_immutable(repository) is False for repository in found)
+        unknown = sum(known_immutable(repository) is None for repository in found)
+        also = f", {unknown} unknown" if unknown else ""
+        run.out.info(f"{len(found)} repositories, {mutable_count} mutable{also}")
 
 
 app.command("tags")(tags_command)

@@ -97,6 +97,9 @@ class DtrBackend:
             another_kind=self.another_kind,
         )
 
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> None:
+        return None  # DTR's repository access call told it (`repository_state`)
+
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         return self.api.list_tags(name)
 
