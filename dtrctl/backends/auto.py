@@ -16,6 +16,7 @@ from dtrctl.errors import DtrctlError, NoRegistryApi
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
+    from dtrctl.backends.unlock import WindowChange
     from dtrctl.models import Repository, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
@@ -141,6 +142,15 @@ class AutoBackend:
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return self._with_error(lambda backend: backend.apply_settings(change))
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return self._raising(lambda backend: backend.plan_unlock(name))
+
+    def lift_change(self, change: WindowChange) -> None:
+        self._current.lift_change(change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        self._current.restore_change(change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return self._current.repository_state(name, username)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from dtrctl.backends.unlock import WindowChange
     from dtrctl.models import Repository, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
@@ -82,4 +83,17 @@ class Backend(Protocol):
     def token_endpoint(self, url: str) -> tuple[str, str] | None:
         """The registry's token realm and service, where known without asking `GET /v2/`:
         push-check then asks for its token at once. None: wait for the registry's challenge."""
+        ...
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        """`repo unlock`: the settings to lift so that no tag of the repository is immutable
+        (none when it is mutable already); reads only, raises."""
+        ...
+
+    def lift_change(self, change: WindowChange) -> None:
+        """Lift one setting `plan_unlock` named; raises."""
+        ...
+
+    def restore_change(self, change: WindowChange) -> None:
+        """Put one lifted setting back, idempotently (also for `--recover`); raises."""
         ...

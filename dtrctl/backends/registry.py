@@ -15,6 +15,7 @@ from dtrctl.errors import UsageError
 from dtrctl.push_check.facts import RepositoryState, TagDetails
 
 if TYPE_CHECKING:
+    from dtrctl.backends.unlock import WindowChange
     from dtrctl.models import Repository, Tag
     from dtrctl.reference import RepositoryName
     from dtrctl.repos.findings import AuditFinding
@@ -74,6 +75,15 @@ class PlainRegistryBackend:
         _no_api()
 
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
+        _no_api()
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        _no_api()
+
+    def lift_change(self, change: WindowChange) -> None:
+        _no_api()
+
+    def restore_change(self, change: WindowChange) -> None:
         _no_api()
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from dtrctl.backends.dtr import push_facts, writes
+from dtrctl.backends.dtr import push_facts, unlock, writes
 from dtrctl.errors import NoRegistryApi, NotFound
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
+    from dtrctl.backends.unlock import WindowChange
     from dtrctl.models import Repository, RepositoryAccess, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
@@ -167,6 +168,15 @@ class DtrBackend:
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return writes.apply_settings(self.api, change)
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return unlock.plan_unlock(self.api, name)
+
+    def lift_change(self, change: WindowChange) -> None:
+        unlock.lift(self.api, change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        unlock.restore(self.api, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from dtrctl.backends.harbor import push_facts, writes
+from dtrctl.backends.harbor import push_facts, unlock, writes
 from dtrctl.backends.harbor.records import repository_record
 from dtrctl.backends.harbor.rules import ImmutableRule, malformed_rule_findings
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         HarborRepository,
         HarborTag,
     )
+    from dtrctl.backends.unlock import WindowChange
     from dtrctl.models import Repository, Tag
     from dtrctl.push_check.facts import RepositoryState, TagDetails
     from dtrctl.reference import RepositoryName
@@ -128,6 +129,15 @@ class HarborBackend:
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return writes.apply_settings(self, change)
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return unlock.plan_unlock(self, name)
+
+    def lift_change(self, change: WindowChange) -> None:
+        unlock.lift(self, change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        unlock.restore(self, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(self.api, name)
