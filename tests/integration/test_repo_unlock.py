@@ -187,6 +187,28 @@ class TestWindow:
         assert shown(registry)["immutable"] is True
         assert journal_files() == []
 
+    def test_a_failed_restore_keeps_the_journal_and_says_to_recover(
+        self, registry: Registry, tmp_path: Path
+    ) -> None:
+        process = start_window(registry, tmp_path / "marker")
+        # The registry refuses the write that would restore (DTR's PATCH, Harbor's rule PUT).
+        method = "PATCH" if registry.server.flavor == "dtr" else "PUT"
+        registry.server.state.inject_fault("status", "/api/", count=50, method=method, status=403)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+        assert process.returncode == 3, stderr  # the error's own code (permission)
+        assert "NOT fully restored" in stderr
+        assert "run `dtrctl repo unlock --recover`" in stderr
+        assert len(journal_files()) == 1
+        assert shown(registry)["immutable"] is False
+
+        registry.server.state.clear_faults()
+        recovered = dtrctl(registry, "repo", "unlock", "--recover")
+        assert recovered.code == 0, recovered.stderr
+        assert f"restored {registry.repository} on {registry.server.url}" in recovered.stdout
+        assert shown(registry)["immutable"] is True
+        assert journal_files() == []
+
     def test_bad_input_changes_nothing(self, registry: Registry) -> None:
         without_reason = dtrctl(registry, "repo", "unlock", registry.repository, "--", "true")
         assert without_reason.code == 2
