@@ -213,8 +213,8 @@ def unlock(
         bool,
         typer.Option(
             "--recover",
-            help="Restore every window whose dtrctl ended without restoring, and remove the "
-            "journal.",
+            help="Restore every window left open (its process ended before restoring), and "
+            "remove its journal.",
         ),
     ] = False,
     output: OutputOption = "text",  # type: ignore[assignment]

@@ -19,8 +19,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +132,10 @@ class OpenWindow:
 
 def open_window(window: Window) -> OpenWindow:
     """Write the window's journal (whole, fsynced, 0600) and keep it locked."""
+    # Here, not at the top: every command with a session imports this module for the notice.
+    import secrets
+    import tempfile
+
     directory = journal_dir()
     ensure_private_dir(directory)
     data = (json.dumps(window.to_journal(), indent=2) + "\n").encode("utf-8")
