@@ -153,7 +153,9 @@ class TestWindow:
         os.killpg(process.pid, signal.SIGKILL)  # the orphaned command, which holds the pipes
         process.communicate(timeout=SUBPROCESS_TIMEOUT)
         assert shown(registry)["immutable"] is False  # dtrctl died mid-window
-        assert len(journal_files()) == 1
+        [name] = journal_files()
+        written = (Path(os.environ["DTRCTL_CONFIG_DIR"]) / "unlock-journal" / name).read_text()
+        assert ADMIN[1] not in written and "INC-7 fix a bad tag" in written
 
         listing = dtrctl(registry, "repo", "list")
         assert listing.code == 0, listing.stderr
@@ -184,6 +186,16 @@ class TestWindow:
             os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the window's terminal
             process.communicate(timeout=SUBPROCESS_TIMEOUT)
         assert process.returncode == 130
+        assert shown(registry)["immutable"] is True
+        assert journal_files() == []
+
+    def test_sigterm_is_passed_on_and_immutability_restored(
+        self, registry: Registry, tmp_path: Path
+    ) -> None:
+        process = start_window(registry, tmp_path / "marker")
+        os.kill(process.pid, signal.SIGTERM)  # dtrctl only, as a CI runner cancelling a job
+        _, stderr = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+        assert process.returncode == 128 + signal.SIGTERM, stderr
         assert shown(registry)["immutable"] is True
         assert journal_files() == []
 
@@ -268,3 +280,20 @@ class TestHarborSharedRule:
             (True, []),
             (True, ["engineering/web"]),
         ]
+
+    def test_a_rule_for_some_tags_of_a_nested_repository_is_lifted_too(
+        self, harbor: Registry
+    ) -> None:
+        # The seed's rule `team/**` with tags `v*`: engineering/team/app is immutable for v* only.
+        inside = [dtrctl_binary(), "--backend", "harbor", "repo", "show", "engineering/team/app"]
+        run = dtrctl(
+            harbor,
+            *("--backend", "harbor", "repo", "unlock", "engineering/team/app", "--reason", "r"),
+            *("--", *inside, "-o", "json"),
+        )
+        assert run.code == 0, run.stderr
+        assert json.loads(run.stdout)["repository"]["immutability"] == "none"
+        after = dtrctl(
+            harbor, "--backend", "harbor", "repo", "show", "engineering/team/app", "-o", "json"
+        )
+        assert json.loads(after.stdout)["repository"]["immutability"] == "some"

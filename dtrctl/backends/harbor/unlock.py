@@ -31,6 +31,7 @@ def makes_immutable(rule: ImmutableRule, path: str) -> bool:
 def plan_unlock(backend: HarborBackend, name: RepositoryName) -> tuple[WindowChange, ...]:
     """One change per enabled rule that selects the repository, with the others it selects."""
     project, path = name.namespace, name.name
+    backend.api.get_repository(project, path)  # RepositoryNotFound (exit 4) as on DTR
     rules = backend.api.list_rules(project)
     selecting = [r for r in rules if not r.disabled and makes_immutable(r, path)]
     if not selecting:

@@ -74,3 +74,12 @@ def test_a_rule_deleted_during_the_window_is_created_again() -> None:
     [created] = fake.projects["engineering"]
     assert replace(created, id=1) == own_rule(1, "api")
     assert backend.plan_unlock(API) != ()  # immutable again
+
+
+def test_a_repository_harbor_does_not_have_is_not_found() -> None:
+    import pytest
+
+    from dtrctl.errors import RepositoryNotFound
+
+    with pytest.raises(RepositoryNotFound):
+        HarborBackend(harbor(own_rule(1, "api"), repositories=("web",))).plan_unlock(API)
