@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -45,15 +47,19 @@ class Signals:
     def handle(self, signum: int, frame: FrameType | None) -> None:
         if self.received is None:
             self.received = signum
-            print(
-                f"{signal.Signals(signum).name}: ending the window once the command has ended; "
-                "immutability is restored then",
-                file=sys.stderr,
-                flush=True,
-            )
+            # os.write, not print: a handler may interrupt a print to the same stream.
+            with contextlib.suppress(OSError, ValueError):
+                os.write(
+                    sys.stderr.fileno(),
+                    f"{signal.Signals(signum).name}: the window ends when the command has "
+                    "ended; immutability is restored then\n".encode(),
+                )
+        self.forward(signum)
+
+    def forward(self, signum: int) -> None:
         forwarded = {getattr(signal, name, None) for name in FORWARDED_SIGNALS}
-        if self.child is not None and signum in forwarded and self.child.poll() is None:
-            self.child.send_signal(signum)
+        if self.child is not None and signum in forwarded:
+            self.child.send_signal(signum)  # a no-op once the command has ended
 
     def stopped(self) -> bool:
         return self.received is not None
@@ -94,6 +100,8 @@ def run_command(command: list[str], signals: Signals) -> int:
         print(f"Error: cannot run {command[0]}: {error.strerror}", file=sys.stderr, flush=True)
         return COMMAND_NOT_EXECUTABLE
     signals.child = child
+    if signals.received is not None:  # came while the command was being started
+        signals.forward(signals.received)
     code = child.wait()
     signals.child = None
     return 128 - code if code < 0 else code

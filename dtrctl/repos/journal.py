@@ -123,15 +123,27 @@ class OpenWindow:
     def close(self, *, remove: bool) -> None:
         """End the window: the file removed (everything restored) or kept for `--recover`."""
         if remove:
-            self.path.unlink(missing_ok=True)
-            _fsync_directory(self.path.parent)
+            # Everything is restored: a file left behind only makes --recover restore again.
+            with contextlib.suppress(OSError):
+                remove_window(self.path)
         if self._descriptor is not None:
             os.close(self._descriptor)  # releases the lock
             self._descriptor = None
 
 
 def open_window(window: Window) -> OpenWindow:
-    """Write the window's journal (whole, fsynced, 0600) and keep it locked."""
+    """Write the window's journal (whole, fsynced, 0600) and keep it locked; `UsageError`
+    when it cannot be written (nothing has changed yet)."""
+    try:
+        return _write_locked(window)
+    except OSError as error:
+        raise UsageError(
+            f"cannot write the journal of the window in {journal_dir()}: {error.strerror}",
+            hint="Nothing was changed. Check dtrctl's config directory (DTRCTL_CONFIG_DIR)",
+        ) from None
+
+
+def _write_locked(window: Window) -> OpenWindow:
     # Here, not at the top: every command with a session imports this module for the notice.
     import secrets
     import tempfile

@@ -86,3 +86,13 @@ def test_a_symlink_is_not_followed(tmp_path: Path) -> None:
     os.symlink(target, link)
     with pytest.raises(UsageError):
         journal.read_window(link)
+
+
+def test_a_journal_that_cannot_be_written_is_an_error_before_any_change(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("DTRCTL_CONFIG_DIR", str(blocker / "dtrctl"))  # under a plain file
+    with pytest.raises(UsageError, match="cannot write the journal"):
+        journal.open_window(window())
