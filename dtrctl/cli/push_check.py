@@ -113,7 +113,10 @@ def push_check(
         oci_layout=oci_layout,
         metadata_file=metadata_file,
     )
-    parsed = [parse_image_reference(text, allow_digest=False) for text in references]
+    parsed = [
+        parse_image_reference(text, allow_digest=False, nested=run.nested_names)
+        for text in references
+    ]
     url = select_registry_url(parsed, run.settings.url)
     # The profile's `protect` list adds to --protect: a team's write-once tags stay protected.
     protected = tuple(

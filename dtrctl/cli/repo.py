@@ -101,11 +101,11 @@ def create(
       dtrctl repo create library/tools --visibility public --description "Build tools"
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
+    from dtrctl.records.changes import RepositorySettings
     from dtrctl.reference import parse_repository_name
-    from dtrctl.repos.settings import RepositorySettings
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository)
+    name = parse_repository_name(repository, nested=run.nested_names)
     settings = RepositorySettings(
         immutable=True if immutable else None,
         visibility=visibility,
@@ -177,7 +177,7 @@ def set_immutable(
     from dtrctl.repos.bulk import set_immutability_bulk
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    selection = read_selection(repositories, namespace, from_file, exclude)
+    selection = read_selection(repositories, namespace, from_file, exclude, nested=run.nested_names)
     if selection.is_empty:
         raise UsageError(
             "name the repositories to change",
@@ -228,7 +228,7 @@ def show(
     from dtrctl.reference import parse_repository_name
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository)
+    name = parse_repository_name(repository, nested=run.nested_names)
     with run.session(write=False) as session:
         found = session.backend.get_repository(name)
     run.out.emit({"repository": found.to_json()}, lambda out: print_repository(out, found))

@@ -11,7 +11,7 @@ from dtrctl.cli.output import write_csv
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
-    from dtrctl.models import Tag
+    from dtrctl.records.repository import Tag
 
 CSV_COLUMNS = ("name", "digest", "platform", "pusher", "pushed_at", "created_at", "media_type")
 
@@ -45,7 +45,7 @@ def tags(
     from dtrctl.reference import parse_repository_name
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository)
+    name = parse_repository_name(repository, nested=run.nested_names)
     with run.session(write=False) as session:
         found = list(session.backend.list_tags(name))
     rows = [tag_json(tag) for tag in found]

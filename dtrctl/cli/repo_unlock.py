@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     import subprocess
 
     from dtrctl.backends.base import Backend
-    from dtrctl.backends.unlock import WindowChange
     from dtrctl.cli.output import Output
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.repos.journal import Window
     from dtrctl.repos.unlock import Recovery, WindowOutcome
 
@@ -255,7 +255,7 @@ def _unlock(run: Run, repository: str, reason: str, command: list[str], yes: boo
     from dtrctl.reference import parse_repository_name
     from dtrctl.repos.unlock import run_window
 
-    name = parse_repository_name(repository)
+    name = parse_repository_name(repository, nested=run.nested_names)
     with run.session(write=True) as session:
         backend = session.backend
         changes = backend.plan_unlock(name)

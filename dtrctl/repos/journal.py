@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dtrctl.backends.unlock import WindowChange
 from dtrctl.config import PRIVATE_FILE_MODE, config_dir, ensure_private_dir
 from dtrctl.errors import UsageError
+from dtrctl.records.unlock import WindowChange
 
 JOURNAL_DIR_NAME = "unlock-journal"
 JOURNAL_FORMAT = "dtrctl-unlock-journal/1"

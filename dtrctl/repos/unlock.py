@@ -27,7 +27,7 @@ from dtrctl.repos.journal import (
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
-    from dtrctl.backends.unlock import WindowChange
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 

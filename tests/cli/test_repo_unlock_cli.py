@@ -9,7 +9,7 @@ import sys
 import httpx
 import pytest
 
-from dtrctl.backends.unlock import WindowChange
+from dtrctl.records.unlock import WindowChange
 from dtrctl.repos import journal
 from tests.cli.conftest import DTR_URL, repository_body
 

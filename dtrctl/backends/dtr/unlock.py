@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from dtrctl.backends.unlock import WindowChange
 from dtrctl.errors import DtrctlError, InvalidResponse, UsageError
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
+from dtrctl.records.unlock import WindowChange
 from dtrctl.reference import RepositoryName
 
 

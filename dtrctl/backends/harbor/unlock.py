@@ -15,8 +15,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability
-from dtrctl.backends.unlock import WindowChange
 from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, UsageError
+from dtrctl.records.unlock import WindowChange
 
 if TYPE_CHECKING:
     from dtrctl.backends.harbor.backend import HarborBackend

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dtrctl.backends.unlock import WindowChange
 from dtrctl.errors import UsageError
+from dtrctl.records.unlock import WindowChange
 from dtrctl.repos import journal
 from dtrctl.repos.journal import Window
 

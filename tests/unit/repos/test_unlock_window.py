@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dtrctl.backends.unlock import WindowChange
 from dtrctl.errors import PermissionDenied, ServerError
+from dtrctl.records.unlock import WindowChange
 from dtrctl.reference import RepositoryName
 from dtrctl.repos import journal
 from dtrctl.repos.unlock import WindowOutcome, recover_window, run_window
