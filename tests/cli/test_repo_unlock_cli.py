@@ -29,6 +29,7 @@ def stateful_repository(dtr, **settings):
     return dtr.patch(REPOSITORY_PATH).mock(side_effect=patch)
 
 
+@pytest.mark.processes  # COMMAND is a Python process
 def test_a_dtr_window_turns_the_flag_off_then_on_keeping_every_other_setting(dtr, cli):
     patch = stateful_repository(dtr, immutableTags=True, shortDescription="API", tagLimit=0)
     command = [sys.executable, "-c", "import sys; sys.exit(4)"]
