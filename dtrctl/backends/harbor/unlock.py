@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from dtrctl.backends.harbor.doublestar import GLOB_VERSIONS, V1_3_4, GlobVersion
 from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability
 from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, UsageError
 from dtrctl.records.unlock import WindowChange
@@ -23,9 +24,17 @@ if TYPE_CHECKING:
     from dtrctl.reference import RepositoryName
 
 
-def makes_immutable(rule: ImmutableRule, path: str) -> bool:
+def any_immutable(rules: list[ImmutableRule], path: str, glob: GlobVersion | None) -> bool:
+    """Whether the rules make some tag of repository `path` immutable under the server's
+    doublestar, or, when its version is unknown, under either: the window must make the
+    repository mutable whichever the server links."""
+    versions = (glob,) if glob is not None else GLOB_VERSIONS
+    return any(repository_immutability(rules, path, v).level != "none" for v in versions)
+
+
+def makes_immutable(rule: ImmutableRule, path: str, glob: GlobVersion | None = V1_3_4) -> bool:
     """Whether `rule`, enabled and alone, makes some tag of repository `path` immutable."""
-    return repository_immutability([replace(rule, disabled=False)], path).level != "none"
+    return any_immutable([replace(rule, disabled=False)], path, glob)
 
 
 def plan_unlock(backend: HarborBackend, name: RepositoryName) -> tuple[WindowChange, ...]:
@@ -33,11 +42,12 @@ def plan_unlock(backend: HarborBackend, name: RepositoryName) -> tuple[WindowCha
     project, path = name.namespace, name.name
     backend.api.get_repository(project, path)  # RepositoryNotFound (exit 4) as on DTR
     rules = backend.api.list_rules(project)
-    selecting = [r for r in rules if not r.disabled and makes_immutable(r, path)]
+    glob = backend.glob_version()
+    selecting = [r for r in rules if not r.disabled and makes_immutable(r, path, glob)]
     if not selecting:
         return ()
     after = [replace(rule, disabled=True) if rule in selecting else rule for rule in rules]
-    if repository_immutability(after, path).level != "none":  # pragma: no cover - defensive
+    if any_immutable(after, path, glob):  # pragma: no cover - defensive
         raise Conflict(f"disabling the rules that select {name} would not make it mutable")
     others = sorted(
         repository.path
@@ -52,7 +62,7 @@ def plan_unlock(backend: HarborBackend, name: RepositoryName) -> tuple[WindowCha
             project=project,
             rule_id=rule.id,
             rule=rule.to_api(),
-            also_covers=tuple(f"{project}/{o}" for o in others if makes_immutable(rule, o)),
+            also_covers=tuple(f"{project}/{o}" for o in others if makes_immutable(rule, o, glob)),
         )
         for rule in selecting
     )

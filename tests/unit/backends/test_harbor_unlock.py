@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from dtrctl.backends.harbor.backend import HarborBackend
 from dtrctl.backends.harbor.rules import Selector
 from dtrctl.reference import RepositoryName
@@ -77,9 +79,24 @@ def test_a_rule_deleted_during_the_window_is_created_again() -> None:
 
 
 def test_a_repository_harbor_does_not_have_is_not_found() -> None:
-    import pytest
-
     from dtrctl.errors import RepositoryNotFound
 
     with pytest.raises(RepositoryNotFound):
         HarborBackend(harbor(own_rule(1, "api"), repositories=("web",))).plan_unlock(API)
+
+
+@pytest.mark.parametrize(
+    ("version", "lifted"),
+    [
+        ("v2.13.0", [1]),  # doublestar v1.3.4: the alternatives select team/app
+        ("v2.8.0", []),  # v1.1.1: a syntax error, so Harbor never makes a tag immutable by it
+        (None, [1]),  # unknown: lifted, since the window must work whichever the server links
+    ],
+)
+def test_the_server_s_doublestar_decides_which_rules_select(
+    version: str | None, lifted: list[int]
+) -> None:
+    fake = harbor(pattern_rule(1, "{team/app,x/y}"))
+    fake.version = version
+    changes = HarborBackend(fake).plan_unlock(RepositoryName("engineering", "team/app"))
+    assert [change.rule_id for change in changes] == lifted
