@@ -17,14 +17,12 @@ RULES = "/api/v2.0/projects/library/immutabletagrules"
 
 
 def refusing_harbor(request: Request, connection: Connection) -> None:
-    """A Harbor 2.13 whose project library holds dtrctl's rule 5 for `app`; deleting it is
-    refused with 412."""
-    if request.method == "GET" and request.path == RULES:
+    """Project library holds dtrctl's rule 5 for `app`; deleting it is refused with 412."""
+    if request.method == "GET" and request.path == "/api/v2.0/systeminfo":
+        connection.send(json_answer({"harbor_version": "v2.11.0-a1b2c3d4"}))
+    elif request.method == "GET" and request.path == RULES:
         rule = {"id": 5, **canonical_rule("app").to_api()}
         connection.send(json_answer([rule], {"X-Total-Count": "1"}))
-    elif request.method == "GET" and request.path == "/api/v2.0/systeminfo":
-        # Harbor's version decides its doublestar (which rules match): a 2.13.
-        connection.send(json_answer({"auth_mode": "db_auth", "harbor_version": "v2.13.0"}))
     elif request.method == "DELETE" and request.path == f"{RULES}/5":
         error = {"code": "PRECONDITION", "message": "the rule cannot be deleted now"}
         connection.send(json_answer({"errors": [error]}, status=412))
