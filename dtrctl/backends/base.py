@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dtrctl.records.findings import AuditFinding
     from dtrctl.records.push import RepositoryState, TagDetails
     from dtrctl.records.repository import Repository, Tag
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 
@@ -94,4 +95,17 @@ class Backend(PushCheckFacts, Protocol):
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         """Every tag of the repository (all pages), one entry per platform manifest where the
         registry lists them so; `RepositoryNotFound` when the repository is absent."""
+        ...
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        """`repo unlock`: the settings to lift so that no tag of the repository is immutable
+        (none when it is mutable already); reads only, raises."""
+        ...
+
+    def lift_change(self, change: WindowChange) -> None:
+        """Lift one setting `plan_unlock` named; raises."""
+        ...
+
+    def restore_change(self, change: WindowChange) -> None:
+        """Put one lifted setting back, idempotently (also for `--recover`); raises."""
         ...

@@ -64,8 +64,10 @@ class Run:
         gate: bool = False,
         url_from_reference: bool = False,
         announce_anonymous: bool = True,
+        window_notice: bool = True,
     ) -> Session:
-        """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR."""
+        """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR.
+        `window_notice`: warn when a `repo unlock` window is open on the registry."""
         from dtrctl.session import open_session
 
         settings = self.settings.with_url(url) if url else self.settings
@@ -82,7 +84,19 @@ class Run:
         )
         if session.settings.insecure:
             self.out.warn("TLS certificate verification is off (--insecure)")
+        if window_notice:
+            warn_if_window_open(self.out, session.url)
         return session
+
+
+def warn_if_window_open(out: Output, url: str) -> None:
+    """Warn while a `repo unlock` window is open on the registry at `url` (one directory
+    listing; a file read only when there is one)."""
+    from dtrctl.repos.journal import open_window_notice
+
+    notice = open_window_notice(url)
+    if notice:
+        out.warn(notice)
 
 
 def interrupted() -> typer.Exit:

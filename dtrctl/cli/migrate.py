@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dtrctl.cli.common import CliState, Run, dtrctl_command
+from dtrctl.cli.common import CliState, Run, dtrctl_command, warn_if_window_open
 from dtrctl.cli.options import OutputOption
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.settings import ConnectionSettings
@@ -71,6 +71,7 @@ def _open(run: Run, settings: ConnectionSettings) -> Session:
     session = open_session(merged, need_credentials=True, profile=profile, profile_loaded=True)
     if session.settings.insecure:
         run.out.warn(f"TLS certificate verification is off for {merged.url} (--insecure)")
+    warn_if_window_open(run.out, session.url)
     return session
 
 

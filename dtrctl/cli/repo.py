@@ -31,6 +31,7 @@ from dtrctl.cli.repo_render import (
     unknown_notes,
 )
 from dtrctl.cli.repo_tags import tags as tags_command
+from dtrctl.cli.repo_unlock import unlock as unlock_command
 from dtrctl.cli.selecting import or_every_repository, read_selection, resolve
 from dtrctl.errors import NotFound, UsageError
 
@@ -303,3 +304,4 @@ def list_repositories(
 
 app.command("tags")(tags_command)
 app.command("audit")(audit_command)
+app.command("unlock")(unlock_command)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from dtrctl.backends.harbor import push_facts, writes
+from dtrctl.backends.harbor import push_facts, unlock, writes
 from dtrctl.backends.harbor.doublestar import GlobVersion, glob_version_for
 from dtrctl.backends.harbor.repository_record import repository_record
 from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from dtrctl.records.findings import AuditFinding
     from dtrctl.records.push import RepositoryState, TagDetails
     from dtrctl.records.repository import Repository, Tag
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 
@@ -159,6 +160,15 @@ class HarborBackend:
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return writes.apply_settings(self, change)
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return unlock.plan_unlock(self, name)
+
+    def lift_change(self, change: WindowChange) -> None:
+        unlock.lift(self, change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        unlock.restore(self, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(self.api, name)
