@@ -100,11 +100,10 @@ def create(
       dtrctl repo create library/tools --visibility public --description "Build tools"
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
-    from dtrctl.reference import parse_repository_name
     from dtrctl.repos.settings import RepositorySettings
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository)
+    name = run.repository_name(repository)
     settings = RepositorySettings(
         immutable=True if immutable else None,
         visibility=visibility,
@@ -224,10 +223,8 @@ def show(
       dtrctl repo show engineering/api
       dtrctl repo show engineering/api -o json | jq .repository.immutable
     """
-    from dtrctl.reference import parse_repository_name
-
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository)
+    name = run.repository_name(repository)
     with run.session(write=False) as session:
         found = session.backend.get_repository(name)
     run.out.emit({"repository": found.to_json()}, lambda out: print_repository(out, found))
@@ -289,7 +286,8 @@ def list_repositories(
     )
     if not run.out.is_json:
         mutable_count = sum(not repository.immutable for repository in found)
-        run.out.info(f"{len(found)} repositories, {mutable_count} mutable")
+        noun = "repository" if len(found) == 1 else "repositories"
+        run.out.info(f"{len(found)} {noun}, {mutable_count} mutable")
 
 
 app.command("tags")(tags_command)

@@ -38,7 +38,7 @@ def audit(
     repositories: Annotated[
         list[str] | None,
         selection_argument(
-            "What to check: NAMESPACE/NAME or quoted patterns (default: what "
+            "What to check: namespaces, NAMESPACE/NAME or quoted patterns (default: what "
             "--require-immutable names, else every visible repository)."
         ),
     ] = None,
@@ -91,7 +91,10 @@ def audit(
         raise UsageError("--dry-run goes with --fix", hint="An audit alone changes nothing")
     rules = [parse_pattern(text) for text in require_immutable or []]
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    selection = read_selection(repositories, namespace, from_file, exclude)
+    # A bare namespace is `NS/*` for a check; --fix changes repositories: there it is refused.
+    selection = read_selection(
+        repositories, namespace, from_file, exclude, bare_is_namespace=not fix
+    )
     if selection.is_empty and rules:
         selection = parse_selection([rule.text for rule in rules], excludes=exclude or [])
     outcome = None
