@@ -143,6 +143,9 @@ def sandbox(
     for username, password, description in _accounts(flavor):
         print(f"  user {username}: password {password}  ({description})", flush=True)
     _print_how_to_push(server.host_port, dict((a[0], a[1]) for a in _accounts(flavor)))
+    if flavor == "dtr" and not create_on_push and seed != "demo":
+        # DTR refuses a push to a repository that does not exist (Harbor creates it).
+        print("  (first: dtrctl repo create engineering/api, or --seed demo)", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()

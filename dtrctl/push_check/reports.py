@@ -68,9 +68,21 @@ def _fails(result: CheckResult, *, strict: bool) -> bool:
 
 
 def github_annotations(results: Sequence[CheckResult], *, strict: bool) -> list[str]:
-    """`::error` for each tag whose push would fail, `::warning` for an overwrite not strict."""
+    """`::error` for each tag whose push would fail, `::warning` for an overwrite not strict;
+    tags whose check failed for one cause (an unreachable registry) share one `::error`."""
     lines = []
+    unchecked: dict[str, list[str]] = {}
     for result in results:
+        if result.verdict is PushVerdict.ERROR:
+            unchecked.setdefault(result.reason, []).append(result.reference)
+    for reason, references in unchecked.items():
+        if len(references) > 1:
+            title = annotation_property(f"push-check error: {len(references)} tags not checked")
+            message = annotation_message(f"{reason} ({', '.join(references)})")
+            lines.append(f"::error title={title}::{message}")
+    for result in results:
+        if result.verdict is PushVerdict.ERROR and len(unchecked[result.reason]) > 1:
+            continue
         if _fails(result, strict=strict):
             level = "error"
         elif result.verdict is PushVerdict.OVERWRITE:
