@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -239,6 +239,36 @@ def _report_unchecked(error: "DtrctlError", references: list[str], junit: Path |
             open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as file,
         ):
             file.write(reports.failure_step_summary(error, references))
+
+
+def configure_command(command: Any) -> None:
+    """A command line Click refuses (an unknown option, no REF) is a run that checks no tag
+    too: CI gets the same annotation, summary section and report as for any usage error."""
+    make_context = command.make_context
+
+    def checked(name: str, args: list[str], *rest: Any, **options: Any) -> Any:
+        given = list(args)  # Click's parser consumes `args`
+        try:
+            return make_context(name, args, *rest, **options)
+        except Exception as error:  # Click's UsageError, not importable here (Typer's API)
+            format_message = getattr(error, "format_message", None)
+            if getattr(error, "exit_code", None) == 2 and format_message is not None:
+                from dtrctl.errors import UsageError
+
+                _report_unchecked(UsageError(format_message()), [], _junit_path(given))
+            raise
+
+    command.make_context = checked
+
+
+def _junit_path(args: list[str]) -> Path | None:
+    """--junit's FILE in a command line Click could not parse, where it can be told."""
+    for index, arg in enumerate(args):
+        if arg.startswith("--junit="):
+            return Path(arg.removeprefix("--junit="))
+        if arg == "--junit" and index + 1 < len(args):
+            return Path(args[index + 1])
+    return None
 
 
 def _write_junit_report(path: Path, results: "list[CheckResult]", *, strict: bool) -> None:

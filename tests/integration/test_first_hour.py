@@ -265,3 +265,26 @@ def test_push_check_that_checks_no_tag_still_writes_its_reports(tmp_path: Path) 
     assert [case.get("name") for case in cases] == ["push-check"]
     assert cases[0].find("error") is not None
     assert f"Not checked: {closed}/engineering/api:1.0" in summary.read_text()
+
+
+def test_push_check_command_line_refused_by_the_parser_still_writes_its_report(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.xml"
+    run = run_dtrctl(
+        "push-check",
+        "--junit",
+        str(report),
+        "--no-such-option",
+        "engineering/api:1.0",
+        env={"GITHUB_ACTIONS": "true"},
+    )
+    assert run.code == 2
+    assert "No such option: --no-such-option" in run.stderr
+    annotations = [line for line in run.stderr.splitlines() if line.startswith("::")]
+    assert annotations == [
+        "::error title=push-check failed (exit 2)::No such option: --no-such-option"
+    ]
+    (case,) = ElementTree.parse(report).getroot().iter("testcase")
+    error = case.find("error")
+    assert error is not None and error.get("type") == "usage"
