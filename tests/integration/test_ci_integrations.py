@@ -222,7 +222,17 @@ def test_documented_uses_match_the_action_and_the_template() -> None:
     (uses,) = [step for step in steps if str(step.get("uses", "")).startswith("dtrctl/")]
     assert set(uses["with"]) <= set(yaml.safe_load(ACTION.read_text())["inputs"])
     assert gitlab["include"][0]["file"] == str(GITLAB_TEMPLATE.relative_to(CHECKOUT))
-    assert gitlab["push-check"]["extends"] in yaml.safe_load(GITLAB_TEMPLATE.read_text())
+    template = yaml.safe_load(GITLAB_TEMPLATE.read_text())
+    job = {**template[gitlab["push-check"]["extends"]], **gitlab["push-check"]}
+    # Valid as written: a stage GitLab has by default, and release tags `make dist` names.
+    assert job["stage"] in gitlab.get("stages", ["build", "test", "deploy"])
+    release = f"v{__version__}"
+    assert uses["uses"] == f"dtrctl/dtrctl@{release}"
+    assert gitlab["include"][0]["ref"] == release
+    assert (
+        f"/releases/download/{release}/dtrctl-{__version__}-py3-none-any.whl"
+        in (job["variables"]["PUSH_CHECK_WHEEL_URL"])
+    )
 
 
 def documented() -> tuple[dict[str, Any], dict[str, Any]]:
