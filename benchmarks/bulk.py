@@ -24,7 +24,7 @@ from benchmarks.common import (
 )
 from benchmarks.report import Section, Target, seconds_text
 from dtrctl.cli.repo import set_immutable
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.sandbox.server import SandboxServer
 
 TARGET = 1.3

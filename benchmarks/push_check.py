@@ -25,7 +25,7 @@ from benchmarks.common import (
 from benchmarks.latency_proxy import LatencyProxy, ProxyStats
 from benchmarks.report import Section, Target, milliseconds
 from benchmarks.startup import Command, imports_beyond_floor, importtime_table
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.sandbox.server import SandboxServer
 
 LOOPBACK_TARGET = 1.3
@@ -44,8 +44,16 @@ PUSH_CHECK_OK = (0,)
 
 
 def seed_repository(server: SandboxServer) -> dict[str, str]:
-    """`bench/app` (mutable) with TAGS; returns each tag's digest."""
-    server.state.add_repository(Repository(*REPOSITORY))
+    """`bench/app` (mutable) with TAGS; returns each tag's digest. On Harbor, `bench` is a
+    project without rules."""
+    if server.flavor == "harbor":
+        from dtrctl.sandbox.harbor.state import HarborState
+
+        assert isinstance(server.state, HarborState)
+        server.state.add_project(REPOSITORY[0])
+        server.state.add_project_repository(*REPOSITORY)
+    else:
+        server.state.add_repository(Repository(*REPOSITORY))
     return {tag: server.state.put_image(*REPOSITORY, tag) for tag in TAGS}
 
 
@@ -142,11 +150,11 @@ def make_certificates(directory: Path) -> Certificates:
 
 @contextmanager
 def tls_sandbox_behind_proxy(
-    workspace: Workspace, delay_ms: float
+    workspace: Workspace, delay_ms: float, flavor: str = "dtr"
 ) -> Iterator[tuple[SandboxServer, LatencyProxy, Certificates]]:
     certificates = make_certificates(workspace.root / "certs")
     server = SandboxServer(
-        tls_cert=str(certificates.cert_file), tls_key=str(certificates.key_file)
+        tls_cert=str(certificates.cert_file), tls_key=str(certificates.key_file), flavor=flavor
     ).start()
     try:
         port = int(server.host_port.rsplit(":", 1)[1])
@@ -189,10 +197,21 @@ def network_commands(
     return commands
 
 
+CommandsFor = Callable[[str, dict[str, str], Certificates, "str | None"], dict[str, list[str]]]
+
+
 def run_network(workspace: Workspace, profile: Profile) -> Section:
+    samples, stats = measure_network(workspace, profile, "dtr", network_commands)
+    return network_section(samples, stats, profile.network_delay_ms)
+
+
+def measure_network(
+    workspace: Workspace, profile: Profile, flavor: str, commands_for: CommandsFor
+) -> tuple[dict[str, Any], dict[str, list[ProxyStats]]]:
+    """Each command's times and proxy counts, alternating, against one TLS sandbox."""
     delay = profile.network_delay_ms
     skopeo = skopeo_path()
-    with tls_sandbox_behind_proxy(workspace, delay) as (server, proxy, certificates):
+    with tls_sandbox_behind_proxy(workspace, delay, flavor) as (server, proxy, certificates):
         digests = seed_repository(server)
         env = workspace.env(
             {
@@ -201,7 +220,7 @@ def run_network(workspace: Workspace, profile: Profile) -> Section:
                 "DTRCTL_CA_FILE": str(certificates.ca_file),
             }
         )
-        commands = network_commands(proxy.host_port, digests, certificates, skopeo)
+        commands = commands_for(proxy.host_port, digests, certificates, skopeo)
         stats: dict[str, list[ProxyStats]] = {name: [] for name in commands}
 
         def timed(name: str) -> Callable[[], float]:
@@ -216,15 +235,20 @@ def run_network(workspace: Workspace, profile: Profile) -> Section:
         samples = alternate(
             {name: timed(name) for name in commands}, profile.repetitions, profile.warmup
         )
-    return network_section(samples, stats, delay)
+    return samples, stats
 
 
 def network_section(
-    samples: dict[str, Any], stats: dict[str, list[ProxyStats]], delay: float
+    samples: dict[str, Any],
+    stats: dict[str, list[ProxyStats]],
+    delay: float,
+    title: str = "3. push-check across a network delay",
+    *,
+    skopeo_targets: bool = True,
 ) -> Section:
     rtt_seconds = 2 * delay / 1000
     section = Section(
-        "3. push-check across a network delay",
+        title,
         (
             "command",
             "median",
@@ -263,6 +287,8 @@ def network_section(
     if reference is None:
         section.notes.append("skopeo is not installed: no comparison, no target checked.")
         return section
+    if not skopeo_targets:
+        return section
     for count, limit in NETWORK_TARGETS.items():
         section.targets.append(
             Target(
@@ -278,3 +304,54 @@ def network_section(
 def _median_int(values: list[int]) -> int:
     ordered = sorted(values)
     return ordered[len(ordered) // 2] if ordered else 0
+
+
+HARBOR_TAGS = 3
+HARBOR_NAMED = f"dtrctl --backend harbor push-check, {HARBOR_TAGS} tags, --digest"
+HARBOR_AUTO = f"dtrctl push-check, {HARBOR_TAGS} tags, --digest (auto: detects Harbor)"
+
+
+def harbor_commands(
+    host: str, digests: dict[str, str], certificates: Certificates, skopeo: str | None
+) -> dict[str, list[str]]:
+    """push-check of 3 tags with `--url` set, the kind named and found out, and the anchor."""
+    references = [f"{host}/{'/'.join(REPOSITORY)}:{tag}" for tag in TAGS[:HARBOR_TAGS]]
+    check = ["push-check", *references, "--digest", digests[TAGS[0]], "-o", "json"]
+    url = ["--url", f"https://{host}"]
+    commands = {
+        HARBOR_NAMED: [DTRCTL, *url, "--backend", "harbor", *check],
+        HARBOR_AUTO: [DTRCTL, *url, "--backend", "auto", *check],
+    }
+    raw = network_commands(host, digests, certificates, skopeo).get(SKOPEO_RAW)
+    if raw is not None:
+        commands[SKOPEO_RAW] = raw
+    return commands
+
+
+def run_network_harbor(workspace: Workspace, profile: Profile) -> Section:
+    """Benchmark 3b: what finding out the kind costs on MSR 4 / Harbor (`backends/detect.py`)."""
+    samples, stats = measure_network(workspace, profile, "harbor", harbor_commands)
+    section = network_section(
+        samples,
+        stats,
+        profile.network_delay_ms,
+        "3b. push-check on MSR 4 / Harbor: --backend auto against --backend harbor",
+        skopeo_targets=False,
+    )
+    section.notes.append(
+        "The Harbor sandbox, the same proxy and delay; `--url` is set. Under `auto` the kind "
+        "is found out beside the first questions: the target is at most one sequential round "
+        "trip more than with the kind named."
+    )
+
+    def trips(name: str) -> int:
+        return _median_int([item.sequential_round_trips for item in stats[name]])
+
+    section.targets.append(
+        Target(
+            "push-check of 3 tags on Harbor: round trips under auto / (under --backend harbor + 1)",
+            trips(HARBOR_AUTO) / (trips(HARBOR_NAMED) + 1),
+            1.0,
+        )
+    )
+    return section

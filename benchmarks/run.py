@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "startup": startup.run,
     "push-check-loopback": push_check.run_loopback,
     "push-check-network": push_check.run_network,
+    "push-check-harbor": push_check.run_network_harbor,
     "bulk": bulk.run,
     "scale": scale.run,
 }

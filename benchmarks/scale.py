@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from benchmarks.common import DTRCTL, Profile, Workspace, credentials_env, ratio, run_child
 from benchmarks.report import Section, Target, seconds_text
-from dtrctl.client.dtr import DEFAULT_PAGE_SIZE
-from dtrctl.models import Repository
+from dtrctl.backends.dtr.api import DEFAULT_PAGE_SIZE
+from dtrctl.records.repository import Repository
 from dtrctl.sandbox.server import SandboxServer
 
 NAMESPACE = "bench"

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dtrctl.backends.base import BACKEND_KINDS
 from dtrctl.errors import UsageError
+from dtrctl.records.kinds import BACKEND_KINDS
 from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
 
 CONFIG_FILE_NAME = "config.toml"
@@ -70,7 +70,7 @@ class Profile:
     username: str | None = None
     ca_file: str | None = None
     bundle: str | None = None
-    # The registry kind (dtrctl.backends.base.BACKEND_KINDS); None: detect it.
+    # The registry kind (dtrctl.records.kinds.BACKEND_KINDS); None: detect it.
     backend: str | None = None
     insecure: bool = False
     protect: list[str] = field(default_factory=list)

@@ -10,7 +10,6 @@ docker, the first component is a host when it contains a dot or a colon or is `l
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from dtrctl.errors import InvalidReference
@@ -24,8 +23,6 @@ HOST_RE = re.compile(
 )
 PORT_RE = re.compile(r"[0-9]{1,5}")
 MAX_NAME_LENGTH = 255
-# Set per run by the CLI: true when the backend is Harbor, whose repository paths nest.
-_NESTED_NAMES: ContextVar[bool] = ContextVar("dtrctl_nested_names", default=False)
 DEFAULT_TAG = "latest"
 
 
@@ -97,11 +94,6 @@ def _check_component(part: str, what: str, whole: str) -> None:
         )
 
 
-def allow_nested_names(allowed: bool) -> None:
-    """Whether this run takes nested repository paths: Harbor (MSR 4) has them, DTR never."""
-    _NESTED_NAMES.set(allowed)
-
-
 def _nested_name(parts: list[str], whole: str) -> RepositoryName:
     """`project/team/app`: the project, then a path of one or more components."""
     _check_component(parts[0], "project", whole)
@@ -114,8 +106,9 @@ def _nested_name(parts: list[str], whole: str) -> RepositoryName:
     return RepositoryName(parts[0], "/".join(parts[1:]))
 
 
-def _repository_from_parts(parts: list[str], whole: str) -> RepositoryName:
-    if len(parts) > 2 and _NESTED_NAMES.get():
+def _repository_from_parts(parts: list[str], whole: str, nested: bool) -> RepositoryName:
+    """`nested`: the run takes nested repository paths (Harbor, MSR 4, has them; DTR never)."""
+    if len(parts) > 2 and nested:
         return _nested_name(parts, whole)
     if len(parts) != 2:
         raise InvalidReference(
@@ -131,11 +124,12 @@ def _repository_from_parts(parts: list[str], whole: str) -> RepositoryName:
     return RepositoryName(parts[0], parts[1])
 
 
-def parse_repository_name(text: str) -> RepositoryName:
-    """`NAMESPACE/NAME`, as the `repo` commands take it: no host, tag or digest."""
+def parse_repository_name(text: str, *, nested: bool = False) -> RepositoryName:
+    """`NAMESPACE/NAME`, as the `repo` commands take it: no host, tag or digest; with `nested`
+    (the backend is Harbor) `PROJECT/PATH/...` too."""
     first, _, rest = text.partition("/")
     # A host has a port or a dot; a Harbor project may have a dot, so there only a port says so.
-    if "/" in rest and (":" in first or (_looks_like_host(first) and not _NESTED_NAMES.get())):
+    if "/" in rest and (":" in first or (_looks_like_host(first) and not nested)):
         raise InvalidReference(
             f"{text!r} starts with a registry host ({first}): a repository name here has none",
             hint="Give NAMESPACE/NAME; the registry is the configured URL (--url, DTRCTL_URL)",
@@ -145,7 +139,7 @@ def parse_repository_name(text: str) -> RepositoryName:
             f"{text!r} names a tag or digest",
             hint="repo commands take NAMESPACE/NAME without :tag or @digest",
         )
-    return _repository_from_parts(text.split("/"), text)
+    return _repository_from_parts(text.split("/"), text, nested)
 
 
 def _looks_like_host(component: str) -> bool:
@@ -174,8 +168,11 @@ def parse_registry(text: str) -> Registry:
     return Registry(host.lower(), port_number)
 
 
-def parse_image_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
-    """`[host[:port]/]namespace/name[:tag][@digest]`; no tag means `latest`."""
+def parse_image_reference(
+    text: str, *, allow_digest: bool = True, nested: bool = False
+) -> ImageReference:
+    """`[host[:port]/]namespace/name[:tag][@digest]`; no tag means `latest`. `nested`: as for
+    `parse_repository_name`."""
     if not text or text != text.strip():
         raise InvalidReference(f"invalid reference {text!r}")
     remainder, digest = text, None
@@ -198,7 +195,7 @@ def parse_image_reference(text: str, *, allow_digest: bool = True) -> ImageRefer
         last, tag = last.split(":", 1)
         validate_tag(tag)
         parts[-1] = last
-    repository = _repository_from_parts(parts, remainder)
+    repository = _repository_from_parts(parts, remainder, nested)
     return ImageReference(registry, repository, tag, digest)
 
 

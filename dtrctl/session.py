@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
     from dtrctl.auth.anonymous import Anonymous, Need
     from dtrctl.auth.credential import Credential
-    from dtrctl.backends.base import Backend
-    from dtrctl.client.dtr import DtrClient
+    from dtrctl.backends.base import Backend, PushCheckFacts
+    from dtrctl.backends.dtr.api import DtrClient
+    from dtrctl.backends.plain import PlainRegistryBackend
     from dtrctl.config import Profile
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class Session:
     # Anonymous only as long as the host proves a plain registry: a DTR answer is exit 3.
     dtr_needs_credentials: bool = False
     _dtr: DtrClient | None = None
-    _backend: Backend | None = None
+    _backend: Backend | PlainRegistryBackend | None = None
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -46,17 +47,38 @@ class Session:
 
     @property
     def backend(self) -> Backend:
-        """The registry's administration and push-check facts, behind one interface."""
-        if self._backend is None:
-            from dtrctl.backends.select import backend_for
+        """The registry's repository administration; on a plain registry, which has none, a
+        usage error (exit 2) before any request."""
+        backend = self._kind_backend()
+        from dtrctl.backends.plain import PlainRegistryBackend, refuse_administration
 
-            self._backend = backend_for(self)
+        if isinstance(backend, PlainRegistryBackend):
+            refuse_administration()
+        return backend
+
+    @property
+    def push_check_backend(self) -> PushCheckFacts:
+        """What push-check asks of the registry's API, whatever its kind (a plain one too)."""
+        return self._kind_backend()
+
+    def _kind_backend(self) -> Backend | PlainRegistryBackend:
+        if self._backend is None:
+            from dtrctl.backends.detect import backend_for
+
+            self._backend = backend_for(
+                self.settings.backend,
+                http=self.http,
+                url=self.url,
+                auth=self.auth,
+                dtr_api=lambda: self.dtr,
+                url_from_reference=self.url_from_reference,
+            )
         return self._backend
 
     @property
     def dtr(self) -> DtrClient:
         if self._dtr is None:
-            from dtrctl.client.dtr import DtrClient
+            from dtrctl.backends.dtr.api import DtrClient
 
             self._dtr = DtrClient(self.http, self.url, self.auth)
         return self._dtr

@@ -57,12 +57,22 @@ def run_time_imports_of(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
         yield from run_time_imports(node)
 
 
-def imported_modules(name: str) -> set[str]:
+def all_imports(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import of the source, those under `if TYPE_CHECKING:` too: a type a layer names is
+    a type it depends on."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child
+
+
+def imported_modules(name: str, *, type_checking: bool = False) -> set[str]:
     """The modules `name` imports, any module (not only dtrctl's); `from dtrctl.x import y`
-    counts dtrctl.x.y where y is a module of its own, else dtrctl.x."""
+    counts dtrctl.x.y where y is a module of its own, else dtrctl.x. `type_checking`: those
+    under `if TYPE_CHECKING:` too."""
     package = name if MODULES[name].name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in run_time_imports(parsed(name)):
+    imports = all_imports if type_checking else run_time_imports
+    for node in imports(parsed(name)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
             continue
@@ -244,3 +254,89 @@ def test_the_sandbox_imports_neither_client_nor_cli() -> None:
 )
 def test_every_package_says_what_it_owns(package: str) -> None:
     assert ast.get_docstring(parsed(package)), f"{MODULES[package]} has no docstring"
+
+
+def dtrctl_imports(name: str) -> set[str]:
+    """The dtrctl modules `name` names in any import, run time or type checking."""
+    found = imported_modules(name, type_checking=True)
+    return {imported for imported in found if imported in MODULES} - {name}
+
+
+# Top to bottom: a module may import its own layer and the layers below, never one above.
+# After go-containerregistry's pkg/registry/depcheck_test.go.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("dtrctl.main", "dtrctl.__main__"),
+    ("dtrctl.cli",),
+    ("dtrctl.push_check", "dtrctl.repos"),
+    # One run's set-up: the session (URL, credential, HTTP client, backend), profiles, login.
+    ("dtrctl.session", "dtrctl.login", "dtrctl.profiles", "dtrctl.ca"),
+    ("dtrctl.backends",),
+    ("dtrctl.auth",),
+    ("dtrctl.client",),
+    # Local files and the settings gathered from options, environment and config.
+    (
+        "dtrctl.config",
+        "dtrctl.settings",
+        "dtrctl.files",
+        "dtrctl.tomlfile",
+        "dtrctl.interrupts",
+    ),
+    (
+        "dtrctl.records",
+        "dtrctl.models",
+        "dtrctl.errors",
+        "dtrctl.reference",
+        "dtrctl.text",
+        "dtrctl",
+    ),
+)
+# What the records may import: they are the bottom every layer shares.
+RECORDS_MAY_IMPORT = ("dtrctl.records", "dtrctl.errors", "dtrctl.reference", "dtrctl.text")
+
+
+def layer_of(name: str) -> int | None:
+    """The index in LAYERS of the longest prefix naming `name`'s layer (None: the sandbox)."""
+    best: tuple[int, int] | None = None
+    for index, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            # The package root holds only the version: it names itself, not every module.
+            named = name == prefix or (prefix != "dtrctl" and name.startswith(f"{prefix}."))
+            if named and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
+    return best[1] if best else None
+
+
+def test_every_module_outside_the_sandbox_has_a_layer() -> None:
+    missing = [name for name in outside_the_sandbox() if layer_of(name) is None]
+    assert not missing, f"modules in no layer of LAYERS: {missing}"
+
+
+def test_layers_import_only_downward() -> None:
+    upward = sorted(
+        f"{name} imports {imported}"
+        for name in outside_the_sandbox()
+        for imported in dtrctl_imports(name)
+        # The sandbox is no layer: its own tests say who may import it.
+        if layer_of(imported) is not None and layer_of(imported) < layer_of(name)  # type: ignore[operator]
+    )
+    assert not upward, "imports of a higher layer (TYPE_CHECKING counts):\n" + "\n".join(upward)
+
+
+def test_the_records_import_nothing_above_them() -> None:
+    wrong = sorted(
+        f"{name} imports {imported}"
+        for name in MODULES
+        if name.startswith("dtrctl.records")
+        for imported in dtrctl_imports(name)
+        if not imported.startswith(RECORDS_MAY_IMPORT)
+    )
+    assert not wrong, wrong
+
+
+def test_the_layer_check_sees_type_checking_imports() -> None:
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from dtrctl.cli import app\n"
+    names = {
+        node.module for node in all_imports(ast.parse(source)) if isinstance(node, ast.ImportFrom)
+    }
+    assert "dtrctl.cli" in names
+    assert layer_of("dtrctl.cli.app") < layer_of("dtrctl.backends.dtr.api")  # type: ignore[operator]

@@ -1,37 +1,53 @@
-"""The interface every registry backend implements, and the kinds a user may name."""
+"""The interfaces of the registry backends: what push-check needs of every kind
+(`PushCheckFacts`, a plain registry's whole interface), and repository administration on top
+(`Backend`: DTR, Harbor)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository, Tag
-    from dtrctl.push_check.facts import RepositoryState, TagDetails
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.push import RepositoryState, TagDetails
+    from dtrctl.records.repository import Repository, Tag
+    from dtrctl.reference import RepositoryName
 
-# `auto` detects the kind; `registry` is a plain Docker registry (no API for settings).
-BackendKind = Literal["auto", "dtr", "harbor", "registry"]
-BACKEND_KINDS: tuple[BackendKind, ...] = ("auto", "dtr", "harbor", "registry")
+
+class PushCheckFacts(Protocol):
+    """What push-check asks of a registry's API besides `/v2`; these never raise: an error is
+    kept in the state or details."""
+
+    kind: str
+
+    def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
+        """For push-check: existence, immutability and push rights, errors kept in the state."""
+        ...
+
+    def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
+        """For push-check: who pushed the tag and when; never raises."""
+        ...
+
+    def token_endpoint(self, url: str) -> tuple[str, str] | None:
+        """The registry's token realm and service, where known without asking `GET /v2/`:
+        push-check then asks for its token at once. None: wait for the registry's challenge."""
+        ...
 
 
-class Backend(Protocol):
-    """One registry's repository administration and push-check facts.
+class Backend(PushCheckFacts, Protocol):
+    """One registry's repository administration, and push-check facts.
 
     Reads raise `DtrctlError`s; the per-repository changes (`set_immutability`,
     `preview_immutability`, `apply_settings`) put their error in the result instead, so one
     failure does not stop a fleet run.
     """
-
-    kind: str
 
     def check_credentials(self) -> None:
         """One cheap authenticated call: `AuthenticationFailed` when the registry refuses."""
@@ -66,20 +82,7 @@ class Backend(Protocol):
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult: ...
 
-    def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
-        """For push-check: existence, immutability and push rights, errors kept in the state."""
-        ...
-
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         """Every tag of the repository (all pages), one entry per platform manifest where the
         registry lists them so; `RepositoryNotFound` when the repository is absent."""
-        ...
-
-    def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
-        """For push-check: who pushed the tag and when; never raises."""
-        ...
-
-    def token_endpoint(self, url: str) -> tuple[str, str] | None:
-        """The registry's token realm and service, where known without asking `GET /v2/`:
-        push-check then asks for its token at once. None: wait for the registry's challenge."""
         ...

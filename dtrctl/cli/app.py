@@ -129,7 +129,7 @@ def build_app() -> typer.Typer:
 
 
 class BackendChoice(str, Enum):
-    """`--backend` values (dtrctl.backends.base.BACKEND_KINDS)."""
+    """`--backend` values (dtrctl.records.kinds.BACKEND_KINDS)."""
 
     auto = "auto"
     dtr = "dtr"

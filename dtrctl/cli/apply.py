@@ -14,9 +14,9 @@ from dtrctl.cli.selecting import read_text, source_label
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
+    from dtrctl.records.changes import SettingsResult
     from dtrctl.repos.bulk import BulkOutcome
     from dtrctl.repos.policy import FieldChange, Plan
-    from dtrctl.repos.settings import SettingsResult
 
 
 @dtrctl_command

@@ -79,7 +79,7 @@ def login(
       echo "$DTR_TOKEN" | dtrctl login dtr.example.com -u ci-bot --password-stdin
       dtrctl login https://dtr-staging.example.com -u alice --profile staging
     """
-    from dtrctl.auth.login import log_in
+    from dtrctl.login import log_in
 
     run = Run(ctx, output, profile=profile, allow_new_profile=True)
     user = username or run.settings.username
@@ -139,7 +139,7 @@ def logout(
       dtrctl logout --profile staging
       dtrctl logout --profile ci -o json
     """
-    from dtrctl.auth.login import log_out
+    from dtrctl.login import log_out
 
     run = Run(ctx, output)
     result = log_out(profile)

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from dtrctl.cli.output import Output
+    from dtrctl.records.changes import ImmutabilityResult
     from dtrctl.repos.bulk import BulkOutcome
-    from dtrctl.repos.settings import ImmutabilityResult
 
 # Below this many repositories a run is quick: no progress lines off a terminal.
 PLAIN_PROGRESS_MINIMUM = 50

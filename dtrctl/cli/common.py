@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -14,6 +14,9 @@ from dtrctl.cli.output import ListFormat, Output, OutputFormat
 from dtrctl.cli.prompts import prompt_secret
 from dtrctl.errors import DtrctlError, ExitCode
 from dtrctl.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from dtrctl.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,9 +48,12 @@ class Run:
         # Options and environment first, then the active profile of the config file; login and
         # ca fetch may be about to create the profile they name.
         self.settings, self.profile = load_profile(given, must_exist=not allow_new_profile)
-        from dtrctl.reference import allow_nested_names
 
-        allow_nested_names(self.settings.backend == "harbor")
+    @property
+    def nested_names(self) -> bool:
+        """Whether this run takes nested repository paths: the backend is named Harbor (by
+        option, environment or profile), whose paths nest; DTR's never do."""
+        return self.settings.backend == "harbor"
 
     def repository_name(self, text: str) -> Any:
         """A repo command's NAMESPACE/NAME (dtrctl.reference.RepositoryName); `HOST/NS/NAME`
@@ -63,7 +69,7 @@ class Run:
                     text = rest
             except DtrctlError:
                 pass  # not a host: the name's own check says what is wrong
-        return parse_repository_name(text)
+        return parse_repository_name(text, nested=self.nested_names)
 
     def session(
         self,
@@ -74,7 +80,7 @@ class Run:
         gate: bool = False,
         url_from_reference: bool = False,
         announce_anonymous: bool = True,
-    ) -> Any:
+    ) -> Session:
         """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR."""
         from dtrctl.session import open_session
 

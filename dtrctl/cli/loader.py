@@ -2,7 +2,8 @@
 
 Click asks a group for a command by name only when the command line names it (or when help or
 shell completion lists them all), so a run of `dtrctl push-check` never imports the `repo`
-commands. In the manner of pypa/hatch's `cli`.
+commands. Click's documentation shows the idea ("Lazily Loading Subcommands", a group overriding
+`get_command`); here the group's `commands` is a lazy mapping (`LazyCommands`).
 """
 
 from __future__ import annotations

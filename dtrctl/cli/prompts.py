@@ -12,7 +12,7 @@ from dtrctl.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
-    from dtrctl.models import Repository
+    from dtrctl.records.repository import Repository
     from dtrctl.reference import RepositoryName
 
 

@@ -132,7 +132,6 @@ def _check(
     from dtrctl.push_check.expected import read_expected_content
     from dtrctl.push_check.gather import CheckOptions, check_references
     from dtrctl.push_check.verdicts import select_registry_url
-    from dtrctl.reference import parse_image_reference
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     digest, config_digest, oci_layout, metadata_file = content
@@ -142,11 +141,11 @@ def _check(
         oci_layout=oci_layout,
         metadata_file=metadata_file,
     )
-    parsed = [parse_image_reference(text, allow_digest=False) for text in references]
+    parsed = _parse_references(references, run)
     chosen = _run_for_registry(ctx, output, run, parsed)
     if chosen is not run:  # another profile: another backend may nest names
         run = chosen
-        parsed = [parse_image_reference(text, allow_digest=False) for text in references]
+        parsed = _parse_references(references, run)
     url = select_registry_url(parsed, run.settings.url)
     # The profile's `protect` list adds to --protect: a team's write-once tags stay protected.
     protected = tuple(
@@ -157,6 +156,15 @@ def _check(
     from_reference = not run.settings.url
     with run.session(write=False, url=url, gate=True, url_from_reference=from_reference) as session:
         return run, check_references(session, parsed, options)
+
+
+def _parse_references(references: list[str], run: Run) -> "list[ImageReference]":
+    from dtrctl.reference import parse_image_reference
+
+    return [
+        parse_image_reference(text, allow_digest=False, nested=run.nested_names)
+        for text in references
+    ]
 
 
 def _run_for_registry(

@@ -100,7 +100,7 @@ def create(
       dtrctl repo create library/tools --visibility public --description "Build tools"
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
-    from dtrctl.repos.settings import RepositorySettings
+    from dtrctl.records.changes import RepositorySettings
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     name = run.repository_name(repository)
@@ -175,7 +175,7 @@ def set_immutable(
     from dtrctl.repos.bulk import set_immutability_bulk
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    selection = read_selection(repositories, namespace, from_file, exclude)
+    selection = read_selection(repositories, namespace, from_file, exclude, nested=run.nested_names)
     if selection.is_empty:
         raise UsageError(
             "name the repositories to change",

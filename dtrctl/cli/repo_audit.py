@@ -26,10 +26,10 @@ from dtrctl.errors import ExitCode, NotFound, UsageError
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
     from dtrctl.cli.output import Output
+    from dtrctl.records.changes import ImmutabilityResult
     from dtrctl.repos.bulk import BulkOutcome
     from dtrctl.repos.policy import AuditReport
     from dtrctl.repos.selection import Pattern, Selection
-    from dtrctl.repos.settings import ImmutabilityResult
 
 
 @dtrctl_command
@@ -91,12 +91,14 @@ def audit(
         raise UsageError("--dry-run goes with --fix", hint="An audit alone changes nothing")
     rules = [parse_pattern(text) for text in require_immutable or []]
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
+    nested = run.nested_names
     # A bare namespace is `NS/*` for a check; --fix changes repositories: there it is refused.
     selection = read_selection(
-        repositories, namespace, from_file, exclude, bare_is_namespace=not fix
+        repositories, namespace, from_file, exclude, nested=nested, bare_is_namespace=not fix
     )
     if selection.is_empty and rules:
-        selection = parse_selection([rule.text for rule in rules], excludes=exclude or [])
+        texts = [rule.text for rule in rules]
+        selection = parse_selection(texts, excludes=exclude or [], nested=nested)
     outcome = None
     with run.session(write=fix, gate=True) as session:
         report = _audit_report(run.out, session.backend, selection, rules, concurrency)

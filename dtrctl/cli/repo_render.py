@@ -9,7 +9,7 @@ from dtrctl.errors import UsageError
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output, Segment
-    from dtrctl.models import Repository
+    from dtrctl.records.repository import Repository
     from dtrctl.repos.policy import AuditReport
 
 

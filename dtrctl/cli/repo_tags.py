@@ -11,7 +11,7 @@ from dtrctl.cli.output import write_csv
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
-    from dtrctl.models import Tag
+    from dtrctl.records.repository import Tag
 
 CSV_COLUMNS = ("name", "digest", "platform", "pusher", "pushed_at", "created_at", "media_type")
 

@@ -21,6 +21,7 @@ def read_selection(
     excludes: Sequence[str] | None,
     *,
     bare_is_namespace: bool = False,
+    nested: bool = False,
 ) -> Selection:
     from dtrctl.repos.selection import parse_name_list, parse_selection
 
@@ -28,13 +29,14 @@ def read_selection(
         _refuse_bare_namespaces(arguments or [])
     file_names = []
     if from_file is not None:
-        file_names = parse_name_list(read_text(from_file), source_label(from_file))
+        file_names = parse_name_list(read_text(from_file), source_label(from_file), nested=nested)
     return parse_selection(
         arguments or [],
         namespaces=namespaces or [],
         file_names=file_names,
         excludes=excludes or [],
         bare_is_namespace=bare_is_namespace,
+        nested=nested,
     )
 
 

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -103,8 +103,10 @@ class RegistryAuth:
         *,
         realm_policy: TokenRealmPolicy | None = None,
         expected: Challenge | None = None,
+        next_guess: Callable[[], Challenge | None] | None = None,
     ) -> None:
-        """`expected`: the challenge the registry is known to send, used before its answer."""
+        """`expected`: the challenge the registry is known to send, used before its answer;
+        `next_guess`: asked when that guess failed, a second one (None: ask `GET /v2/`)."""
         self._http = http
         self._base = base_url.rstrip("/")
         self._auth = auth
@@ -112,6 +114,7 @@ class RegistryAuth:
             TokenRealmPolicy.from_environment() if realm_policy is None else realm_policy
         )
         self._expected = expected
+        self._next_guess = next_guess
         self.username = auth[0] if auth else None
         self._ping_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -140,6 +143,16 @@ class RegistryAuth:
         if self._challenge is None and self._expected is not None:
             return self._expected, True
         return self.challenge(), False
+
+    def retry_after(self, used: Challenge) -> tuple[Challenge, bool] | None:
+        """After a request under `used`, a guess, failed: the next guess (once the run knows the
+        registry's kind, without asking `GET /v2/`), else the registry's own challenge when it
+        differs from `used`; None when `used` was the registry's own."""
+        if self._challenge is None and self._next_guess is not None:
+            guess = self._next_guess()
+            if guess is not None and guess not in (used, self._expected):
+                return guess, True
+        return None if self.verify(used) else (self.challenge(), False)
 
     def verify(self, used: Challenge) -> bool:
         """Whether `used` is the registry's own challenge (asks `GET /v2/` if not yet asked)."""

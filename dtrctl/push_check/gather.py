@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
-from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
 from dtrctl.push_check.verdicts import (
     CheckResult,
     PushVerdict,
@@ -27,12 +26,13 @@ from dtrctl.push_check.verdicts import (
     decide,
     matching_protect_pattern,
 )
+from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import ImageReference, RepositoryName
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
-    from dtrctl.backends.base import Backend
-    from dtrctl.client.registry import Manifest
+    from dtrctl.backends.base import PushCheckFacts
+    from dtrctl.client.distribution import Manifest, RegistryClient
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
@@ -43,10 +43,6 @@ MULTI_PLATFORM_CONFIG_NOTE = (
 
 T = TypeVar("T")
 TagKey = tuple[RepositoryName, str]
-
-
-class RegistryApi(Protocol):
-    def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None: ...
 
 
 class CheckOptions(NamedTuple):
@@ -62,27 +58,27 @@ def check_references(
     session: Session, references: Sequence[ImageReference], options: CheckOptions
 ) -> list[CheckResult]:
     """One result per reference, in input order, against the session's registry. Under `auto`,
-    answers that show no DTR API at the URL are asked again of Harbor when it answers there: a
-    DTR costs nothing more."""
-    from dtrctl.backends.select import harbor_instead
-
-    results = _check_with(session, session.backend, references, options)
-    harbor = harbor_instead(session, results)
-    return results if harbor is None else _check_with(session, harbor, references, options)
-
-
-def _check_with(
-    session: Session, backend: Backend, references: Sequence[ImageReference], options: CheckOptions
-) -> list[CheckResult]:
-    from dtrctl.client.registry import RegistryClient
+    the kind is found out beside the first questions (`dtrctl.backends.detect`): a DTR costs
+    nothing more, a Harbor one round trip."""
+    from dtrctl.backends.detect import DetectingBackend
+    from dtrctl.client.distribution import RegistryClient
     from dtrctl.client.registry_auth import Challenge
 
+    backend = session.push_check_backend
     endpoint = backend.token_endpoint(session.url)
+
+    def next_guess() -> Challenge | None:
+        if not isinstance(backend, DetectingBackend):
+            return None
+        harbor = backend.harbor_token_endpoint(session.url)
+        return Challenge("bearer", *harbor) if harbor else None
+
     registry = RegistryClient(
         session.http,
         session.url,
         session.auth,
         expected_challenge=Challenge("bearer", *endpoint) if endpoint else None,
+        next_guess=next_guess,
     )
     username = session.credential.username if session.credential else None
     host = str(url_registry(session.url))
@@ -104,8 +100,8 @@ class TagLookups(NamedTuple):
 
 
 def run_checks(
-    backend: Backend,
-    registry: RegistryApi,
+    backend: PushCheckFacts,
+    registry: RegistryClient,
     host: str,
     references: Sequence[ImageReference],
     options: CheckOptions,

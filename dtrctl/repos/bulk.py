@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from dtrctl.errors import DtrctlError, Interrupted, RepositoryNotFound
-from dtrctl.models import Repository
+from dtrctl.records.changes import ImmutabilityResult, SettingsChange, SettingsResult
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.selection import Resolution, Selection
-from dtrctl.repos.settings import ImmutabilityResult, SettingsChange, SettingsResult
 
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend

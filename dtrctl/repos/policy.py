@@ -28,11 +28,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 from dtrctl.errors import InvalidReference, UsageError
-from dtrctl.models import VISIBILITIES, Repository
+from dtrctl.records.changes import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
+from dtrctl.records.findings import AuditFinding
+from dtrctl.records.repository import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName, parse_repository_name
-from dtrctl.repos.findings import AuditFinding
 from dtrctl.repos.selection import EVERY_REPOSITORY, Pattern, parse_pattern
-from dtrctl.repos.settings import MAX_SHORT_DESCRIPTION, RepositorySettings, SettingsChange
 from dtrctl.text import xml_text
 from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
 
@@ -47,6 +47,7 @@ SETTING_KEYS = {
 }
 ENTRY_KEYS = ("name", "match", *SETTING_KEYS)
 TOP_LEVEL_KEYS = ("defaults", "repository")
+Table = dict[str, Any]  # a TOML table as parsed
 # The fields a plan shows, as (Repository attribute, policy word).
 PLANNED_FIELDS = (
     ("immutable", "immutable"),
@@ -118,8 +119,8 @@ class _Problems:
             )
 
 
-def parse_policy(text: str, source: str) -> Policy:
-    """Parse and validate a policy file; every problem is reported with its file and line."""
+def parse_policy(text: str, source: str, *, nested: bool = False) -> Policy:
+    """Parse and validate a policy file (`nested`: Harbor paths); problems name file and line."""
     problems = _Problems(source)
     try:
         document = parse_toml(text)
@@ -151,20 +152,20 @@ def parse_policy(text: str, source: str) -> Policy:
         entries_table = []
     if not entries_table and not problems.messages:
         problems.add(None, "the policy names no repository: add [[repository]] sections")
-    entries, patterns = _entries(entries_table, defaults, lines, problems)
+    entries, patterns = _entries(entries_table, defaults, lines, problems, nested)
     problems.raise_any()
     return Policy(source, tuple(entries), tuple(patterns))
 
 
 def _entries(
-    tables: list[dict[str, Any]], defaults: dict[str, Any], lines: _Lines, problems: _Problems
+    tables: list[Table], defaults: Table, lines: _Lines, problems: _Problems, nested: bool
 ) -> tuple[list[PolicyEntry], list[PatternEntry]]:
     """The valid entries (each repository once) and pattern entries; the rest are problems."""
     entries = []
     patterns = []
     first_line: dict[RepositoryName, int | None] = {}
     for index, table in enumerate(tables):
-        entry = _entry(index, table, defaults, lines, problems)
+        entry = _entry(index, table, defaults, lines, problems, nested)
         if isinstance(entry, PatternEntry):
             patterns.append(entry)
             continue
@@ -189,9 +190,10 @@ def _entry(
     defaults: dict[str, Any],
     lines: _Lines,
     problems: _Problems,
+    nested: bool,
 ) -> PolicyEntry | PatternEntry | None:
     if "match" in table:
-        return _pattern_entry(index, table, defaults, lines, problems)
+        return _pattern_entry(index, table, defaults, lines, problems, nested)
     raw_name = table.get("name")
     if not isinstance(raw_name, str):
         what = "has no name" if raw_name is None else "has a name that is not a string"
@@ -200,7 +202,7 @@ def _entry(
         )
         return None
     try:
-        name = parse_repository_name(raw_name)
+        name = parse_repository_name(raw_name, nested=nested)
     except InvalidReference as error:
         problems.add(lines.of(index, "name"), error.message)
         return None
@@ -216,6 +218,7 @@ def _pattern_entry(
     defaults: dict[str, Any],
     lines: _Lines,
     problems: _Problems,
+    nested: bool,
 ) -> PatternEntry | None:
     raw = table["match"]
     line = lines.of(index, "match")
@@ -226,7 +229,7 @@ def _pattern_entry(
         problems.add(line, f"repository entry {index + 1} has a match that is not a string")
         return None
     try:
-        pattern = parse_pattern(raw)
+        pattern = parse_pattern(raw, nested=nested)
     except InvalidReference as error:
         problems.add(line, error.message)
         return None

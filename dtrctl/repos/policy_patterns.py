@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from dtrctl.errors import NotFound
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.bulk import RepositoryLister
 from dtrctl.repos.policy import PatternEntry, Policy, PolicyEntry

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from dtrctl.errors import InvalidReference, UsageError
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName, parse_repository_name, validate_namespace
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -48,10 +48,11 @@ def _has_glob(text: str) -> bool:
     return any(character in GLOB_CHARACTERS for character in text)
 
 
-def parse_pattern(text: str) -> Pattern:
-    """A pattern `NS/NAME` where either part may hold wildcards; exact names are patterns too."""
+def parse_pattern(text: str, *, nested: bool = False) -> Pattern:
+    """A pattern `NS/NAME` where either part may hold wildcards; exact names are patterns too
+    (nested Harbor paths with `nested`)."""
     if not _has_glob(text):
-        name = parse_repository_name(text)
+        name = parse_repository_name(text, nested=nested)
         return Pattern(text, name.namespace, name.name)
     parts = text.split("/")
     if len(parts) != 2 or not all(PATTERN_PART_RE.fullmatch(part) for part in parts):
@@ -135,8 +136,10 @@ def parse_selection(
     file_names: Sequence[RepositoryName] = (),
     excludes: Sequence[str] = (),
     bare_is_namespace: bool = False,
+    nested: bool = False,
 ) -> Selection:
-    """Build a selection; `bare_is_namespace` reads an argument without `/` as a namespace."""
+    """Build a selection; `bare_is_namespace` reads an argument without `/` as a namespace;
+    `nested`: names may be nested Harbor paths."""
     names: list[RepositoryName] = []
     patterns: list[Pattern] = []
     for text in arguments:
@@ -147,7 +150,7 @@ def parse_selection(
         if _has_glob(text):
             patterns.append(parse_pattern(text))
         else:
-            names.append(parse_repository_name(text))
+            names.append(parse_repository_name(text, nested=nested))
     for namespace in namespaces:
         validate_namespace(namespace)
         patterns.append(parse_pattern(f"{namespace}/*"))
@@ -155,11 +158,11 @@ def parse_selection(
     return Selection(
         names=tuple(dict.fromkeys(names)),
         patterns=tuple(dict.fromkeys(patterns)),
-        excludes=tuple(dict.fromkeys(parse_pattern(text) for text in excludes)),
+        excludes=tuple(dict.fromkeys(parse_pattern(text, nested=nested) for text in excludes)),
     )
 
 
-def parse_name_list(text: str, source: str) -> list[RepositoryName]:
+def parse_name_list(text: str, source: str, *, nested: bool = False) -> list[RepositoryName]:
     """One NAMESPACE/NAME per line; blank lines and `#` comments are ignored."""
     names = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -167,7 +170,7 @@ def parse_name_list(text: str, source: str) -> list[RepositoryName]:
         if not entry:
             continue
         try:
-            names.append(parse_repository_name(entry))
+            names.append(parse_repository_name(entry, nested=nested))
         except InvalidReference as error:
             raise UsageError(
                 f"{source}:{number}: {error.message}",

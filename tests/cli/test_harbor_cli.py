@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from dtrctl.backends.harbor.rules import canonical_rule
-from dtrctl.reference import allow_nested_names
 from tests.cli.conftest import DTR_URL
 
 pytestmark = pytest.mark.usefixtures("dtr_env")
@@ -40,8 +39,7 @@ def on_harbor(dtr, monkeypatch: pytest.MonkeyPatch):
     dtr.get("/api/v2.0/projects/library/repositories/app").respond(
         200, json={"name": "library/app"}
     )
-    yield dtr
-    allow_nested_names(False)  # what a run under --backend harbor set in this thread
+    return dtr
 
 
 def test_show_evaluates_the_rules_and_adds_the_harbor_fields(on_harbor, cli):
@@ -230,6 +228,8 @@ def test_repo_tags_lists_harbor_tags_with_digest_and_push_time(on_harbor, cli):
 def test_push_check_under_auto_asks_harbor_after_the_dtr_api_is_not_there(dtr, cli):
     digest = "sha256:" + "e" * 64
     dtr.get(url__regex=r".*/api/v0/.*").respond(404, text="404 page not found")
+    # The token is first asked of DTR's endpoint, beside the probe (the kind is not known yet).
+    dtr.get("/auth/token").respond(404, text="404 page not found")
     dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"})
     dtr.head("/api/v2.0/projects", params={"project_name": "library"}).respond(200)
     dtr.get("/api/v2.0/projects/library/repositories/app/artifacts/1.0").respond(

@@ -432,6 +432,8 @@ def test_config_digest_of_a_multi_platform_tag_cannot_be_compared(fake: FakeDtr,
 def plain_registry(router: respx.MockRouter) -> None:
     """A plain v2 registry: /api/v0 is a bare 404; library/app:1.0 exists, 2.0 does not."""
     router.get(path__startswith="/api/v0/").respond(404, text="404 page not found\n")
+    # Nor Harbor's system information: the kind's probe finds neither.
+    router.get("/api/v2.0/systeminfo").respond(404, text="404 page not found\n")
     # DTR's token endpoint may be tried first; a plain registry has none, and its /v2/ decides.
     router.get("/auth/token").respond(404, text="404 page not found\n")
     router.get("/v2/").respond(200, json={})

@@ -14,9 +14,10 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.client import dtr as dtr_module
+from dtrctl.backends.dtr import api as dtr_module
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.client.ca import fetch_ca_certificate
-from dtrctl.client.dtr import DtrClient
+from dtrctl.client.distribution import RegistryClient
 from dtrctl.client.limits import (
     API_ANSWER_MAX_BYTES,
     CA_PEM_MAX_BYTES,
@@ -24,7 +25,6 @@ from dtrctl.client.limits import (
     MANIFEST_MAX_BYTES,
     TOKEN_MAX_BYTES,
 )
-from dtrctl.client.registry import RegistryClient
 from dtrctl.client.registry_auth import TokenRealmPolicy
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
@@ -34,7 +34,7 @@ from dtrctl.errors import (
     RequestTimeout,
     ResponseTooLarge,
 )
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from tests.cli.conftest import repository_body
 from tests.integration import hostile

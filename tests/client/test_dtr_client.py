@@ -16,7 +16,7 @@ import pytest
 import respx
 
 from dtrctl import __version__
-from dtrctl.client.dtr import DtrClient
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.client.transport import TransportOptions, build_http_client, environment_proxies
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -34,7 +34,7 @@ from dtrctl.errors import (
     ServerError,
     TagNotFound,
 )
-from dtrctl.models import Repository, Tag
+from dtrctl.records.repository import Repository, Tag
 from dtrctl.reference import RepositoryName
 
 BASE = "https://dtr.example.com"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import respx
 
+from dtrctl.backends.harbor.api import HarborClient
 from dtrctl.backends.harbor.rules import canonical_rule
-from dtrctl.client.harbor import HarborClient
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
     AuthenticationFailed,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.client.registry import MANIFEST_ACCEPT, RegistryClient
+from dtrctl.client.distribution import MANIFEST_ACCEPT, RegistryClient
 from dtrctl.client.registry_auth import Challenge, parse_challenge
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import trustme
 
-from dtrctl.client.dtr import DtrClient
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.client.transport import TransportOptions, build_http_client, build_ssl_context
 from dtrctl.errors import ExitCode, TLSVerificationError
 from dtrctl.reference import RepositoryName

@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import respx
 
+from dtrctl.backends.harbor.api import HarborClient
 from dtrctl.backends.harbor.rules import canonical_rule
-from dtrctl.client.harbor import HarborClient
 from dtrctl.client.transport import TransportOptions, build_http_client
 
 BASE = "https://msr.example.com"

@@ -18,9 +18,9 @@ import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dtrctl.client.dtr import DtrClient
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.client.transport import TransportOptions, build_http_client
-from dtrctl.models import VISIBILITIES, Repository, Tag
+from dtrctl.records.repository import VISIBILITIES, Repository, Tag
 from dtrctl.reference import RepositoryName
 from tests.conftest import hypothesis_examples
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from dtrctl.client.dtr import DtrClient
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import ServerError
 from dtrctl.reference import RepositoryName

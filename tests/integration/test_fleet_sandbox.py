@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from dtrctl.client.dtr import DtrClient
+from dtrctl.backends.dtr.api import DtrClient
 from dtrctl.sandbox.server import SandboxServer
 from tests.integration.conftest import SUBPROCESS_TIMEOUT, Run, dtrctl_binary, run_dtrctl
 

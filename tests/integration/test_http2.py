@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from dtrctl.client.registry import RegistryClient
+from dtrctl.client.distribution import RegistryClient
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.reference import RepositoryName
 from tests.integration.h2_registry import DIGEST

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from dtrctl.auth.docker_config import DockerLookup, find_docker_credential
 from dtrctl.auth.secret_store import get_secret
-from dtrctl.client.dtr import DtrClient
+from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.client.distribution import Manifest, RegistryClient
 from dtrctl.client.http import (
     ErrorBody,
     RequestContext,
@@ -31,12 +32,11 @@ from dtrctl.client.http import (
     json_body,
     parse_error_body,
 )
-from dtrctl.client.registry import Manifest, RegistryClient
 from dtrctl.client.registry_auth import Challenge, parse_challenge
 from dtrctl.config import Config, ConfigError, load_config
 from dtrctl.errors import DtrctlError, InvalidResponse, UsageError
-from dtrctl.models import Repository, RepositoryAccess, Tag, TagManifest
 from dtrctl.push_check.expected import digest_from_metadata_file, digest_from_oci_layout
+from dtrctl.records.repository import Repository, RepositoryAccess, Tag, TagManifest
 from dtrctl.reference import (
     RepositoryName,
     parse_image_reference,

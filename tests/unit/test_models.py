@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dtrctl.models import Repository, Tag, TagManifest
+from dtrctl.records.repository import Repository, Tag, TagManifest
 
 DIGEST = "sha256:" + "1" * 64
 CONFIG_DIGEST = "sha256:" + "2" * 64

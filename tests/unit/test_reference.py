@@ -307,18 +307,12 @@ class TestNestedNames:
     """Harbor's repository paths nest; a run whose backend is Harbor takes them."""
 
     def test_nested_paths_are_accepted_only_when_allowed(self) -> None:
-        from dtrctl.reference import allow_nested_names
+        from functools import partial
 
         rejected(parse_repository_name, "library/team/app")
-        allow_nested_names(True)
-        try:
-            assert parse_repository_name("library/team/app") == RepositoryName(
-                "library", "team/app"
-            )
-            assert parse_image_reference("host.example/library/team/app:v1").repository == (
-                RepositoryName("library", "team/app")
-            )
-            rejected(parse_repository_name, "library/team//app")
-            rejected(parse_repository_name, "library/Team/app")
-        finally:
-            allow_nested_names(False)
+        nested_name = partial(parse_repository_name, nested=True)
+        assert nested_name("library/team/app") == RepositoryName("library", "team/app")
+        reference = parse_image_reference("host.example/library/team/app:v1", nested=True)
+        assert reference.repository == RepositoryName("library", "team/app")
+        rejected(nested_name, "library/team//app")
+        rejected(nested_name, "library/Team/app")

@@ -1,131 +1,51 @@
 """`DtrBackend`: the `Backend` interface on top of the DTR API client.
 
-Every call goes through `CheckedDtrApi`, the one place that tells DTR's own 404 (its error
-envelope with a `NO_SUCH_*` code) from a 404 of something else at that URL: a plain registry,
-UCP, a proxy, a URL ending in /api/v0. The latter is `NoRegistryApi` (exit 5), never "the
-repository does not exist".
+Every call goes through `dtrctl.backends.dtr.api.CheckedDtrApi`, the API module's one place that
+tells DTR's own 404 from a 404 of something else at that URL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from dtrctl.backends.dtr import push_facts, writes
-from dtrctl.errors import NoRegistryApi, NotFound
+from dtrctl.backends.dtr.api import CheckedDtrApi
+from dtrctl.errors import NotFound
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
-    from dtrctl.models import Repository, RepositoryAccess, Tag
-    from dtrctl.push_check.facts import RepositoryState, TagDetails
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.backends.dtr.api import DtrApi
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
-
-
-class DtrApi(Protocol):
-    """The calls of `dtrctl.client.dtr.DtrClient` this backend uses."""
-
-    def get_repository(self, name: RepositoryName) -> Repository: ...
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
-    def create_repository(self, repository: Repository) -> Repository: ...
-    def update_repository(self, repository: Repository) -> Repository: ...
-    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
-    def list_tags(self, name: RepositoryName) -> Iterable[Tag]: ...
-    def check_credentials(self) -> None: ...
-
-
-T = TypeVar("T")
-
-# The codes of DTR's own "not found" answers (FACTS.md, Errors): NO_SUCH_REPOSITORY,
-# NO_SUCH_ACCOUNT, NO_SUCH_REF, NO_SUCH_TAG.
-DTR_NOT_FOUND_PREFIX = "NO_SUCH_"
-NOT_DTR_HINT = (
-    "Check the URL: it must be the DTR's own address (not UCP/MKE's, not a plain registry's). "
-    "For a plain Docker registry, pass --backend registry (DTRCTL_BACKEND): push-check only"
-)
-
-
-def is_dtr_not_found(error: NotFound) -> bool:
-    """Whether DTR itself said "not found" (rather than whatever else answers at the URL)."""
-    return bool(error.dtr_code and error.dtr_code.startswith(DTR_NOT_FOUND_PREFIX))
-
-
-def no_dtr_api(url: str) -> NoRegistryApi:
-    where = url or "this URL"
-    hint = NOT_DTR_HINT
-    if url.rstrip("/").endswith("/api/v0"):
-        hint = "Drop /api/v0 from the URL: dtrctl wants the DTR's address, e.g. https://dtr.example.com"
-    return NoRegistryApi(
-        f"{where} serves no DTR API (a 404 on /api/v0 that DTR did not send)", hint=hint, status=404
-    )
-
-
-class CheckedDtrApi:
-    """The DTR API client, with a 404 that DTR did not send turned into `NoRegistryApi`."""
-
-    def __init__(self, api: DtrApi, url: str = "") -> None:
-        self._api = api
-        self.url = url
-
-    def _call(self, function: Callable[..., T], *args: object) -> T:
-        try:
-            return function(*args)
-        except NotFound as error:
-            if is_dtr_not_found(error):
-                raise
-            raise no_dtr_api(self.url) from None
-
-    def get_repository(self, name: RepositoryName) -> Repository:
-        return self._call(self._api.get_repository, name)
-
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess:
-        return self._call(self._api.get_repository_access, username, name)
-
-    def create_repository(self, repository: Repository) -> Repository:
-        return self._call(self._api.create_repository, repository)
-
-    def update_repository(self, repository: Repository) -> Repository:
-        return self._call(self._api.update_repository, repository)
-
-    def list_repositories(self, namespace: str | None = None) -> Iterator[Repository]:
-        try:
-            yield from self._api.list_repositories(namespace)
-        except NotFound as error:
-            if is_dtr_not_found(error):
-                raise
-            raise no_dtr_api(self.url) from None
-
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]:
-        return self._call(self._api.get_tag, name, tag)
-
-    def list_tags(self, name: RepositoryName) -> Iterator[Tag]:
-        try:
-            yield from self._api.list_tags(name)
-        except NotFound as error:
-            if is_dtr_not_found(error):
-                raise
-            raise no_dtr_api(self.url) from None
-
-    def check_credentials(self) -> None:
-        self._call(self._api.check_credentials)
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.push import RepositoryState, TagDetails
+    from dtrctl.records.repository import Repository, Tag
+    from dtrctl.reference import RepositoryName
 
 
 class DtrBackend:
     kind = "dtr"
 
-    def __init__(self, api: DtrApi, *, url: str = "", plain_fallback: bool = False) -> None:
+    def __init__(
+        self,
+        api: DtrApi,
+        *,
+        url: str = "",
+        plain_fallback: bool = False,
+        another_kind: Callable[[], bool] | None = None,
+    ) -> None:
         """`plain_fallback`: no DTR API at `url` means a plain registry (push-check's automatic
-        mode for a host named only by the references), rather than an error."""
+        mode for a host named only by the references), rather than an error. `another_kind`:
+        whether another kind answers at `url` (`dtrctl.backends.detect`'s probe)."""
         self.api = CheckedDtrApi(api, url)
         self.plain_fallback = plain_fallback
+        self.another_kind = another_kind
 
     def check_credentials(self) -> None:
         self.api.check_credentials()
@@ -170,7 +90,11 @@ class DtrBackend:
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(
-            self.api, name, username, plain_fallback=self.plain_fallback
+            self.api,
+            name,
+            username,
+            plain_fallback=self.plain_fallback,
+            another_kind=self.another_kind,
         )
 
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:

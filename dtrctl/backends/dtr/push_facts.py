@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -12,25 +13,28 @@ from dtrctl.errors import (
     NotFound,
     TagNotFound,
 )
-from dtrctl.models import Repository, RepositoryAccess, Tag
-from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
+from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import RepositoryName
+
+if TYPE_CHECKING:
+    from dtrctl.backends.dtr.api import CheckedDtrApi
 
 # What DTR's API says when a repository (or its namespace) is absent or not visible.
 DTR_ABSENT_CODES = frozenset({"NO_SUCH_REPOSITORY", "NO_SUCH_ACCOUNT"})
 
 
-class PushFactsApi(Protocol):
-    def get_repository(self, name: RepositoryName) -> Repository: ...
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
-
-
 def repository_state(
-    api: PushFactsApi, name: RepositoryName, username: str | None, *, plain_fallback: bool = False
+    api: CheckedDtrApi,
+    name: RepositoryName,
+    username: str | None,
+    *,
+    plain_fallback: bool = False,
+    another_kind: Callable[[], bool] | None = None,
 ) -> RepositoryState:
     """What the DTR API says of `name`. `api` raises `NoRegistryApi` where no DTR answers: a
-    plain registry when `plain_fallback` (a host named only by the references), else an error."""
+    plain registry when `plain_fallback` (a host named only by the references), else an error.
+    `another_kind`: whether another kind of registry answers at the URL (detection's probe),
+    so that a missing DTR API is said at once, without asking the repository call too."""
     if username is not None:
         # One call tells both immutability and whether this user may push at all.
         try:
@@ -39,8 +43,10 @@ def repository_state(
             if error.dtr_code == "NO_SUCH_REPOSITORY":
                 return RepositoryState(found=False, immutable=None, has_api=True)
             # Another DTR "not found" (e.g. the user's account): the repository call decides.
-        except NoRegistryApi:
-            pass  # No such endpoint (an older DTR, or no DTR at all): the repository call decides.
+        except NoRegistryApi as error:
+            if another_kind is not None and another_kind():
+                return _state_from_error(error)
+            # No such endpoint (an older DTR, or no DTR at all): the repository call decides.
         except DtrctlError as error:
             if error.exit_code is not ExitCode.AUTH or isinstance(error, AuthenticationFailed):
                 return _state_from_error(error)
@@ -72,7 +78,7 @@ def _state_from_error(error: DtrctlError) -> RepositoryState:
     return RepositoryState(found=True, immutable=None, has_api=True, error=as_incomplete(error))
 
 
-def tag_details(api: PushFactsApi, name: RepositoryName, tag: str) -> TagDetails:
+def tag_details(api: CheckedDtrApi, name: RepositoryName, tag: str) -> TagDetails:
     try:
         entries = api.get_tag(name, tag)
     except TagNotFound:

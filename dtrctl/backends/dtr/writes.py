@@ -12,15 +12,15 @@ from dtrctl.errors import (
     RepositoryNotFound,
     RequestTimeout,
 )
-from dtrctl.models import Repository
-from dtrctl.reference import RepositoryName
-from dtrctl.repos.settings import (
+from dtrctl.records.changes import (
     CreateOutcome,
     ImmutabilityResult,
     RepositorySettings,
     SettingsChange,
     SettingsResult,
 )
+from dtrctl.records.repository import Repository
+from dtrctl.reference import RepositoryName
 
 # A request whose answer never arrived whole: DTR may or may not have acted on it.
 LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)

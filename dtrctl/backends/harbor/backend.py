@@ -3,8 +3,8 @@
 A DTR-style `namespace/name` is `project/repository-path` here. Harbor has no per-repository
 immutability flag: a repository is immutable when the project's rules, evaluated as Harbor
 evaluates them (`rules.repository_immutability`), make every tag immutable. Records reuse
-`dtrctl.models.Repository` (`immutable` is true only for level `all`) and add `immutability`
-and the rules that apply to their JSON form.
+`dtrctl.records.repository.Repository` (`immutable` is true only for level `all`) and add
+`immutability` and the rules that apply to their JSON form.
 """
 
 from __future__ import annotations
@@ -14,31 +14,31 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from dtrctl.backends.harbor import push_facts, writes
-from dtrctl.backends.harbor.records import repository_record
+from dtrctl.backends.harbor.repository_record import repository_record
 from dtrctl.backends.harbor.rules import ImmutableRule, malformed_rule_findings
 
 if TYPE_CHECKING:
-    from dtrctl.backends.harbor.api_models import (
+    from dtrctl.backends.harbor.wire import (
         HarborArtifact,
         HarborProject,
         HarborRepository,
         HarborTag,
     )
-    from dtrctl.models import Repository, Tag
-    from dtrctl.push_check.facts import RepositoryState, TagDetails
-    from dtrctl.reference import RepositoryName
-    from dtrctl.repos.findings import AuditFinding
-    from dtrctl.repos.settings import (
+    from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
         RepositorySettings,
         SettingsChange,
         SettingsResult,
     )
+    from dtrctl.records.findings import AuditFinding
+    from dtrctl.records.push import RepositoryState, TagDetails
+    from dtrctl.records.repository import Repository, Tag
+    from dtrctl.reference import RepositoryName
 
 
 class HarborApi(Protocol):
-    """The calls of `dtrctl.client.harbor.HarborClient` the backend uses."""
+    """The calls of `dtrctl.backends.harbor.api.HarborClient` the backend uses."""
 
     def check_credentials(self) -> None: ...
     def project_exists(self, project: str) -> bool: ...
@@ -98,7 +98,7 @@ class HarborBackend:
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
         """Malformed rules of each project: they silently switch immutability off."""
-        from dtrctl.repos.findings import AuditFinding
+        from dtrctl.records.findings import AuditFinding
 
         return [
             AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
@@ -152,7 +152,7 @@ class HarborBackend:
 
 def tag_record(artifact: HarborArtifact, tag: HarborTag) -> Tag:
     """dtrctl's record of a Harbor tag; Harbor keeps no pusher, only the tag's push time."""
-    from dtrctl.models import Tag, TagManifest
+    from dtrctl.records.repository import Tag, TagManifest
 
     manifest = TagManifest(
         digest=artifact.digest,

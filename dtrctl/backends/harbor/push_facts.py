@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dtrctl.errors import DtrctlError, InvalidResponse
-from dtrctl.push_check.facts import RepositoryState, TagDetails, as_incomplete
+from dtrctl.records.push import RepositoryState, TagDetails, as_incomplete
 from dtrctl.reference import RepositoryName
 
 if TYPE_CHECKING:

@@ -31,18 +31,18 @@ from dtrctl.errors import (
     RequestTimeout,
     UsageError,
 )
-from dtrctl.reference import RepositoryName
-from dtrctl.repos.settings import (
+from dtrctl.records.changes import (
     CreateOutcome,
     ImmutabilityResult,
     RepositorySettings,
     SettingsChange,
     SettingsResult,
 )
+from dtrctl.reference import RepositoryName
 
 if TYPE_CHECKING:
     from dtrctl.backends.harbor.backend import HarborBackend
-    from dtrctl.models import Repository
+    from dtrctl.records.repository import Repository
 
 # A request whose answer never arrived whole: Harbor may or may not have acted on it.
 LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)
@@ -274,7 +274,7 @@ def _first_push_note(name: RepositoryName, settings: RepositorySettings) -> str:
 
 def _unpushed_record(backend: HarborBackend, name: RepositoryName) -> Repository:
     """The record of a repository not pushed yet: the rules that will apply to it."""
-    from dtrctl.backends.harbor.records import repository_record
+    from dtrctl.backends.harbor.repository_record import repository_record
 
     rules = backend.api.list_rules(name.namespace)
     public = backend.api.get_project(name.namespace).public

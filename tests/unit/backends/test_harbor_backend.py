@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from dtrctl.backends.harbor.api_models import (
+from dtrctl.backends.harbor.backend import HarborBackend
+from dtrctl.backends.harbor.rules import ImmutableRule, Selector, canonical_rule
+from dtrctl.backends.harbor.wire import (
     HarborArtifact,
     HarborProject,
     HarborRepository,
     HarborTag,
 )
-from dtrctl.backends.harbor.backend import HarborBackend
-from dtrctl.backends.harbor.rules import ImmutableRule, Selector, canonical_rule
 from dtrctl.backends.harbor.writes import plan_immutability
 from dtrctl.errors import Conflict, ExitCode, NotFound, ServerError, UsageError
+from dtrctl.records.changes import RepositorySettings, SettingsChange
 from dtrctl.reference import RepositoryName
-from dtrctl.repos.settings import RepositorySettings, SettingsChange
 
 DIGEST = "sha256:" + "b" * 64
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dtrctl.client.registry import OCI_MANIFEST, Manifest
+from dtrctl.client.distribution import OCI_MANIFEST, Manifest
 from dtrctl.errors import ServerError
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
-from dtrctl.push_check.facts import RepositoryState, TagDetails
 from dtrctl.push_check.gather import CheckOptions, run_checks
 from dtrctl.push_check.verdicts import PushVerdict
+from dtrctl.records.push import RepositoryState, TagDetails
 from dtrctl.reference import ImageReference, RepositoryName
 
 DIGEST = "sha256:" + "1" * 64

@@ -7,7 +7,8 @@ from xml.etree import ElementTree
 import pytest
 
 from dtrctl.errors import ExitCode, UsageError
-from dtrctl.models import Repository
+from dtrctl.records.changes import RepositorySettings, SettingsChange
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.policy import (
     FieldChange,
@@ -17,7 +18,6 @@ from dtrctl.repos.policy import (
     plan_policy,
 )
 from dtrctl.repos.selection import parse_pattern
-from dtrctl.repos.settings import RepositorySettings, SettingsChange
 
 API = RepositoryName("engineering", "api")
 WEB = RepositoryName("engineering", "web")

@@ -22,10 +22,10 @@ from dtrctl.errors import (
     ServerError,
     UsageError,
 )
-from dtrctl.models import Repository
+from dtrctl.records.changes import RepositorySettings
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.bulk import common_failure, set_immutability_bulk
-from dtrctl.repos.settings import RepositorySettings
 
 API = RepositoryName("engineering", "api")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dtrctl.errors import ExitCode, UsageError
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.bulk import resolve_selection
 from dtrctl.repos.selection import parse_name_list, parse_pattern, parse_selection

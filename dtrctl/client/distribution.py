@@ -9,6 +9,7 @@ is `dtrctl.client.registry_auth`'s.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -82,15 +83,22 @@ class RegistryClient:
         *,
         realm_policy: TokenRealmPolicy | None = None,
         expected_challenge: Challenge | None = None,
+        next_guess: Callable[[], Challenge | None] | None = None,
     ) -> None:
         """`realm_policy`: where credentials may go for tokens (by default the registry's own
         origin and the hosts in DTRCTL_ALLOW_REALM_HOST); `expected_challenge`: the token
-        endpoint the registry is known to use, asked for before `GET /v2/` answers."""
+        endpoint the registry is known to use, asked for before `GET /v2/` answers;
+        `next_guess`: the one to try when that fails, if the run has learnt it meanwhile."""
         self._http = http
         self._base = base_url.rstrip("/")
         self.username = auth[0] if auth else None
         self.auth = RegistryAuth(
-            http, base_url, auth, realm_policy=realm_policy, expected=expected_challenge
+            http,
+            base_url,
+            auth,
+            realm_policy=realm_policy,
+            expected=expected_challenge,
+            next_guess=next_guess,
         )
 
     def challenge(self) -> Challenge:
@@ -127,18 +135,23 @@ class RegistryClient:
         self, name: RepositoryName, reference: str, context: RequestContext
     ) -> httpx.Response:
         """The GET, under the expected challenge while the registry's is unknown: a registry
-        that answers anything but 401 accepted the guess; otherwise its challenge decides, and
-        the request is sent again when it differs from the guess."""
+        that answers anything but 401 accepted the guess; otherwise the next guess or the
+        registry's own challenge decides, and the request is sent again under it."""
         used, guessed = self.auth.current()
-        try:
-            response = self._send_manifest_get(name, reference, used, context)
-        except DtrctlError:
-            if not guessed or self.auth.verify(used):
-                raise
-            return self._send_manifest_get(name, reference, self.auth.challenge(), context)
-        if not guessed or response.status_code != 401 or self.auth.verify(used):
-            return response
-        return self._send_manifest_get(name, reference, self.auth.challenge(), context)
+        while True:
+            try:
+                response = self._send_manifest_get(name, reference, used, context)
+            except DtrctlError:
+                retry = self.auth.retry_after(used) if guessed else None
+                if retry is None:
+                    raise
+            else:
+                if not guessed or response.status_code != 401:
+                    return response
+                retry = self.auth.retry_after(used)
+                if retry is None:
+                    return response
+            used, guessed = retry
 
     def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None:
         """The manifest of `name:reference`; None when the registry says it is absent."""

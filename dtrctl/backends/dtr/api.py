@@ -1,19 +1,21 @@
-"""The DTR REST API (`/api/v0`): repositories and tags."""
+"""The DTR REST API (`/api/v0`): repositories and tags, and what DTR's own 404 looks like."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
-import httpx
-
-from dtrctl.client.http import RequestContext, json_body, parse_model, send
+from dtrctl.client.http import RequestContext, json_body, parse_model
+from dtrctl.client.json_api import JsonApi
 from dtrctl.client.limits import MAX_PAGES
-from dtrctl.errors import InvalidResponse
-from dtrctl.models import Repository, RepositoryAccess, Tag
+from dtrctl.errors import InvalidResponse, NoRegistryApi, NotFound
+from dtrctl.records.repository import Repository, RepositoryAccess, Tag
 from dtrctl.reference import RepositoryName
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_PAGE_SIZE = 100
 NEXT_PAGE_HEADER = "X-Next-Page-Start"
@@ -28,10 +30,9 @@ class DtrClient:
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        self._http = http
-        self._base = base_url.rstrip("/")
-        self._auth = httpx.BasicAuth(*auth) if auth else None
-        self.username = auth[0] if auth else None
+        self._api = JsonApi(http, base_url, auth)
+        self._base = self._api.base
+        self.username = self._api.username
         self._page_size = page_size
 
     def _url(self, *parts: str) -> str:
@@ -50,10 +51,7 @@ class DtrClient:
     def _request(
         self, method: str, url: str, context: RequestContext, **kwargs: Any
     ) -> httpx.Response:
-        if self._auth is not None:
-            kwargs["auth"] = self._auth
-        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
-        return send(self._http, method, url, context, headers=headers, **kwargs)
+        return self._api.request(method, url, context, **kwargs)
 
     # Repositories
 
@@ -182,3 +180,99 @@ class DtrClient:
         """One cheap authenticated call: `AuthenticationFailed` when DTR refuses the credentials."""
         context = self._context("list repositories")
         self._request("GET", self._url("repositories"), context, params={"pageSize": "1"})
+
+
+# --- what DTR's own 404 looks like --------------------------------------------------------
+# Every call of the backend goes through `CheckedDtrApi`, the one place that tells DTR's own 404
+# (its error envelope with a `NO_SUCH_*` code) from a 404 of something else at that URL: a plain
+# registry, UCP, a proxy, a URL ending in /api/v0. The latter is `NoRegistryApi` (exit 5), never
+# "the repository does not exist". (Harbor's API module decides the same for Harbor.)
+
+
+class DtrApi(Protocol):
+    """The calls of `DtrClient` the backend uses (the unit tests give it fakes)."""
+
+    def get_repository(self, name: RepositoryName) -> Repository: ...
+    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
+    def create_repository(self, repository: Repository) -> Repository: ...
+    def update_repository(self, repository: Repository) -> Repository: ...
+    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
+    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
+    def list_tags(self, name: RepositoryName) -> Iterable[Tag]: ...
+    def check_credentials(self) -> None: ...
+
+
+T = TypeVar("T")
+
+# The codes of DTR's own "not found" answers (FACTS.md, Errors): NO_SUCH_REPOSITORY,
+# NO_SUCH_ACCOUNT, NO_SUCH_REF, NO_SUCH_TAG.
+DTR_NOT_FOUND_PREFIX = "NO_SUCH_"
+NOT_DTR_HINT = (
+    "Check the URL: it must be the DTR's own address (not UCP/MKE's, not a plain registry's). "
+    "For a plain Docker registry, pass --backend registry (DTRCTL_BACKEND): push-check only"
+)
+
+
+def is_dtr_not_found(error: NotFound) -> bool:
+    """Whether DTR itself said "not found" (rather than whatever else answers at the URL)."""
+    return bool(error.dtr_code and error.dtr_code.startswith(DTR_NOT_FOUND_PREFIX))
+
+
+def no_dtr_api(url: str) -> NoRegistryApi:
+    where = url or "this URL"
+    hint = NOT_DTR_HINT
+    if url.rstrip("/").endswith("/api/v0"):
+        hint = "Drop /api/v0 from the URL: dtrctl wants the DTR's address, e.g. https://dtr.example.com"
+    return NoRegistryApi(
+        f"{where} serves no DTR API (a 404 on /api/v0 that DTR did not send)", hint=hint, status=404
+    )
+
+
+class CheckedDtrApi:
+    """The DTR API client, with a 404 that DTR did not send turned into `NoRegistryApi`."""
+
+    def __init__(self, api: DtrApi, url: str = "") -> None:
+        self._api = api
+        self.url = url
+
+    def _call(self, function: Callable[..., T], *args: object) -> T:
+        try:
+            return function(*args)
+        except NotFound as error:
+            if is_dtr_not_found(error):
+                raise
+            raise no_dtr_api(self.url) from None
+
+    def get_repository(self, name: RepositoryName) -> Repository:
+        return self._call(self._api.get_repository, name)
+
+    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess:
+        return self._call(self._api.get_repository_access, username, name)
+
+    def create_repository(self, repository: Repository) -> Repository:
+        return self._call(self._api.create_repository, repository)
+
+    def update_repository(self, repository: Repository) -> Repository:
+        return self._call(self._api.update_repository, repository)
+
+    def list_repositories(self, namespace: str | None = None) -> Iterator[Repository]:
+        try:
+            yield from self._api.list_repositories(namespace)
+        except NotFound as error:
+            if is_dtr_not_found(error):
+                raise
+            raise no_dtr_api(self.url) from None
+
+    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]:
+        return self._call(self._api.get_tag, name, tag)
+
+    def list_tags(self, name: RepositoryName) -> Iterator[Tag]:
+        try:
+            yield from self._api.list_tags(name)
+        except NotFound as error:
+            if is_dtr_not_found(error):
+                raise
+            raise no_dtr_api(self.url) from None
+
+    def check_credentials(self) -> None:
+        self._call(self._api.check_credentials)

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from http.cookiejar import DefaultCookiePolicy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
-from dtrctl.backends.harbor.api_models import HarborArtifact, HarborProject, HarborRepository
 from dtrctl.backends.harbor.rules import ImmutableRule
-from dtrctl.client.http import RequestContext, json_body, parse_error_body, send
+from dtrctl.backends.harbor.wire import HarborArtifact, HarborProject, HarborRepository
+from dtrctl.client.http import RequestContext, json_body, parse_error_body
+from dtrctl.client.json_api import JsonApi
 from dtrctl.client.limits import MAX_PAGES
 from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, NotFound, RepositoryNotFound
+
+if TYPE_CHECKING:
+    import httpx
 
 API_PREFIX = "/api/v2.0"
 RESOURCE_NAME_HEADER = {"X-Is-Resource-Name": "true"}
@@ -42,13 +43,6 @@ def repository_part(path: str) -> str:
     return quote(quote(path, safe=""), safe="")
 
 
-class NoCookies(DefaultCookiePolicy):
-    """Accept no cookie: a kept `sid` makes Harbor demand a CSRF token on every write."""
-
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-
 class HarborClient:
     def __init__(
         self,
@@ -59,12 +53,9 @@ class HarborClient:
         rule_page_size: int = RULE_PAGE_SIZE,
         page_size: int = LIST_PAGE_SIZE,
     ) -> None:
-        self._http = http
-        http.cookies.jar.set_policy(NoCookies())
-        http.cookies.clear()
-        self._base = base_url.rstrip("/")
-        self._auth = httpx.BasicAuth(*auth) if auth else None
-        self.username = auth[0] if auth else None
+        self._api = JsonApi(http, base_url, auth, keep_cookies=False)
+        self._base = self._api.base
+        self.username = self._api.username
         self._rule_page_size = rule_page_size
         self._page_size = page_size
 
@@ -79,14 +70,7 @@ class HarborClient:
     def _request(
         self, method: str, url: str, context: RequestContext, **kwargs: Any
     ) -> httpx.Response:
-        if self._auth is not None:
-            kwargs["auth"] = self._auth
-        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
-        try:
-            return send(self._http, method, url, context, headers=headers, **kwargs)
-        finally:
-            # Belt and braces besides the policy: nothing Harbor set is ever sent back.
-            self._http.cookies.clear()
+        return self._api.request(method, url, context, **kwargs)
 
     def _paged(
         self,

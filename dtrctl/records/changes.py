@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from dtrctl.errors import DtrctlError, UsageError
-from dtrctl.models import VISIBILITIES, Repository
+from dtrctl.records.repository import VISIBILITIES, Repository
 from dtrctl.reference import RepositoryName
 
 MAX_SHORT_DESCRIPTION = 140

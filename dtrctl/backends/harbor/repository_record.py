@@ -1,5 +1,5 @@
-"""dtrctl's records of Harbor repositories: `dtrctl.models.Repository` with the Harbor extras
-(`immutability` and the rules that apply) in its JSON form."""
+"""dtrctl's records of Harbor repositories: `dtrctl.records.repository.Repository` with the
+Harbor extras (`immutability` and the rules that apply) in its JSON form."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from dtrctl.backends.harbor.rules import (
     is_canonical_for,
     repository_immutability,
 )
-from dtrctl.models import Repository
+from dtrctl.records.repository import Repository
 
 if TYPE_CHECKING:
-    from dtrctl.backends.harbor.api_models import HarborRepository
+    from dtrctl.backends.harbor.wire import HarborRepository
 
 
 def rule_json(rule: ImmutableRule, path: str) -> dict[str, Any]:
