@@ -405,7 +405,7 @@ def test_action_that_checks_no_tag_still_shows_why(
     assert annotation.startswith(f"::error title=push-check failed (exit {code})::")
     assert cause in annotation
     assert f"no tag checked (exit {code})" in run.summary
-    assert "Not checked: engineering/api:1.0.0, engineering/web:v1" in run.summary
+    assert "Not checked: ` engineering/api:1.0.0 `, ` engineering/web:v1 `" in run.summary
 
 
 def test_action_with_the_registry_unreachable_gives_one_error(

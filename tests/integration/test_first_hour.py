@@ -264,7 +264,7 @@ def test_push_check_that_checks_no_tag_still_writes_its_reports(tmp_path: Path) 
     cases = list(ElementTree.parse(report).getroot().iter("testcase"))
     assert [case.get("name") for case in cases] == ["push-check"]
     assert cases[0].find("error") is not None
-    assert f"Not checked: {closed}/engineering/api:1.0" in summary.read_text()
+    assert f"Not checked: ` {closed}/engineering/api:1.0 `" in summary.read_text()
 
 
 def test_push_check_command_line_refused_by_the_parser_still_writes_its_report(
