@@ -55,6 +55,22 @@ class Run:
         option, environment or profile), whose paths nest; DTR's never do."""
         return self.settings.backend == "harbor"
 
+    def repository_name(self, text: str) -> Any:
+        """A repo command's NAMESPACE/NAME (dtrctl.reference.RepositoryName); `HOST/NS/NAME`
+        is taken when HOST is the configured URL's registry, as push-check takes it."""
+        from dtrctl.errors import DtrctlError
+        from dtrctl.reference import parse_registry, parse_repository_name
+        from dtrctl.settings import normalize_url, url_registry
+
+        host, _, rest = text.partition("/")
+        if self.settings.url and "/" in rest and ("." in host or ":" in host):
+            try:
+                if parse_registry(host) == url_registry(normalize_url(self.settings.url)):
+                    text = rest
+            except DtrctlError:
+                pass  # not a host: the name's own check says what is wrong
+        return parse_repository_name(text, nested=self.nested_names)
+
     def session(
         self,
         *,
@@ -126,6 +142,11 @@ def dtrctl_command(func: F) -> F:
             out.error(error)
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
+            if out.is_json:
+                # As for any failure: stdout still gets its one document.
+                from dtrctl.errors import Interrupted
+
+                out.print_json({"error": Interrupted("interrupted (Ctrl-C)").to_dict()})
             raise interrupted() from None
         except BrokenPipeError:
             raise broken_pipe() from None

@@ -104,10 +104,9 @@ def create(
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
     from dtrctl.records.changes import RepositorySettings
-    from dtrctl.reference import parse_repository_name
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository, nested=run.nested_names)
+    name = run.repository_name(repository)
     settings = RepositorySettings(
         immutable=True if immutable else None,
         visibility=visibility,
@@ -227,10 +226,8 @@ def show(
       dtrctl repo show engineering/api
       dtrctl repo show engineering/api -o json | jq .repository.immutable
     """
-    from dtrctl.reference import parse_repository_name
-
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository, nested=run.nested_names)
+    name = run.repository_name(repository)
     with run.session(write=False) as session:
         found = session.backend.get_repository(name)
     for note in unknown_notes([found]):
@@ -299,7 +296,8 @@ def list_repositories(
         mutable_count = sum(known_immutable(repository) is False for repository in found)
         unknown = sum(known_immutable(repository) is None for repository in found)
         also = f", {unknown} unknown" if unknown else ""
-        run.out.info(f"{len(found)} repositories, {mutable_count} mutable{also}")
+        noun = "repository" if len(found) == 1 else "repositories"
+        run.out.info(f"{len(found)} {noun}, {mutable_count} mutable{also}")
 
 
 app.command("tags")(tags_command)
