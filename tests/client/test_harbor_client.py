@@ -366,6 +366,12 @@ class TestHarborVersion:
         mock.get(f"{API}/systeminfo").respond(200, json=body)
         assert harbor.harbor_version() is None
 
+    def test_harbor_s_404_is_an_unknown_version(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        mock.get(f"{API}/systeminfo").mock(return_value=harbor_error(404, "NOT_FOUND", "no"))
+        assert harbor.harbor_version() is None
+
     def test_a_failing_server_is_an_error_never_an_unknown_version(
         self, harbor: HarborClient, mock: respx.MockRouter
     ) -> None:

@@ -107,8 +107,14 @@ class HarborClient:
 
     def harbor_version(self) -> str | None:
         """`harbor_version` of the system information (`v2.10.2-9e5b5b1e`); None when Harbor
-        leaves it out (anonymous callers since 2.13) or sends something else."""
-        version = self.system_info().get("harbor_version")
+        leaves it out (anonymous callers since 2.13), sends something else, or a proxy in front
+        answers 404: then dtrctl matches as neither version alone (never "immutable" where
+        they differ). Any other failure is an error."""
+        try:
+            info = self.system_info()
+        except NotFound:
+            return None
+        version = info.get("harbor_version")
         return version if isinstance(version, str) and version.strip() else None
 
     def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]:
