@@ -11,11 +11,17 @@ naming it. Every plan is evaluated first as Harbor would evaluate the resulting 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
-from dtrctl.backends.harbor.packing import ProjectPlan, RuleAction, RuleLayout, plan_project
-from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability
+from dtrctl.backends.harbor.packing import (
+    ProjectPlan,
+    RuleAction,
+    RuleLayout,
+    after_rules,
+    plan_project,
+)
+from dtrctl.backends.harbor.rules import Immutability, ImmutableRule, repository_immutability
 from dtrctl.errors import (
     Conflict,
     DtrctlError,
@@ -114,6 +120,7 @@ def change_project(
         plan = plan_project(rules, project, on, off, glob)
         failed: dict[str, DtrctlError] = dict(plan.errors)
         warnings = plan.warnings
+        now = after_rules(rules, plan.actions)  # as planned; as read again once written
         if plan.actions and write:
             failure = _execute(backend, project, plan.actions)
             now = backend.api.list_rules(project)
@@ -129,11 +136,25 @@ def change_project(
         path: ImmutabilityResult(f"{project}/{path}", None, changed=False, error=failed[path])
         if path in failed
         else ImmutabilityResult(
-            f"{project}/{path}", immutable, changed=path in plan.changing, warnings=warnings
+            f"{project}/{path}",
+            immutable,
+            changed=path in plan.changing,
+            warnings=warnings,
+            **({} if immutable else _left(repository_immutability(now, path, glob))),
         )
         for path, immutable in wanted.items()
     }
     return ProjectChange(results, plan.layout if plan.changing else ())
+
+
+def _left(after: Immutability) -> dict[str, Any]:
+    """Turning off: the rules that still make some tags immutable, by id and in words."""
+    from dtrctl.backends.harbor.repository_record import applied_summary
+
+    return {
+        "rules_left": tuple(item.rule.id for item in after.applied if item.rule.id is not None),
+        "still_immutable": applied_summary(after),
+    }
 
 
 def _unverified(
@@ -196,7 +217,8 @@ def preview_immutability(
         return ImmutabilityResult(str(name), None, changed=False, error=error)
 
 
-_UNSUPPORTED = (
+# RepositorySettings fields DTR has and Harbor has not (also policy keys), and why.
+UNSUPPORTED_SETTINGS = (
     ("visibility", "visibility is a setting of the whole project on Harbor"),
     ("tag_limit", "Harbor has no tag limit per repository (use a tag retention policy)"),
     ("scan_on_push", "scan on push is a setting of the whole project on Harbor"),
@@ -206,7 +228,7 @@ _UNSUPPORTED = (
 
 def check_supported(settings: RepositorySettings) -> None:
     """A UsageError for settings DTR has and Harbor has not."""
-    for field_name, why in _UNSUPPORTED:
+    for field_name, why in UNSUPPORTED_SETTINGS:
         if getattr(settings, field_name) is not None:
             word = field_name.replace("_", " ")
             raise UsageError(f"{word} does not apply on Harbor: {why}")
