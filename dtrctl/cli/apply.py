@@ -10,9 +10,11 @@ from dtrctl.cli.bulk_report import BulkProgress, bulk_exit_code
 from dtrctl.cli.common import Run, dtrctl_command
 from dtrctl.cli.options import OutputOption
 from dtrctl.cli.prompts import confirm
+from dtrctl.cli.repo_render import print_rule_packing
 from dtrctl.cli.selecting import read_text, source_label
 
 if TYPE_CHECKING:
+    from dtrctl.backends.harbor.packing import RuleLayout
     from dtrctl.cli.output import Output
     from dtrctl.records.changes import SettingsResult
     from dtrctl.repos.bulk import BulkOutcome
@@ -84,7 +86,8 @@ def apply(
       dtrctl apply -f repositories.toml --yes -o json
     """
     from dtrctl.files import POLICY_FILE_LIMIT
-    from dtrctl.repos.bulk import apply_settings_changes, current_repositories
+    from dtrctl.repos.bulk import current_repositories
+    from dtrctl.repos.packed import apply_settings_many, rule_packing
     from dtrctl.repos.policy import parse_policy, plan_policy
     from dtrctl.repos.policy_patterns import cover
 
@@ -99,24 +102,27 @@ def apply(
         current = current_repositories(session.backend, names, concurrency=concurrency)
         _refuse_unsupported(session.backend.kind, text, source_label(file))
         plan = plan_policy(coverage.policy, {**coverage.listed, **current})
+        rules = rule_packing(session.backend, plan.to_apply(), concurrency=concurrency)
         unmanaged = list(coverage.unmanaged) if report_unmanaged else None
         if not run.out.is_json:
             _print_plan(run.out, plan)
+            print_rule_packing(run.out, rules)
             _print_unmanaged(run.out, unmanaged)
         if dry_run or not plan.has_changes:
             if run.out.is_json:
-                run.out.print_json(_document(plan, None, dry_run=dry_run, unmanaged=unmanaged))
+                document = _document(plan, None, dry_run=dry_run, unmanaged=unmanaged)
+                run.out.print_json({**document, "rules": [item.to_json() for item in rules]})
             return
         _confirm(plan, yes=yes)
         changes = plan.to_apply()
         with BulkProgress(run.out, len(changes), "changed") as progress:
-            outcome = apply_settings_changes(
+            outcome = apply_settings_many(
                 session.backend,
                 changes,
                 concurrency=concurrency,
                 on_result=lambda result: progress.advance(result.changed, result.error is not None),
             )
-    _report(run.out, plan, outcome, unmanaged)
+    _report(run.out, plan, outcome, unmanaged, rules)
     raise typer.Exit(bulk_exit_code(outcome))
 
 
@@ -236,10 +242,11 @@ def _report(
     plan: Plan,
     outcome: BulkOutcome[SettingsResult],
     unmanaged: list[str] | None,
+    rules: tuple[RuleLayout, ...],
 ) -> None:
     document = _document(plan, outcome, dry_run=False, unmanaged=unmanaged)
     if out.is_json:
-        out.print_json(document)
+        out.print_json({**document, "rules": [item.to_json() for item in rules]})
         return
     for result in outcome.results:
         if result.error is not None:

@@ -10,6 +10,7 @@ import typer
 
 from dtrctl.cli.common import CliState, Run, dtrctl_command, warn_if_window_open
 from dtrctl.cli.options import OutputOption
+from dtrctl.cli.repo_render import print_rule_packing
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.settings import ConnectionSettings
 
@@ -140,8 +141,9 @@ def immutability(
     Names map `ns/repo` to project `ns`, repository `repo` unless a --map says otherwise:
     in SRC_GLOB `*` matches text without '/'; DEST_TEMPLATE takes {ns}, {name} and {1}, {2}...
     (what each `*` matched). Missing projects are reported, created only with --create-projects.
-    Each repository gets one rule for exactly its path and every tag; running again changes
-    nothing. Exit 1 if a repository is blocked (a broken rule) or --verify finds a gap, 4 if a
+    dtrctl's rules are packed: one rule `{a,b,c}` (every tag) holds many repositories of a
+    project (the plan shows which go into which rule); running again changes nothing.
+    Exit 1 if a repository is blocked (a broken rule) or --verify finds a gap, 4 if a
     project is missing.
 
     Examples:
@@ -159,17 +161,20 @@ def immutability(
     to_settings = _settings_of(ctx, destination, "--to")
     with _open(run, from_settings) as dtr, _open(run, to_settings) as msr:
         harbor = _harbor_backend(msr, destination)
-        items = migrate_run.plan(
+        planned = migrate_run.plan(
             dtr.backend, harbor, name_maps, create_projects=create_projects, concurrency=concurrency
         )
+        items = planned.items
         document: dict[str, Any] = {
             "from": {"profile": source, "url": dtr.url, "backend": dtr.backend.kind},
             "to": {"profile": destination, "url": msr.url, "backend": "harbor"},
             "plan": [item.to_json() for item in items],
+            "rules": [change.to_json() for change in planned.rules],
             "dry_run": dry_run,
         }
         if not run.out.is_json:
             _print_plan(run.out, items)
+            print_rule_packing(run.out, planned.rules)
         outcome = None
         if not dry_run and any(item.action == "make-immutable" for item in items):
             _confirm(run.out, document, items, yes=yes)

@@ -93,8 +93,9 @@ def create(
 ) -> None:
     """Create a repository, with tag immutability on when --immutable is given.
 
-    On Harbor (MSR 4) the project must exist (or --create-project); --immutable adds one rule
-    for exactly this repository, which Harbor creates at its first push.
+    On Harbor (MSR 4) the project must exist (or --create-project); --immutable puts the
+    repository into dtrctl's rule of the project (one `{a,b,...}` rule for many), which holds
+    from the repository's first push.
 
     Examples:
 
@@ -175,7 +176,7 @@ def set_immutable(
       dtrctl repo set-immutable 'engineering/*' --exclude 'engineering/sandbox-*' --dry-run
       dtrctl repo set-immutable --from-file release-repos.txt --off --yes -o json
     """
-    from dtrctl.repos.bulk import set_immutability_bulk
+    from dtrctl.repos.packed import set_immutability_many
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     selection = read_selection(repositories, namespace, from_file, exclude, nested=run.nested_names)
@@ -198,7 +199,7 @@ def set_immutable(
             listed = confirm_turning_off(session.backend, names, listed, concurrency)
         verb = "would change" if dry_run else "changed"
         with BulkProgress(run.out, len(names), verb) as progress:
-            outcome = set_immutability_bulk(
+            outcome = set_immutability_many(
                 session.backend,
                 names,
                 on,

@@ -150,7 +150,8 @@ def _fix(
     concurrency: int,
 ) -> BulkOutcome[ImmutabilityResult]:
     """`audit --fix`: turn immutability on for the drift, with progress."""
-    from dtrctl.repos.bulk import fix_drift
+    from dtrctl.reference import RepositoryName
+    from dtrctl.repos.packed import set_immutability_many
 
     if not out.is_json:
         print_drift(out, report)
@@ -158,9 +159,13 @@ def _fix(
     if not dry_run and count > 1 and not yes:
         confirm_on_terminal(f"turn tag immutability on for {count} repositories")
     with BulkProgress(out, count, "would change" if dry_run else "changed") as progress:
-        return fix_drift(
+        mutable = [item.repository for item in report.drift]
+        names = [RepositoryName(repository.namespace, repository.name) for repository in mutable]
+        return set_immutability_many(  # on Harbor one plan per project: the rules packed
             backend,
-            [item.repository for item in report.drift],
+            names,
+            True,
+            listed=dict(zip(names, mutable, strict=True)),
             dry_run=dry_run,
             concurrency=concurrency,
             on_result=lambda result: progress.advance(result.changed, result.error is not None),

@@ -8,9 +8,25 @@ from dtrctl.cli.output import write_csv
 from dtrctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from dtrctl.backends.harbor.packing import RuleLayout
     from dtrctl.cli.output import Output, Segment
     from dtrctl.records.repository import Repository
     from dtrctl.repos.policy import AuditReport
+
+
+def print_rule_packing(out: Output, layout: tuple[RuleLayout, ...]) -> None:
+    """Which repositories go into which of dtrctl's Harbor rules (`rules` in JSON)."""
+    for item in layout:
+        if item.action == "delete":
+            removed = ", ".join(item.removed)
+            out.line(f"rules {item.project}: {item.key} delete (-{len(item.removed)}: {removed})")
+            continue
+        changes = [f"+{len(item.added)}"] if item.added else []
+        changes += [f"-{len(item.removed)}: {', '.join(item.removed)}"] if item.removed else []
+        out.line(
+            f"rules {item.project}: {item.key} {item.action}, {len(item.repositories)} "
+            f"repositories ({' '.join(changes)}): {', '.join(item.repositories)}"
+        )
 
 
 def print_drift(out: Output, report: AuditReport) -> None:

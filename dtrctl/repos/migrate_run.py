@@ -7,10 +7,11 @@ what each destination would need, the changes, and the verification afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dtrctl.backends.harbor.packing import plan_project
 from dtrctl.errors import Conflict, DtrctlError
 from dtrctl.reference import RepositoryName
 from dtrctl.repos.bulk import BulkOutcome, run_bulk
@@ -25,6 +26,7 @@ from dtrctl.repos.migrate import (
 if TYPE_CHECKING:
     from dtrctl.backends.base import Backend
     from dtrctl.backends.harbor.backend import HarborBackend
+    from dtrctl.backends.harbor.packing import RuleLayout
 
 
 def immutable_sources(source: Backend) -> list[RepositoryName]:
@@ -35,14 +37,26 @@ def immutable_sources(source: Backend) -> list[RepositoryName]:
     )
 
 
-def _destination_state(harbor: HarborBackend, name: RepositoryName) -> DestinationState:
-    preview = harbor.preview_immutability(name, True)
-    if preview.error is not None:
-        # Read failures stop the plan: they are not "blocked" but unknown.
-        if not isinstance(preview.error, Conflict):
-            raise preview.error
-        return DestinationState(would_change=False, problem=preview.error.message)
-    return DestinationState(would_change=preview.changed)
+def _project_states(
+    harbor: HarborBackend, project: str, paths: list[str]
+) -> tuple[dict[str, DestinationState], tuple[RuleLayout, ...]]:
+    """Each destination of one project, from one plan of the project's rules (and its packing)."""
+    change = harbor.change_project(project, dict.fromkeys(paths, True), write=False)
+    states = {}
+    for path, result in change.results.items():
+        if result.error is not None and not isinstance(result.error, Conflict):
+            raise result.error  # read failures stop the plan: not "blocked" but unknown
+        problem = result.error.message if result.error is not None else None
+        states[path] = DestinationState(would_change=result.changed, problem=problem)
+    return states, change.layout
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """The items, and how dtrctl's rules of each destination project change (the packing)."""
+
+    items: list[MigrationItem]
+    rules: tuple[RuleLayout, ...] = ()
 
 
 def plan(
@@ -52,7 +66,7 @@ def plan(
     *,
     create_projects: bool,
     concurrency: int = 8,
-) -> list[MigrationItem]:
+) -> MigrationPlan:
     """Read both sides and plan; a failure to read either side raises (nothing was changed)."""
     sources = immutable_sources(source)
     destinations = [name for name in (map_name(s, maps) for s in sources) if name is not None]
@@ -61,19 +75,46 @@ def plan(
     if exists.interrupted:
         raise KeyboardInterrupt
     found = dict(zip(projects, exists.results, strict=True))
-    in_existing = [name for name in destinations if found[name.namespace]]
-    states = run_bulk(
-        in_existing, lambda name: _destination_state(harbor, name), concurrency=concurrency
+    grouped = _by_project(name for name in destinations if found[name.namespace])
+    planned = run_bulk(
+        sorted(grouped.items()),
+        lambda item: _project_states(harbor, item[0], item[1]),
+        concurrency=concurrency,
     )
-    if states.interrupted:
+    if planned.interrupted:
         raise KeyboardInterrupt
-    return plan_migration(
-        sources,
-        maps,
-        found,
-        dict(zip(in_existing, states.results, strict=True)),
-        create_projects=create_projects,
-    )
+    states: dict[RepositoryName, DestinationState] = {}
+    layout: list[RuleLayout] = []
+    for (project, _paths), (project_states, project_layout) in zip(
+        sorted(grouped.items()), planned.results, strict=True
+    ):
+        states.update({RepositoryName(project, p): s for p, s in project_states.items()})
+        layout += project_layout
+    items = plan_migration(sources, maps, found, states, create_projects=create_projects)
+    created = _new_project_layout(harbor, items, found)
+    return MigrationPlan(items, tuple(layout) + created)
+
+
+def _by_project(names: Iterable[RepositoryName]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        grouped.setdefault(name.namespace, []).append(name.name)
+    return grouped
+
+
+def _new_project_layout(
+    harbor: HarborBackend, items: Sequence[MigrationItem], found: dict[str, bool]
+) -> tuple[RuleLayout, ...]:
+    """The packing of the projects --create-projects will create (no rules there yet)."""
+    missing = [
+        i.destination
+        for i in items
+        if i.action == "make-immutable" and i.destination and not found[i.destination.namespace]
+    ]
+    layout: list[RuleLayout] = []
+    for project, paths in sorted(_by_project(n for n in missing if n is not None).items()):
+        layout += plan_project([], project, paths, glob=harbor.glob_version()).layout
+    return tuple(layout)
 
 
 @dataclass(frozen=True)
@@ -113,18 +154,40 @@ def apply(
     concurrency: int = 8,
     on_result: Callable[[MigrationResult], None] | None = None,
 ) -> BulkOutcome[MigrationResult]:
-    """Make every `make-immutable` destination immutable (creating the projects planned)."""
+    """Make every `make-immutable` destination immutable (creating the projects planned), one
+    plan and its writes per project, so dtrctl's rules there are packed in one go."""
     todo = [item for item in items if item.action == "make-immutable"]
     project_errors = _create_projects(harbor, todo)
-
-    def one(item: MigrationItem) -> MigrationResult:
+    by_project: dict[str, list[MigrationItem]] = {}
+    for item in todo:
         assert item.destination is not None
-        if item.destination.namespace in project_errors:
-            return MigrationResult(item, False, project_errors[item.destination.namespace])
-        result = harbor.set_immutability(item.destination, True)
-        return MigrationResult(item, result.changed, result.error, result.warnings)
+        by_project.setdefault(item.destination.namespace, []).append(item)
 
-    return run_bulk(todo, one, concurrency=concurrency, on_result=on_result)
+    def one(project_items: tuple[str, list[MigrationItem]]) -> list[MigrationResult]:
+        project, chosen = project_items
+        if project in project_errors:
+            return [MigrationResult(i, False, project_errors[project]) for i in chosen]
+        paths = {i.destination.name: True for i in chosen if i.destination is not None}
+        try:
+            change = harbor.change_project(project, paths, write=True)
+        except DtrctlError as error:
+            return [MigrationResult(i, False, error) for i in chosen]
+        results = []
+        for item in chosen:
+            assert item.destination is not None
+            result = change.results[item.destination.name]
+            results.append(MigrationResult(item, result.changed, result.error, result.warnings))
+        return results
+
+    def report(results: list[MigrationResult]) -> None:
+        for result in results:
+            if on_result is not None:
+                on_result(result)
+
+    grouped = run_bulk(sorted(by_project.items()), one, concurrency=concurrency, on_result=report)
+    done = {id(result.item): result for results in grouped.results for result in results}
+    flat = [done[id(item)] for item in todo if id(item) in done]  # in the plan's order
+    return BulkOutcome(flat, total=len(todo), interrupted=grouped.interrupted)
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,12 @@ class HarborBackend:
     ) -> ImmutabilityResult:
         return writes.preview_immutability(self, name, immutable)
 
+    def change_project(
+        self, project: str, wanted: dict[str, bool], *, write: bool
+    ) -> writes.ProjectChange:
+        """Every path of `project` in `wanted` immutable or not, in one plan of its rules."""
+        return writes.change_project(self, project, wanted, write=write)
+
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return writes.apply_settings(self, change)
 

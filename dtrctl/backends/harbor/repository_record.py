@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
+from dtrctl.backends.harbor.packing import packed_names
 from dtrctl.backends.harbor.rules import (
     TAG_DECORATIONS,
     TAG_EXCLUDES,
@@ -27,7 +28,8 @@ def rule_json(rule: ImmutableRule, path: str) -> dict[str, Any]:
         "id": rule.id,
         "description": rule.describe(),
         "disabled": rule.disabled,
-        "dtrctl": is_canonical_for(rule, path),
+        # dtrctl's own: its canonical rule for the path, or a packed rule naming it.
+        "dtrctl": is_canonical_for(rule, path) or path in (packed_names(rule) or ()),
     }
 
 

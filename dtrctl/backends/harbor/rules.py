@@ -168,11 +168,14 @@ def rule_label(rule: ImmutableRule) -> str:
     return f"rule {rule.id}" if rule.id is not None else "a new rule"
 
 
+def is_repository_path(path: str) -> bool:
+    """A repository path inside a project: nothing in it is special to doublestar."""
+    return bool(path) and all(_PATH_COMPONENT_RE.fullmatch(part) for part in path.split("/"))
+
+
 def canonical_rule(repository_path: str) -> ImmutableRule:
     """dtrctl's rule for "every tag of this repository is immutable" (path without project)."""
-    if not repository_path or not all(
-        _PATH_COMPONENT_RE.fullmatch(part) for part in repository_path.split("/")
-    ):
+    if not is_repository_path(repository_path):
         raise InvalidReference(
             f"{repository_path!r} is not a repository path inside a Harbor project",
             hint="Give the path without the project: lowercase letters, digits, '.', '_', '-', '/'",

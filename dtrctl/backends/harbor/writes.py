@@ -1,27 +1,27 @@
 """Harbor changes: immutability as rules dtrctl owns, project checks, descriptions.
 
-Turning immutability on adds dtrctl's canonical rule (exact repository path, tag `**`) or
-re-enables its disabled one, unless an enabled rule already covers every tag. Turning it off
-deletes dtrctl's rule only: a rule dtrctl did not create is never edited or deleted, and when
-one still makes the repository immutable the change fails (Conflict, exit 1) naming it. Every
-plan is evaluated first as Harbor would evaluate the resulting rules (`plan_immutability`, pure),
-and every change is verified by reading the rules again.
+Turning immutability on puts the repository into dtrctl's packed rule of the project (or its
+plain rule: `packing`), unless an enabled rule already covers every tag. Turning it off takes
+the repository out of dtrctl's rules only: a rule dtrctl did not create is never edited or
+deleted, and when one still makes the repository immutable the change fails (Conflict, exit 1)
+naming it. Every plan is evaluated first as Harbor would evaluate the resulting rules
+(`packing.plan_project`, pure), and every change is verified by reading the rules again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
-from dtrctl.backends.harbor.rules import (
-    MAX_UI_RULES,
-    Immutability,
-    ImmutableRule,
-    canonical_rule,
-    is_canonical_for,
-    repository_immutability,
+from dtrctl.backends.harbor.packing import (
+    ProjectPlan,
+    RuleAction,
+    RuleLayout,
+    after_rules,
+    plan_project,
 )
+from dtrctl.backends.harbor.rules import Immutability, ImmutableRule, repository_immutability
 from dtrctl.errors import (
     Conflict,
     DtrctlError,
@@ -48,13 +48,6 @@ if TYPE_CHECKING:
 
 # A request whose answer never arrived whole: Harbor may or may not have acted on it.
 LOST_ANSWER = (RequestTimeout, NetworkError, InvalidResponse)
-AUDIT_HINT = "Fix or delete that rule in Harbor; `dtrctl repo audit` lists malformed rules"
-
-
-@dataclass(frozen=True)
-class RuleAction:
-    kind: Literal["create", "enable", "delete"]
-    rule: ImmutableRule
 
 
 @dataclass(frozen=True)
@@ -64,8 +57,7 @@ class RulePlan:
     actions: tuple[RuleAction, ...] = ()
     error: DtrctlError | None = None
     warnings: tuple[str, ...] = ()
-    # Turning off: how Harbor's rules leave the repository once the plan is done.
-    after: Immutability | None = None
+    layout: tuple[RuleLayout, ...] = ()
 
 
 def plan_immutability(
@@ -77,123 +69,133 @@ def plan_immutability(
 ) -> RulePlan:
     """Pure: what to write so that Harbor's evaluation gives `project/path` the wanted state;
     `glob` is the server's doublestar version (None: unknown, then both must agree)."""
-    if immutable:
-        return _plan_on(rules, project, path, glob)
-    return _plan_off(rules, project, path, glob)
-
-
-def _plan_on(
-    rules: list[ImmutableRule], project: str, path: str, glob: GlobVersion | None
-) -> RulePlan:
-    if repository_immutability(rules, path, glob).immutable:
+    plan = plan_project(
+        rules, project, [path] if immutable else (), () if immutable else [path], glob
+    )
+    if path in plan.errors:
+        return RulePlan(error=plan.errors[path])
+    if path not in plan.changing:
         return RulePlan()
-    disabled_own = next((r for r in rules if r.disabled and is_canonical_for(r, path)), None)
-    if disabled_own is not None:
-        action = RuleAction("enable", replace(disabled_own, disabled=False))
-        after = [action.rule if rule is disabled_own else rule for rule in rules]
-    else:
-        action = RuleAction("create", canonical_rule(path))
-        after = [*rules, action.rule]
-    result = repository_immutability(after, path, glob)
-    if not result.immutable:
-        stopped = result.stopped_at
-        some = " for some tags" if result.stops_some_tags else ""
-        why = (
-            f"Harbor stops evaluating the rules of project {project}{some} at "
-            f"{stopped.describe()} ({result.stop_reason}), before dtrctl's rule"
-            if stopped is not None
-            else "the project's rules would still not cover every tag"
-        )
-        error = Conflict(f"cannot make {project}/{path} immutable: {why}", hint=AUDIT_HINT)
-        return RulePlan(error=error)
-    warnings: tuple[str, ...] = ()
-    if action.kind == "create" and len(rules) + 1 > MAX_UI_RULES:
-        warnings = (
-            f"project {project} would have {len(rules) + 1} immutability rules: Harbor's UI shows "
-            f"only {MAX_UI_RULES} and cannot add more (one pattern rule such as "
-            f"'{path.rsplit('/', 1)[0] + '/**' if '/' in path else '**'}' could replace several)",
-        )
-    return RulePlan((action,), warnings=warnings)
+    return RulePlan(plan.actions, warnings=plan.warnings, layout=plan.layout)
 
 
-def _plan_off(
-    rules: list[ImmutableRule], project: str, path: str, glob: GlobVersion | None
-) -> RulePlan:
-    own = [rule for rule in rules if not rule.disabled and is_canonical_for(rule, path)]
-    remaining = [rule for rule in rules if rule not in own]
-    result = repository_immutability(remaining, path, glob)
-    if result.immutable:
-        covering = next(item.rule for item in result.applied if item.covers == "all")
-        return RulePlan(
-            error=Conflict(
-                f"{project}/{path} stays immutable: {covering.describe()} of project {project} "
-                "covers every tag, and dtrctl never edits or deletes a rule it did not create",
-                hint="Change or delete that rule in Harbor if the repository must be mutable",
-            )
-        )
-    return RulePlan(tuple(RuleAction("delete", rule) for rule in own), after=result)
-
-
-def _execute(backend: HarborBackend, project: str, plan: RulePlan) -> DtrctlError | None:
-    """Send the writes; the first lost answer is returned (the re-read decides), others raise."""
-    for action in plan.actions:
+def _execute(
+    backend: HarborBackend, project: str, actions: tuple[RuleAction, ...]
+) -> DtrctlError | None:
+    """Send the writes in order, up to the first that fails, whose error is returned: the rules
+    read again then decide what was done (a lost answer may or may not have been acted on)."""
+    for action in actions:
         try:
             if action.kind == "create":
                 backend.api.create_rule(project, action.rule)  # None: Harbor had it (409)
-            elif action.kind == "enable":
-                # Only `disabled` differs from the stored rule: Harbor toggles it.
+            elif action.kind in ("enable", "update"):
+                # Either only `disabled` differs from the stored rule (Harbor toggles it) or,
+                # the rule enabled, only its content (Harbor replaces it).
                 backend.api.update_rule(project, action.rule)
             elif action.rule.id is not None:
                 backend.api.delete_rule(project, action.rule.id)
-        except LOST_ANSWER as lost:
-            return lost
+        except DtrctlError as failure:
+            return failure
     return None
+
+
+@dataclass(frozen=True)
+class ProjectChange:
+    """What dtrctl did (or would do) to a project's rules: per path, the result."""
+
+    results: dict[str, ImmutabilityResult]
+    layout: tuple[RuleLayout, ...] = ()
+
+
+def change_project(
+    backend: HarborBackend, project: str, wanted: dict[str, bool], *, write: bool
+) -> ProjectChange:
+    """Give every path of `project` in `wanted` its immutability with one plan (`write` False:
+    only plan); each write verified by reading the rules again."""
+    on = [path for path, immutable in wanted.items() if immutable]
+    off = [path for path, immutable in wanted.items() if not immutable]
+    with backend.project_lock(project):
+        rules = backend.api.list_rules(project)
+        glob = backend.glob_version()
+        plan = plan_project(rules, project, on, off, glob)
+        failed: dict[str, DtrctlError] = dict(plan.errors)
+        warnings = plan.warnings
+        now = after_rules(rules, plan.actions)  # as planned; as read again once written
+        if plan.actions and write:
+            failure = _execute(backend, project, plan.actions)
+            now = backend.api.list_rules(project)
+            wrong = _unverified(project, now, plan, wanted, glob, failure)
+            failed.update(wrong)
+            if failure is not None and not wrong:
+                # Every repository is as asked; a later write (a clean-up) was refused.
+                warnings += (
+                    f"{failure.message}: the repositories are as asked, but dtrctl's "
+                    f"rules of project {project} are not all packed yet",
+                )
+    results = {
+        path: ImmutabilityResult(f"{project}/{path}", None, changed=False, error=failed[path])
+        if path in failed
+        else ImmutabilityResult(
+            f"{project}/{path}",
+            immutable,
+            changed=path in plan.changing,
+            warnings=warnings,
+            **({} if immutable else _left(repository_immutability(now, path, glob))),
+        )
+        for path, immutable in wanted.items()
+    }
+    return ProjectChange(results, plan.layout if plan.changing else ())
+
+
+def _left(after: Immutability) -> dict[str, Any]:
+    """Turning off: the rules that still make some tags immutable, by id and in words."""
+    from dtrctl.backends.harbor.repository_record import applied_summary
+
+    return {
+        "rules_left": tuple(item.rule.id for item in after.applied if item.rule.id is not None),
+        "still_immutable": applied_summary(after),
+    }
+
+
+def _unverified(
+    project: str,
+    rules: list[ImmutableRule],
+    plan: ProjectPlan,
+    wanted: dict[str, bool],
+    glob: GlobVersion | None,
+    failure: DtrctlError | None,
+) -> dict[str, DtrctlError]:
+    """An error for each path asked about that Harbor's rules, read again, do not leave as the
+    plan wants (for every path asked, should a path not asked be wrong)."""
+    wrong = [
+        path
+        for path, immutable in sorted(plan.expected.items())
+        if repository_immutability(rules, path, glob).immutable != immutable
+    ]
+    if not wrong:
+        return {}
+    if failure is None:
+        state = "mutable" if plan.expected[wrong[0]] else "immutable"
+        failure = InvalidResponse(
+            f"Harbor accepted the rule changes of project {project} but its rules make "
+            f"{project}/{wrong[0]} {state}"
+        )
+    elif isinstance(failure, LOST_ANSWER):
+        failure.hint = (
+            f"Harbor may not have applied the change: check project {project} before retrying"
+        )
+    asked = [path for path in wanted if path not in plan.errors]
+    if all(path in wanted for path in wrong):
+        asked = [path for path in asked if path in wrong]
+    return dict.fromkeys(asked, failure)
 
 
 def _immutability_change(
     backend: HarborBackend, name: RepositoryName, immutable: bool, *, write: bool
 ) -> ImmutabilityResult:
-    project, path = name.namespace, name.name
-    with backend.project_lock(project):
-        rules = backend.api.list_rules(project)
-        glob = backend.glob_version()
-        plan = plan_immutability(rules, project, path, immutable, glob)
-        if plan.error is not None:
-            return ImmutabilityResult(str(name), None, changed=False, error=plan.error)
-        if not plan.actions or not write:
-            return ImmutabilityResult(
-                str(name),
-                immutable,
-                changed=bool(plan.actions),
-                warnings=plan.warnings,
-                **_left(plan.after),
-            )
-        lost = _execute(backend, project, plan)
-        after = repository_immutability(backend.api.list_rules(project), path, glob)
-        now = after.immutable
-    if now != immutable:
-        if lost is not None:
-            lost.hint = f"Harbor may not have applied the change: check {name} before retrying"
-            raise lost
-        raise InvalidResponse(
-            f"Harbor accepted the rule change for {name} but its rules make it "
-            f"{'mutable' if immutable else 'immutable'}"
-        )
-    return ImmutabilityResult(
-        str(name), immutable, changed=True, warnings=plan.warnings, **_left(after, immutable)
-    )
-
-
-def _left(after: Immutability | None, immutable: bool = False) -> dict[str, Any]:
-    """Turning off: the rules that still make some tags immutable, by id and in words."""
-    from dtrctl.backends.harbor.repository_record import applied_summary
-
-    if after is None or immutable:
-        return {}
-    return {
-        "rules_left": tuple(item.rule.id for item in after.applied if item.rule.id is not None),
-        "still_immutable": applied_summary(after),
-    }
+    return change_project(backend, name.namespace, {name.name: immutable}, write=write).results[
+        name.name
+    ]
 
 
 def set_immutability(

@@ -180,9 +180,20 @@ class TestPlan:
         assert isinstance(unknown.error, Conflict) and "rule 2" in unknown.error.message
 
     def test_a_sixteenth_rule_warns_of_the_ui_limit(self) -> None:
-        rules = [own_rule(n, f"app{n}") for n in range(1, 16)]
+        rules = [pattern_rule(n, f"app{n}-*") for n in range(1, 16)]
         plan = plan_immutability(rules, "library", "app", True)
         assert plan.actions and "shows only 15" in plan.warnings[0]
+
+    def test_a_sixteenth_repository_packs_dtrctl_s_rules_instead(self) -> None:
+        rules = [own_rule(n, f"app{n}") for n in range(1, 16)]
+        plan = plan_immutability(rules, "library", "app", True)
+        assert plan.warnings == ()
+        assert plan.actions[0].kind == "create"
+        pattern = plan.actions[0].rule.repository_selectors[0].pattern
+        assert pattern == "{" + ",".join(sorted(["app", *(f"app{n}" for n in range(1, 16))])) + "}"
+        assert [(a.kind, a.rule.id) for a in plan.actions[1:]] == [
+            ("delete", n) for n in sorted(range(1, 16), key=lambda n: f"app{n}")
+        ]
 
     def test_off_deletes_only_dtrctl_s_rule(self) -> None:
         plan = plan_immutability([own_rule(1, "app"), pattern_rule(2, "other")], "p", "app", False)

@@ -1,0 +1,442 @@
+"""dtrctl's own Harbor rules packed: one rule `repoMatches '{a,b,c}'`, tags `**`, for many
+repositories of a project, so a namespace of 40 immutable repositories is not 40 rules.
+
+A **packed rule** is dtrctl's when it has exactly this shape (enabled or not; `priority` ignored,
+as Harbor never reads it): action `immutable`, template `immutable_template`, one repository
+selector `doublestar`/`repoMatches` whose pattern is `{` + repository paths (without the
+project, each valid, strictly sorted, so no duplicates) joined by `,` + `}`, and one tag
+selector `doublestar`/`matches` `**`; no excludes. A **canonical rule** (one literal path, see
+`rules.canonical_rule`) is dtrctl's too. No other rule is ever changed.
+
+A name goes into a packed rule only where the server's doublestar reads `{name}` as exactly that
+name: with v1.3.4 any path; with v1.1.1 no path holding `/` (a syntax error there); with an
+unknown version only what both versions read alike (`version_dependent`). Other names get a
+canonical rule. A packed pattern holds at most `MAX_PACKED_PATTERN` characters: Harbor keeps the
+re-serialized rule in a `text` column under a unique index (`UNIQUE(project_id, tag_filter)`),
+and PostgreSQL refuses btree index rows above 2704 bytes; 2000 characters leave room for the
+rest of the rule's JSON. Past it, names go into further packed rules.
+
+Pure: `plan_project` plans the writes for a project; nothing here talks to Harbor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from dtrctl.backends.harbor.doublestar import (
+    GLOB_VERSIONS,
+    GlobVersion,
+    PatternError,
+    doublestar_match,
+    version_dependent,
+)
+from dtrctl.backends.harbor.rules import (
+    ACTION_IMMUTABLE,
+    ALL_TAGS_PATTERN,
+    KIND_DOUBLESTAR,
+    MAX_UI_RULES,
+    REPO_MATCHES,
+    TAG_MATCHES,
+    TEMPLATE_IMMUTABLE,
+    ImmutableRule,
+    Selector,
+    canonical_rule,
+    is_canonical_for,
+    is_repository_path,
+    repository_immutability,
+)
+from dtrctl.errors import Conflict, DtrctlError, InvalidResponse
+
+MAX_PACKED_PATTERN = 2000
+AUDIT_HINT = "Fix or delete that rule in Harbor; `dtrctl repo audit` lists malformed rules"
+
+
+def packed_pattern(names: Iterable[str]) -> str:
+    return "{" + ",".join(sorted(set(names))) + "}"
+
+
+def packed_rule(names: Iterable[str], rule_id: int | None = None) -> ImmutableRule:
+    """dtrctl's packed rule for `names` (paths without the project), enabled."""
+    pattern = packed_pattern(names)
+    return ImmutableRule(
+        id=rule_id,
+        disabled=False,
+        action=ACTION_IMMUTABLE,
+        template=TEMPLATE_IMMUTABLE,
+        priority=0,
+        repository_selectors=(Selector(KIND_DOUBLESTAR, REPO_MATCHES, pattern),),
+        tag_selectors=(Selector(KIND_DOUBLESTAR, TAG_MATCHES, ALL_TAGS_PATTERN),),
+    )
+
+
+def packed_names(rule: ImmutableRule) -> tuple[str, ...] | None:
+    """The repository paths of a packed dtrctl rule, sorted; None for any other rule."""
+    if (
+        rule.action != ACTION_IMMUTABLE
+        or rule.template != TEMPLATE_IMMUTABLE
+        or len(rule.repository_selectors) != 1
+        or rule.tag_selectors != (Selector(KIND_DOUBLESTAR, TAG_MATCHES, ALL_TAGS_PATTERN),)
+    ):
+        return None
+    selector = rule.repository_selectors[0]
+    pattern = selector.pattern
+    if (selector.kind, selector.decoration) != (KIND_DOUBLESTAR, REPO_MATCHES) or not (
+        pattern.startswith("{") and pattern.endswith("}")
+    ):
+        return None
+    names = tuple(pattern[1:-1].split(","))
+    if not all(is_repository_path(name) for name in names) or list(names) != sorted(set(names)):
+        return None
+    return names
+
+
+def canonical_path(rule: ImmutableRule) -> str | None:
+    """The path of a canonical rule (`rules.canonical_rule`'s shape); None for any other rule."""
+    if len(rule.repository_selectors) != 1:
+        return None
+    path = rule.repository_selectors[0].pattern
+    return path if is_repository_path(path) and is_canonical_for(rule, path) else None
+
+
+def packable(path: str, glob: GlobVersion | None) -> bool:
+    """Whether `{path}` means exactly `path` to the server's doublestar (None: to both)."""
+    if not is_repository_path(path):
+        return False
+    pattern = packed_pattern([path])
+    if glob is None and version_dependent(pattern):
+        return False
+    try:
+        return all(
+            doublestar_match(pattern, path, version)
+            for version in (GLOB_VERSIONS if glob is None else (glob,))
+        )
+    except PatternError:
+        return False
+
+
+@dataclass(frozen=True)
+class RuleAction:
+    """One write: `create` (POST), `enable` (PUT toggling `disabled`), `update` (PUT of a
+    packed rule's new content, same id) or `delete`."""
+
+    kind: Literal["create", "enable", "update", "delete"]
+    rule: ImmutableRule
+
+
+@dataclass(frozen=True)
+class RuleLayout:
+    """How one of dtrctl's rules changes: the plan's packing, shown to the user.
+
+    `key`: `rule N` for an existing rule, `new rule K` (K = 1, 2, ... in the plan) otherwise.
+    """
+
+    project: str
+    key: str
+    rule_id: int | None
+    action: Literal["create", "enable", "update", "delete"]
+    repositories: tuple[str, ...]  # what the rule selects afterwards (none when deleted)
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "key": self.key,
+            "rule_id": self.rule_id,
+            "action": self.action,
+            "repositories": list(self.repositories),
+            "added": list(self.added),
+            "removed": list(self.removed),
+        }
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    """The writes that give every path its wanted state; per path, an error when none can."""
+
+    actions: tuple[RuleAction, ...] = ()
+    layout: tuple[RuleLayout, ...] = ()
+    errors: dict[str, DtrctlError] = field(default_factory=dict)
+    changing: frozenset[str] = frozenset()  # the paths whose immutability the writes change
+    warnings: tuple[str, ...] = ()
+    # Every path of dtrctl's rules and every path asked about, as the writes must leave it.
+    expected: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class _Draft:
+    """dtrctl's enabled packed rules and the names each holds once the plan is done."""
+
+    project: str
+    glob: GlobVersion | None
+    bound: int
+    packed: list[tuple[ImmutableRule | None, list[str]]]  # None: a rule to create
+
+    def extendable(self, names: list[str], name: str) -> bool:
+        # Never extend a rule whose names mean something else to this server's doublestar.
+        fits = len(packed_pattern([*names, name])) <= self.bound
+        return fits and all(packable(other, self.glob) for other in names)
+
+    def place(self, name: str) -> None:
+        for _rule, names in self.packed:
+            if self.extendable(names, name):
+                names.append(name)
+                return
+        self.packed.append((None, [name]))
+
+
+def plan_project(
+    rules: Sequence[ImmutableRule],
+    project: str,
+    on: Iterable[str] = (),
+    off: Iterable[str] = (),
+    glob: GlobVersion | None = None,
+    bound: int = MAX_PACKED_PATTERN,
+) -> ProjectPlan:
+    """Pure: the writes after which Harbor's evaluation makes every `on` path of `project`
+    immutable and every `off` path not, dtrctl's rules packed; a path no write can fix gets an
+    error and is left as it is. New names go into dtrctl's enabled packed rules with room (or
+    new ones; a lone name gets a canonical rule); when names are added, enabled canonical rules
+    of packable names are merged in too. Deletions come last, so no path is ever uncovered."""
+    rules, on, off = list(rules), set(on), sorted(set(off))
+    errors: dict[str, DtrctlError] = {}
+    removing = {path for path in off if _plan_off_error(rules, project, path, glob, errors)}
+    adding, enabling = _additions(rules, project, on - set(off), glob, errors)
+    packed: list[tuple[ImmutableRule | None, list[str]]] = [
+        (r, list(n)) for r in rules if not r.disabled and (n := packed_names(r))
+    ]
+    draft = _Draft(project, glob, bound, packed)
+    for _rule, names in draft.packed:
+        names[:] = [name for name in names if name not in removing]
+    singles = {p: r for r in rules if not r.disabled and (p := canonical_path(r)) is not None}
+    to_pack = sorted(path for path in adding if packable(path, glob))
+    merging = _mergeable(rules, singles, removing, glob) if to_pack else []
+    has_room = bool(to_pack) and any(draft.extendable(n, to_pack[0]) for _r, n in draft.packed)
+    actions: list[RuleAction] = [RuleAction("enable", rule) for rule in enabling]
+    creates = [canonical_rule(p) for p in sorted(adding) if p not in to_pack]
+    if len(to_pack) == 1 and not merging and not has_room:
+        creates.append(canonical_rule(to_pack[0]))  # alone: the simplest rule reads best
+    else:
+        for path in [*to_pack, *merging]:
+            draft.place(path)
+    actions += [RuleAction("create", rule) for rule in creates]
+    layout, packed_actions = _packed_writes(draft, rules)
+    actions += packed_actions
+    deleted = [singles[p] for p in sorted(removing | set(merging)) if p in singles]
+    actions += [RuleAction("delete", rule) for rule in deleted]
+    layout += [_single_layout(project, a) for a in actions if a not in packed_actions]
+    return _checked_plan(rules, project, actions, layout, errors, on, off, glob)
+
+
+def _plan_off_error(
+    rules: list[ImmutableRule],
+    project: str,
+    path: str,
+    glob: GlobVersion | None,
+    errors: dict[str, DtrctlError],
+) -> bool:
+    """Whether `path` can be made mutable by taking it out of dtrctl's rules (else an error)."""
+    remaining = _without(rules, path)
+    result = repository_immutability(remaining, path, glob)
+    if not result.immutable:
+        return True
+    covering = next(item.rule for item in result.applied if item.covers == "all")
+    errors[path] = Conflict(
+        f"{project}/{path} stays immutable: {covering.describe()} of project {project} "
+        "covers every tag, and dtrctl never edits or deletes a rule it did not create",
+        hint="Change or delete that rule in Harbor if the repository must be mutable",
+    )
+    return False
+
+
+def _without(rules: list[ImmutableRule], path: str) -> list[ImmutableRule]:
+    """The rules once `path` is out of dtrctl's enabled ones."""
+    remaining = []
+    for rule in rules:
+        names = None if rule.disabled else packed_names(rule)
+        if names is not None and path in names:
+            if len(names) > 1:
+                remaining.append(packed_rule([n for n in names if n != path], rule.id))
+        elif rule.disabled or canonical_path(rule) != path:
+            remaining.append(rule)
+    return remaining
+
+
+def _additions(
+    rules: list[ImmutableRule],
+    project: str,
+    paths: set[str],
+    glob: GlobVersion | None,
+    errors: dict[str, DtrctlError],
+) -> tuple[list[str], list[ImmutableRule]]:
+    """(paths needing a new place in dtrctl's rules, disabled canonical rules to re-enable)."""
+    adding: list[str] = []
+    enabling: list[ImmutableRule] = []
+    for path in sorted(paths):
+        if repository_immutability(rules, path, glob).immutable:
+            continue
+        disabled = next((r for r in rules if r.disabled and is_canonical_for(r, path)), None)
+        candidate = replace(disabled, disabled=False) if disabled else canonical_rule(path)
+        after = [candidate if rule is disabled else rule for rule in rules]
+        result = repository_immutability(after if disabled else [*rules, candidate], path, glob)
+        if not result.immutable:
+            errors[path] = _blocked(project, path, result)
+        elif disabled is not None:
+            enabling.append(candidate)
+        else:
+            adding.append(path)
+    return adding, enabling
+
+
+def _blocked(project: str, path: str, result: Any) -> DtrctlError:
+    stopped = result.stopped_at
+    some = " for some tags" if result.stops_some_tags else ""
+    why = (
+        f"Harbor stops evaluating the rules of project {project}{some} at "
+        f"{stopped.describe()} ({result.stop_reason}), before dtrctl's rule"
+        if stopped is not None
+        else "the project's rules would still not cover every tag"
+    )
+    return Conflict(f"cannot make {project}/{path} immutable: {why}", hint=AUDIT_HINT)
+
+
+def _mergeable(
+    rules: list[ImmutableRule],
+    singles: dict[str, ImmutableRule],
+    removing: set[str],
+    glob: GlobVersion | None,
+) -> list[str]:
+    """Canonical rules whose path stays immutable from a rule placed last (any packed rule's
+    place is at most that late): they can go into a packed rule."""
+    merging = []
+    for path, rule in sorted(singles.items()):
+        if path in removing or not packable(path, glob):
+            continue
+        after = [*(r for r in rules if r is not rule), packed_rule([path])]
+        if repository_immutability(after, path, glob).immutable:
+            merging.append(path)
+    return merging
+
+
+def _packed_writes(
+    draft: _Draft, rules: list[ImmutableRule]
+) -> tuple[list[RuleLayout], list[RuleAction]]:
+    layout: list[RuleLayout] = []
+    creates: list[RuleAction] = []
+    updates: list[RuleAction] = []
+    deletes: list[RuleAction] = []
+    new = 0
+    for rule, names in draft.packed:
+        before = set(packed_names(rule) or ()) if rule is not None else set()
+        added = tuple(sorted(set(names) - before))
+        removed = tuple(sorted(before - set(names)))
+        if rule is None:
+            new += 1
+            key, action = f"new rule {new}", RuleAction("create", packed_rule(names))
+            creates.append(action)
+        elif not added and not removed:
+            continue
+        elif not names:
+            key, action = f"rule {rule.id}", RuleAction("delete", rule)
+            deletes.append(action)
+        else:
+            key, action = f"rule {rule.id}", RuleAction("update", packed_rule(names, rule.id))
+            updates.append(action)
+        shown = tuple(sorted(names))
+        item = RuleLayout(draft.project, key, action.rule.id, action.kind, shown, added, removed)
+        layout.append(item)
+    return layout, [*creates, *updates, *deletes]
+
+
+def _single_layout(project: str, action: RuleAction) -> RuleLayout:
+    path = action.rule.repository_selectors[0].pattern
+    rule_id = action.rule.id
+    key = f"rule {rule_id}" if rule_id is not None else f"new rule for {path}"
+    gone = action.kind == "delete"
+    return RuleLayout(
+        project,
+        key,
+        rule_id,
+        action.kind,
+        () if gone else (path,),
+        () if gone else (path,),
+        (path,) if gone else (),
+    )
+
+
+def after_rules(
+    rules: Sequence[ImmutableRule], actions: Iterable[RuleAction]
+) -> list[ImmutableRule]:
+    """The project's rules once `actions` are done; new rules get ids after every existing one."""
+    by_id = {rule.id: rule for rule in rules}
+    next_id = max((rule.id or 0 for rule in rules), default=0)
+    created = []
+    for action in actions:
+        if action.kind == "create":
+            next_id += 1
+            created.append(replace(action.rule, id=next_id))
+        elif action.kind == "delete":
+            by_id.pop(action.rule.id, None)
+        else:
+            by_id[action.rule.id] = action.rule
+    return [*by_id.values(), *created]
+
+
+def _checked_plan(
+    rules: list[ImmutableRule],
+    project: str,
+    actions: list[RuleAction],
+    layout: list[RuleLayout],
+    errors: dict[str, DtrctlError],
+    on: set[str],
+    off: Iterable[str],
+    glob: GlobVersion | None,
+) -> ProjectPlan:
+    """The plan, once Harbor's evaluation of the rules after it gives every path its state."""
+    if not actions:  # nothing written: every path keeps the state it has
+        return ProjectPlan(errors=errors)
+    after = after_rules(rules, actions)
+    asked = {path: True for path in on} | {path: False for path in off}
+    before = {
+        path: repository_immutability(rules, path, glob).immutable
+        for path in _touched_paths(rules, actions) | set(asked)
+    }
+    changing = set()
+    expected = {p: v for p, v in {**before, **asked}.items() if p not in errors}
+    for path, immutable in sorted(expected.items()):
+        now = repository_immutability(after, path, glob).immutable
+        if now != immutable:  # a bug in the packing: write nothing rather than something wrong
+            message = f"dtrctl's rule plan for project {project} would leave {path} "
+            error = InvalidResponse(message + ("mutable" if immutable else "immutable"))
+            return ProjectPlan(errors={p: error for p in asked})
+        if before[path] != now:
+            changing.add(path)
+    warnings: tuple[str, ...] = ()
+    if len(after) > max(len(rules), MAX_UI_RULES):
+        warnings = (
+            f"project {project} would have {len(after)} immutability rules: Harbor's UI shows "
+            f"only {MAX_UI_RULES} and cannot add more",
+        )
+    return ProjectPlan(
+        tuple(actions),
+        tuple(layout),
+        errors,
+        frozenset(changing),
+        warnings,
+        expected,
+    )
+
+
+def _touched_paths(rules: list[ImmutableRule], actions: list[RuleAction]) -> set[str]:
+    """The paths the written rules name, before or after: dtrctl's rules select exactly the paths
+    they name and never stop Harbor, so no other path can change state."""
+    old = {rule.id: rule for rule in rules}
+    paths: set[str] = set()
+    for action in actions:
+        for rule in (action.rule, old.get(action.rule.id) if action.rule.id else None):
+            if rule is not None:
+                paths.update(packed_names(rule) or (canonical_path(rule) or "",))
+    paths.discard("")
+    return paths
