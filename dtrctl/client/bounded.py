@@ -16,10 +16,13 @@ import zlib
 from collections.abc import Iterator
 from typing import Any, cast
 
-import httpcore
 import httpx
 
 from dtrctl.client.limits import API_ANSWER_MAX_BYTES, ERROR_BODY_MAX_BYTES
+from dtrctl.client.optional_h2 import h2_unless_asked_for
+
+with h2_unless_asked_for():
+    import httpcore
 
 # Request extensions: the size bound of the answer (bytes), and the monotonic time by which the
 # request with all its retries must end (set by the retry layer).
