@@ -8,6 +8,7 @@ is `dtrctl.client.registry_auth`'s.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ from dtrctl.client.registry_auth import (
     TokenRealmPolicy,
     unexpected_answer,
 )
+from dtrctl.client.retry import ONCE
 from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.reference import DIGEST_RE, RepositoryName
 
@@ -104,6 +106,28 @@ class RegistryClient:
     def challenge(self) -> Challenge:
         """Ask `GET /v2/` once how to authenticate."""
         return self.auth.challenge()
+
+    def open_connection(self) -> None:
+        """Leave one more connection to the registry open in the pool, for a question that
+        will be asked later: asking `GET /v2/`, the cheapest answer of every registry, opens it
+        (TCP and TLS) and returns it idle. Best effort: a failure here is the real question's
+        to report, when it is asked.
+
+        Manifest GETs wait for their token and then all go at once; one that finds no idle
+        connection opens one, two round trips more over TLS. Opened beside the token request,
+        the connection is ready when the token arrives.
+        """
+        context = RequestContext(action="open a connection to the registry")
+        with contextlib.suppress(DtrctlError):
+            # Once: the question it serves has retries of its own and is not kept waiting.
+            send(
+                self._http,
+                "GET",
+                f"{self._base}/v2/",
+                context,
+                ok=lambda status: True,
+                extensions={ONCE: True},
+            )
 
     def _context(self, action: str, name: RepositoryName) -> RequestContext:
         return RequestContext(

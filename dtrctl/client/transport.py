@@ -18,7 +18,7 @@ import httpx
 
 from dtrctl import __version__
 from dtrctl.client.bounded import ACCEPT_ENCODING, BoundedTransport, deadline_http_transport
-from dtrctl.client.limits import retry_window
+from dtrctl.client.limits import POOL_CONNECTIONS, retry_window
 from dtrctl.client.optional_h2 import HTTP2_VARIABLE
 from dtrctl.client.retry import RetryPolicy, RetryTransport
 from dtrctl.errors import UsageError
@@ -272,7 +272,7 @@ def _is_ip_address(text: str) -> bool:
 def build_http_client(
     options: TransportOptions,
     *,
-    max_connections: int = 16,
+    max_connections: int = POOL_CONNECTIONS,
 ) -> httpx.Client:
     """The one HTTP client of a run: one connection pool, keep-alive, retries in the transport.
 

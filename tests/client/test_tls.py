@@ -227,7 +227,8 @@ def hashed_system_directory(
     shutil.copy(server.ca_file, directory / f"{subject_hash}.0")
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    paths = ssl.get_default_verify_paths()._replace(cafile=None, capath=str(directory))
+    paths = ssl.get_default_verify_paths()._replace(cafile=str(directory / "none.pem"))
+    paths = paths._replace(capath=str(directory))
     monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: paths)
     return server
 
