@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import re
 import ssl
 import sys
 import threading
@@ -18,8 +17,8 @@ import httpx
 
 from dtrctl import __version__
 from dtrctl.client.bounded import ACCEPT_ENCODING, BoundedTransport, deadline_http_transport
+from dtrctl.client.httpcore_loading import HTTP2_VARIABLE
 from dtrctl.client.limits import POOL_CONNECTIONS, retry_window
-from dtrctl.client.optional_h2 import HTTP2_VARIABLE
 from dtrctl.client.retry import RetryPolicy, RetryTransport
 from dtrctl.errors import UsageError
 
@@ -28,9 +27,6 @@ RETRY_STATUSES = (429, 502, 503, 504)
 # PATCH is safe to repeat here: dtrctl always sends the full repository settings.
 RETRY_METHODS = ("GET", "HEAD", "PATCH")
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-
-# How `c_rehash` names a CA in a hashed directory: its subject hash and a counter.
-_HASHED_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
 logger = logging.getLogger(__name__)
 
@@ -134,11 +130,18 @@ def hashed_ca_directory() -> str | None:
         return None
     try:
         with os.scandir(directory) as entries:
-            if any(_HASHED_NAME.fullmatch(entry.name) for entry in entries):
+            if any(_is_hashed_name(entry.name) for entry in entries):
                 return directory
     except OSError:
         pass
     return None
+
+
+def _is_hashed_name(name: str) -> bool:
+    """How `c_rehash` names a CA: its subject hash (8 hex digits), a dot and a counter."""
+    stem, dot, counter = name.partition(".")
+    hexadecimal = all(character in "0123456789abcdef" for character in stem)
+    return len(stem) == 8 and hexadecimal and bool(dot) and counter.isdigit()
 
 
 def _openssl_knows_system_cas() -> bool:

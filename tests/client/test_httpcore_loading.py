@@ -1,5 +1,6 @@
-"""httpcore loads without h2 unless HTTP/2 is asked for (`dtrctl/client/optional_h2.py`): a
-tenth of a push-check's start-up. These fail if a new httpcore loads h2 differently."""
+"""httpcore loads without h2 (unless HTTP/2 is asked for) and anyio
+(`dtrctl/client/httpcore_loading.py`): a tenth of a push-check's start-up. These fail if a new
+httpcore loads them differently."""
 
 from __future__ import annotations
 
@@ -29,9 +30,13 @@ def loaded_after(code: str, **env: str) -> str:
     return completed.stdout.strip()
 
 
-def test_httpcore_is_loaded_without_h2_by_default() -> None:
-    printed = loaded_after("print('httpcore' in sys.modules, 'h2' in sys.modules)")
-    assert printed == "True False"
+def test_httpcore_is_loaded_without_h2_and_anyio_by_default() -> None:
+    code = "print('httpcore' in sys.modules, 'h2' in sys.modules, 'anyio' in sys.modules)"
+    assert loaded_after(code) == "True False False"
+
+
+def test_both_are_importable_afterwards() -> None:
+    assert loaded_after("import anyio, h2; print('ok')") == "ok"
 
 
 def test_h2_is_loaded_with_httpcore_when_http2_is_asked_for() -> None:
