@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,24 @@ def swagger() -> dict[str, Any]:
 def harbor_swagger() -> dict[str, Any]:
     """The Harbor Swagger excerpt (see load_swagger)."""
     return load_swagger(HARBOR_SWAGGER)
+
+
+# `make test-fast` (DTRCTL_FAST_TIER=1): unit and CLI tests that open no socket (no server, in
+# process or not); a test that does, or that starts dtrctl or a shell, is marked `processes` or
+# lives in tests/integration.
+FAST_TIER = os.environ.get("DTRCTL_FAST_TIER") == "1"
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_opens_no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not FAST_TIER:
+        return
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(
+            "the fast tier opens no socket: mark the test "
+            "`pytest.mark.processes` or move it to tests/integration"
+        )
+
+    for method in ("connect", "connect_ex", "bind"):
+        monkeypatch.setattr(socket.socket, method, refuse)

@@ -20,9 +20,13 @@ ERROR_BODY_MAX_BYTES = 1 * MIB
 # The PEM text DTR serves at /ca: a few certificates.
 CA_PEM_MAX_BYTES = 1 * MIB
 
-# Pages of one listing: 1 million repositories at DTR's default page size of 10, 10 million at
-# dtrctl's 100. Each page must also bring items and a cursor not seen before.
-MAX_PAGES = 100_000
+# One listing (`paging`): a million entries at dtrctl's page size of 100, each page an API
+# answer with no more entries than asked for. The page bound also ends a server that hands out
+# fresh pages forever within a minute on loopback; the time bound ends one that sends each page
+# slowly.
+MAX_PAGES = 10_000
+LISTING_MAX_BYTES = 1024 * MIB
+LISTING_MAX_SECONDS = 3600
 
 
 def describe_size(size: int) -> str:

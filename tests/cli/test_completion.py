@@ -32,6 +32,9 @@ from dtrctl.sandbox.server import SandboxServer
 from dtrctl.settings import ConnectionSettings
 from tests.cli.conftest import DTR_URL, repository_body
 
+# Real bash and dtrctl processes, and a sandbox on loopback: not in `make test-fast`.
+pytestmark = pytest.mark.processes
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPLETIONS = ROOT / "completions"
 BASH_SCRIPT = COMPLETIONS / SCRIPT_FILES[Shell.bash]

@@ -6,7 +6,12 @@ import gc
 import subprocess
 import sys
 
+import pytest
+
 from dtrctl.main import GC_THRESHOLDS
+
+# Fresh interpreters: not in `make test-fast`.
+pytestmark = pytest.mark.processes
 
 PROGRAM = """
 import gc, sys

@@ -14,8 +14,8 @@ import httpx
 import pytest
 import respx
 
-from dtrctl.backends.dtr import api as dtr_module
 from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.client import limits
 from dtrctl.client.ca import fetch_ca_certificate
 from dtrctl.client.distribution import RegistryClient
 from dtrctl.client.limits import (
@@ -153,7 +153,7 @@ class TestPagination:
             list(DtrClient(http, BASE, CREDENTIALS).list_repositories())
 
     def test_a_listing_stops_at_the_page_bound(self, http, mock, monkeypatch):
-        monkeypatch.setattr(dtr_module, "MAX_PAGES", 5)
+        monkeypatch.setattr(limits, "MAX_PAGES", 5)
         pages = [page(f"r{n}", cursor=f"c{n}") for n in range(10)] + [page("last")]
         route = mock.get(f"{BASE}/api/v0/repositories").mock(side_effect=pages)
         with pytest.raises(InvalidResponse, match="more than 5 pages"):

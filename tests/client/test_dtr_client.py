@@ -208,17 +208,22 @@ def test_pagination_returns_2500_repositories_whole_and_in_order(
 
     def page(request: httpx.Request) -> httpx.Response:
         index = cursors.index(request.url.params.get("pageStart"))
-        chunk = names[index * 100 : (index + 1) * 100]
-        headers = {"X-Next-Page-Start": str(cursors[index + 1])} if index + 1 < len(cursors) else {}
+        size = int(request.url.params["pageSize"])
+        chunk = names[index * 100 : index * 100 + size]
+        last = index + 1 == len(cursors) and size == 100
+        headers = {} if last else {"X-Next-Page-Start": "opaque-within-the-page"}
+        if index + 1 < len(cursors) and size == 100:
+            headers = {"X-Next-Page-Start": str(cursors[index + 1])}
         body = {"repositories": [repository(name).to_api() for name in chunk]}
         return httpx.Response(200, json=body, headers=headers)
 
     route = mock.get("/api/v0/repositories").mock(side_effect=page)
     assert [r.name for r in dtr.list_repositories()] == names
-    assert route.call_count == 25
+    # The last page is full and names no cursor: one entry from its start confirms the end.
+    assert route.call_count == 26
     sent = [call.request.url.params for call in route.calls]
-    assert [params.get("pageStart") for params in sent] == cursors
-    assert {params["pageSize"] for params in sent} == {"100"}
+    assert [params.get("pageStart") for params in sent] == [*cursors, cursors[-1]]
+    assert [params["pageSize"] for params in sent] == ["100"] * 25 + ["1"]
 
 
 @pytest.mark.parametrize("last_page_headers", [{}, {"X-Next-Page-Start": ""}])

@@ -10,11 +10,13 @@ client that does not defend itself makes the test fail, never hang or fill the m
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import socket
 import socketserver
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +130,55 @@ def fresh_cursors(items: Callable[[int], list[Any]], key: str | None = None) -> 
         page = items(number)
         body = {key: page} if key else page
         connection.send(json_answer(body, {"X-Next-Page-Start": f"cursor-{number}"}))
+
+    return behave
+
+
+def numbered_pages(items: Callable[[int], list[Any]], next_page: Callable[[int], int]) -> Behaviour:
+    """Harbor-like pages: page n is `items(n)`, with a `Link` naming `next_page(n)` as next."""
+
+    def behave(request: Request, connection: Connection) -> None:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.target).query)
+        number = int(query.get("page", ["1"])[0])
+        link = f'<{request.path}?page={next_page(number)}&page_size=10>; rel="next"'
+        connection.send(json_answer(items(number), {"Link": link}))
+
+    return behave
+
+
+def relay(upstream: str, drop: frozenset[str]) -> Behaviour:
+    """A proxy in front of `upstream` (GET and HEAD) that drops the headers named in `drop`."""
+
+    def behave(request: Request, connection: Connection) -> None:
+        parts = urllib.parse.urlsplit(upstream)
+        client = http.client.HTTPConnection(parts.netloc, timeout=MAX_SECONDS)
+        headers = {k: v for k, v in request.headers.items() if k in _RELAYED_REQUEST_HEADERS}
+        try:
+            client.request(request.method, request.target, headers=headers)
+            answer = client.getresponse()
+            body = answer.read(MAX_BYTES)
+        finally:
+            client.close()
+        kept = {
+            name: value
+            for name, value in answer.getheaders()
+            if name.lower() not in {*(header.lower() for header in drop), *_HOP_HEADERS}
+        }
+        connection.send(head(answer.status, {**kept, "Content-Length": str(len(body))}) + body)
+
+    return behave
+
+
+_RELAYED_REQUEST_HEADERS = frozenset({"authorization", "accept", "x-is-resource-name"})
+_HOP_HEADERS = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+
+
+def routes(table: dict[str, Behaviour], default: Behaviour) -> Behaviour:
+    """The behaviour of the first path fragment in `table` the request's path contains."""
+
+    def behave(request: Request, connection: Connection) -> None:
+        chosen = next((b for fragment, b in table.items() if fragment in request.path), default)
+        chosen(request, connection)
 
     return behave
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from dtrctl.client.http import RequestContext, json_body, parse_model
 from dtrctl.client.json_api import JsonApi
-from dtrctl.client.limits import MAX_PAGES
+from dtrctl.client.paging import cursor_pages
 from dtrctl.errors import InvalidResponse, NoRegistryApi, NotFound
 from dtrctl.records.repository import Repository, RepositoryAccess, Tag
 from dtrctl.reference import RepositoryName
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
     import httpx
 
 DEFAULT_PAGE_SIZE = 100
-NEXT_PAGE_HEADER = "X-Next-Page-Start"
 
 
 class DtrClient:
@@ -143,38 +141,12 @@ class DtrClient:
     def _paginate(
         self, url: str, context: RequestContext, items: Callable[[Any], list[Any]]
     ) -> Iterator[Any]:
-        """Follow `X-Next-Page-Start` until empty; always send `pageSize` (DTR defaults to 10).
+        """Every entry of a listing, through the guarded paginator (`paging.cursor_pages`)."""
 
-        A server that never stops is cut off: every page must bring items and a cursor not seen
-        before, and a listing has at most `MAX_PAGES` pages.
-        """
-        cursor: str | None = None
-        # Digests, not cursors: a hostile server's cursors may each be kilobytes long.
-        seen: set[bytes] = set()
-        for _ in range(MAX_PAGES):
-            params = {"pageSize": str(self._page_size)}
-            if cursor:
-                params["pageStart"] = cursor
-            response = self._request("GET", url, context, params=params)
-            page = items(json_body(response, context))
-            yield from page
-            cursor = response.headers.get(NEXT_PAGE_HEADER) or None
-            if cursor is None:
-                return
-            if not page:
-                raise InvalidResponse(
-                    f"the registry sent an empty page with a next page while trying to "
-                    f"{context.action}"
-                )
-            digest = hashlib.sha256(cursor.encode("utf-8", "surrogateescape")).digest()
-            if digest in seen:
-                raise InvalidResponse(
-                    f"the registry repeated a page cursor while trying to {context.action}"
-                )
-            seen.add(digest)
-        raise InvalidResponse(
-            f"the registry sent more than {MAX_PAGES} pages while trying to {context.action}"
-        )
+        def get(params: dict[str, str]) -> httpx.Response:
+            return self._request("GET", url, context, params=params)
+
+        return cursor_pages(get, items, context, page_size=self._page_size)
 
     def check_credentials(self) -> None:
         """One cheap authenticated call: `AuthenticationFailed` when DTR refuses the credentials."""

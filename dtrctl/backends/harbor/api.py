@@ -20,7 +20,7 @@ from dtrctl.backends.harbor.rules import ImmutableRule
 from dtrctl.backends.harbor.wire import HarborArtifact, HarborProject, HarborRepository
 from dtrctl.client.http import RequestContext, json_body, parse_error_body
 from dtrctl.client.json_api import JsonApi
-from dtrctl.client.limits import MAX_PAGES
+from dtrctl.client.paging import numbered_pages
 from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, NotFound, RepositoryNotFound
 
 if TYPE_CHECKING:
@@ -80,25 +80,13 @@ class HarborClient:
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
     ) -> Iterator[Any]:
-        """Every item of a paged list, page by page, until Harbor names no next page."""
-        seen = 0
-        for page in range(1, MAX_PAGES + 1):
-            query = {**(params or {}), "page": str(page), "page_size": str(page_size)}
-            response = self._request("GET", url, context, headers=headers or {}, params=query)
-            items = json_body(response, context)
-            if not isinstance(items, list):
-                raise InvalidResponse(
-                    f"Harbor's answer is not a list while trying to {context.action}"
-                )
-            yield from items
-            seen += len(items)
-            if not _has_next_page(response, seen):
-                return
-            if not items:
-                raise InvalidResponse(
-                    f"Harbor sent an empty page with a next page while trying to {context.action}"
-                )
-        raise InvalidResponse(f"Harbor sent more than {MAX_PAGES} pages to {context.action}")
+        """Every entry of a list, through the guarded paginator (`paging.numbered_pages`)."""
+
+        def get(page: dict[str, str]) -> httpx.Response:
+            query = {**(params or {}), **page}
+            return self._request("GET", url, context, headers=headers or {}, params=query)
+
+        return numbered_pages(get, _json_list(context), context, page_size=page_size)
 
     # --- system and user --------------------------------------------------------------------
 
@@ -170,15 +158,13 @@ class HarborClient:
     def list_rules(self, project: str) -> list[ImmutableRule]:
         """Every rule of the project, all pages, as Harbor sent them (id order)."""
         context = self._context(f"list the immutability rules of project {project}")
+        pages = self._paged(
+            self._rules_url(project), context, self._rule_page_size, RESOURCE_NAME_HEADER
+        )
         try:
-            items = list(
-                self._paged(
-                    self._rules_url(project), context, self._rule_page_size, RESOURCE_NAME_HEADER
-                )
-            )
+            return [ImmutableRule.from_api(item) for item in pages]
         except NotFound as error:
             raise _project_missing(project, error) from None
-        return [ImmutableRule.from_api(item) for item in items]
 
     def create_rule(self, project: str, rule: ImmutableRule) -> int | None:
         """The new rule's id (from `Location`); None when Harbor has the identical rule (409)."""
@@ -294,12 +280,13 @@ class HarborClient:
             raise _repository_missing(full, error) from None
 
 
-def _has_next_page(response: httpx.Response, seen: int) -> bool:
-    link = response.headers.get("Link", "")
-    if link:
-        return 'rel="next"' in link
-    total = response.headers.get("X-Total-Count", "")
-    return total.isdigit() and seen < int(total)
+def _json_list(context: RequestContext) -> Callable[[Any], list[Any]]:
+    def items(body: Any) -> list[Any]:
+        if not isinstance(body, list):
+            raise InvalidResponse(f"Harbor's answer is not a list while trying to {context.action}")
+        return body
+
+    return items
 
 
 def _parsed(parser: Callable[[Any], Any], body: Any) -> Any:
