@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 
+from dtrctl.client.bounded import REQUEST_DEADLINE
 from dtrctl.client.http import RequestContext, json_body, parse_error_body, send
 from dtrctl.client.limits import MANIFEST_MAX_BYTES
 from dtrctl.client.registry_auth import (
@@ -37,6 +39,8 @@ MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCK
 INDEX_MEDIA_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 
 DIGEST_HEADER = "Docker-Content-Digest"
+# How long opening a connection ahead may keep the manifest GET it serves waiting (seconds).
+OPEN_CONNECTION_SECONDS = 5.0
 ABSENT_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})
 
 
@@ -118,15 +122,17 @@ class RegistryClient:
         the connection is ready when the token arrives.
         """
         context = RequestContext(action="open a connection to the registry")
+        # Once, and briefly: the question it serves has retries of its own and must not wait
+        # long for a registry whose `/v2/` is slow.
+        extensions = {ONCE: True, REQUEST_DEADLINE: time.monotonic() + OPEN_CONNECTION_SECONDS}
         with contextlib.suppress(DtrctlError):
-            # Once: the question it serves has retries of its own and is not kept waiting.
             send(
                 self._http,
                 "GET",
                 f"{self._base}/v2/",
                 context,
                 ok=lambda status: True,
-                extensions={ONCE: True},
+                extensions=extensions,
             )
 
     def _context(self, action: str, name: RepositoryName) -> RequestContext:
