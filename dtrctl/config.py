@@ -128,12 +128,15 @@ def active_profile_name(
     return DEFAULT_PROFILE_NAME
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any], str] | None:
-    """The parsed document and its text, or None when the file does not exist."""
-    from dtrctl.files import CONFIG_FILE_LIMIT, read_text_bounded
+def read_toml(path: Path, what: str = "the config file") -> tuple[dict[str, Any], str] | None:
+    """The parsed document and its text, or None when the file does not exist.
+
+    Only a regular file is read (`NotAFile` otherwise): a FIFO or a device would hang or never end.
+    """
+    from dtrctl.files import CONFIG_FILE_LIMIT, read_regular_bytes_bounded
 
     try:
-        text = read_text_bounded(path, CONFIG_FILE_LIMIT, "the config file")
+        text = read_regular_bytes_bounded(path, CONFIG_FILE_LIMIT, what).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:

@@ -81,6 +81,11 @@ class MissingCredentials(AuthenticationFailed):
     without a secret. Never turned into an anonymous run silently."""
 
 
+class CredentialSourceUnusable(AuthenticationFailed):
+    """A credential source dtrctl cannot read within its bounds: a file too large or not a
+    file, a credential helper whose answer is too large. Named, never skipped silently."""
+
+
 class PermissionDenied(DtrctlError):
     code = "permission"
     exit_code = ExitCode.AUTH
@@ -121,6 +126,10 @@ class TLSVerificationError(DtrctlError):
 class RequestTimeout(DtrctlError):
     code = "timeout"
     exit_code = ExitCode.UNAVAILABLE
+
+
+class CredentialSourceTimeout(RequestTimeout):
+    """A credential helper or the system keyring that did not answer in time."""
 
 
 class ServerError(DtrctlError):

@@ -8,6 +8,8 @@ The caps are generous: real files are a small fraction of them.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -31,6 +33,8 @@ OCI_INDEX_LIMIT = 4 * MIB
 NAME_CACHE_LIMIT = 64 * MIB
 # A secret read from standard input (--password-stdin).
 SECRET_LIMIT = 64 * KIB
+# docker's config.json and podman's auth.json: a few hundred registries.
+CREDENTIAL_FILE_LIMIT = 4 * MIB
 
 UTF8_BOM = "\ufeff"
 
@@ -46,6 +50,37 @@ def read_bytes_bounded(path: str | Path, limit: int, what: str) -> bytes:
             return _read_at_most_text(sys.stdin, limit, what)
         return _read_at_most(stdin, limit, what, "<stdin>")
     with open(path, "rb") as stream:
+        return _read_at_most(stream, limit, what, str(path))
+
+
+class FileTooLarge(UsageError):
+    """A file larger than dtrctl reads for its kind."""
+
+
+class NotAFile(UsageError):
+    """A path that names a FIFO, a device or a directory where a regular file is expected."""
+
+
+def read_regular_bytes_bounded(path: str | Path, limit: int, what: str) -> bytes:
+    """The content of the regular file `path`, at most `limit` bytes; `NotAFile` for anything
+    else, checked before a byte is read: a FIFO never ends and never blocks the open
+    (O_NONBLOCK), `/dev/zero` never ends.
+
+    OSError propagates, as from `read_bytes_bounded`.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+    except OSError:
+        os.close(descriptor)
+        raise
+    if not regular:
+        os.close(descriptor)
+        raise NotAFile(
+            f"{what} {path} is not a regular file",
+            hint="Point it at a file (not a FIFO, device or directory)",
+        )
+    with os.fdopen(descriptor, "rb") as stream:
         return _read_at_most(stream, limit, what, str(path))
 
 
@@ -75,8 +110,8 @@ def _read_at_most_text(stream: TextIO, limit: int, what: str) -> bytes:
     return data
 
 
-def _too_large(what: str, name: str, limit: int) -> UsageError:
-    return UsageError(
+def _too_large(what: str, name: str, limit: int) -> FileTooLarge:
+    return FileTooLarge(
         f"{what} {name} is larger than {_size(limit)}, more than dtrctl reads",
         hint="Check the path: it should name a regular file of the expected kind",
     )

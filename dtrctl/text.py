@@ -5,7 +5,9 @@ strings. Printed raw they could drive a terminal (OSC 52 clipboard writes, hyper
 screen) or a CI runner (a line starting `::add-mask::` is a GitHub workflow command, `##[` an
 Azure Pipelines one). So text output escapes control characters visibly and never lets a line
 start a workflow command; JUnit XML replaces what XML 1.0 cannot hold; CSV cells cannot start
-a spreadsheet formula. JSON output needs none of this: JSON escaping keeps the exact data.
+a spreadsheet formula; markdown (a CI step summary) holds server text in code spans, where it is
+never a link, an image or HTML. JSON output needs none of this: JSON escaping keeps the exact
+data.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 # What XML 1.0 cannot hold at all, whatever the escaping.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NAMED = {"\n": "\\n", "\r": "\\r"}
+_BACKTICKS = re.compile("`+")
 # A workflow command starts a line, after optional blanks: `::name ...::` (GitHub Actions),
 # `##[name]` (Azure Pipelines, and older GitHub runners).
 _COMMAND_START = re.compile(r"^(\s*)(:(?=:)|#(?=#\[))")
@@ -66,11 +69,18 @@ def csv_cell(value: str) -> str:
 
 
 def markdown_cell(value: str) -> str:
-    """A markdown table cell: one safe line, pipes, backticks and HTML inert."""
-    text = safe_text(value)
-    for char, replacement in (("\\", "\\\\"), ("|", "\\|"), ("`", "\\`")):
-        text = text.replace(char, replacement)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """A markdown table cell holding server text, inert: one safe line in a code span.
+
+    Markdown is not read inside a code span: no link, image, autolink (`https://...`,
+    `www.`, an address with `@`), emphasis or HTML. The fence is one backtick longer than any
+    run of backticks in the text, and the spaces inside it are removed again by the renderer.
+    Pipes are escaped, as a table needs even inside a code span, so the row keeps its columns.
+    """
+    text = safe_text(value).replace("|", "\\|")
+    if not text.strip():
+        return ""
+    fence = "`" * (max(map(len, _BACKTICKS.findall(text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def annotation_message(value: str) -> str:

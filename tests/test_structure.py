@@ -249,6 +249,26 @@ def test_the_sandbox_imports_neither_client_nor_cli() -> None:
     assert not wrong, sorted(wrong)
 
 
+def test_the_sandbox_checks_the_client_instead_of_mirroring_it() -> None:
+    """The sandbox has its own wire models and Harbor matcher: sharing the client's would make
+    it agree with the client's mistakes. Type-checking imports count too."""
+    client_side = (
+        "dtrctl.client",
+        "dtrctl.backends",
+        "dtrctl.records",
+        "dtrctl.models",
+        "dtrctl.cli",
+    )
+    wrong = {
+        f"{name} imports {imported}"
+        for name in MODULES
+        if name.startswith("dtrctl.sandbox")
+        for imported in imported_modules(name, type_checking=True)
+        if any(imported == side or imported.startswith(f"{side}.") for side in client_side)
+    }
+    assert not wrong, sorted(wrong)
+
+
 @pytest.mark.parametrize(
     "package", sorted(name for name, path in MODULES.items() if path.name == "__init__.py")
 )
@@ -267,7 +287,7 @@ def dtrctl_imports(name: str) -> set[str]:
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("dtrctl.main", "dtrctl.__main__"),
     ("dtrctl.cli",),
-    ("dtrctl.push_check", "dtrctl.repos"),
+    ("dtrctl.push_check", "dtrctl.repos", "dtrctl.rules"),
     # One run's set-up: the session (URL, credential, HTTP client, backend), profiles, login.
     ("dtrctl.session", "dtrctl.login", "dtrctl.profiles", "dtrctl.ca"),
     ("dtrctl.backends",),
@@ -287,6 +307,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dtrctl.errors",
         "dtrctl.reference",
         "dtrctl.text",
+        "dtrctl.globs",
         "dtrctl",
     ),
 )

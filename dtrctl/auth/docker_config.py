@@ -21,18 +21,17 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dtrctl.auth.bounded import read_credential_file, run_helper
 from dtrctl.auth.credential import Credential
 from dtrctl.auth.podman_config import podman_configs
 from dtrctl.errors import InvalidReference
 from dtrctl.reference import Registry, parse_registry
 
-HELPER_TIMEOUT_SECONDS = 10.0
 IDENTITY_TOKEN_USERNAME = "<token>"  # what a helper returns as Username for an identity token
 NOT_FOUND_TEXT = "credentials not found"
 _HELPER_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
@@ -95,7 +94,11 @@ def _docker_configs(env: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     configs += podman_configs(env, _parse_config)
     path = docker_config_path(env)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_credential_file(
+            path,
+            "docker's config file",
+            hint="Fix or remove it; DOCKER_CONFIG names the directory that holds config.json",
+        )
     except FileNotFoundError:
         logger.debug(f"docker: no {path}")
         return configs
@@ -218,31 +221,18 @@ def _ask_helper(name: str, server_urls: list[str], env: Mapping[str, str]) -> _F
         return None
     for server_url in server_urls:
         try:
-            completed = subprocess.run(
-                [executable, "get"],
-                input=server_url,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                timeout=HELPER_TIMEOUT_SECONDS,
-                env=dict(env),
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            logger.warning(
-                f"docker: {program} get did not answer within {HELPER_TIMEOUT_SECONDS:g} s"
-            )
-            return None
+            completed = run_helper(executable, "get", server_url, env, program)
         except OSError as error:
             logger.warning(f"docker: cannot run {program} ({error.strerror or error})")
             return None
-        output = completed.stdout + completed.stderr
         if completed.returncode != 0:
-            if NOT_FOUND_TEXT in output.lower():
+            if NOT_FOUND_TEXT in (completed.stdout + completed.stderr).lower():
                 logger.debug(f"docker: {program} has no credential for {server_url}")
                 continue
-            message = _first_line(completed.stderr or completed.stdout)
+            # Only stderr is quoted: what a helper prints on stdout may be the secret.
+            message = (
+                _first_line(completed.stderr) + " (its stdout is not shown: it may hold a secret)"
+            )
             logger.warning(
                 f"docker: {program} get failed for {server_url} "
                 f"(exit {completed.returncode}): {message}"
@@ -306,5 +296,5 @@ def _decode_auth_entry(entry: object, where: str) -> _Found | None:
 
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
-    line = lines[0] if lines else "no message"
+    line = lines[0] if lines else "no message on stderr"
     return line if len(line) <= _MAX_MESSAGE_LENGTH else line[:_MAX_MESSAGE_LENGTH] + "…"

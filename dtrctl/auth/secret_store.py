@@ -10,17 +10,21 @@ create::
     alice = "the password or access token"
 
 Every keyring call is guarded: a missing, locked or failing backend means "no secret there", never
-a crash. keyring is imported inside functions so commands that need no secret do not load it.
+a crash; one that does not answer within the credential timeout (`dtrctl.auth.bounded`) is exit
+5 naming the keyring, never a hang. keyring is imported inside functions so commands that need
+no secret do not load it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+from dtrctl.auth.bounded import CREDENTIAL_TIMEOUT_VARIABLE, within_deadline
 from dtrctl.config import (
     ConfigError,
     config_dir,
@@ -29,7 +33,8 @@ from dtrctl.config import (
     toml_string,
     write_private_file,
 )
-from dtrctl.errors import UsageError
+from dtrctl.errors import CredentialSourceTimeout, CredentialSourceUnusable, UsageError
+from dtrctl.files import FileTooLarge, NotAFile
 
 CREDENTIALS_FILE_NAME = "credentials.toml"
 # In a shared config directory (mode bits below), secrets go to this subdirectory, mode 0700.
@@ -37,6 +42,12 @@ PRIVATE_SUBDIRECTORY = "private"
 SHARED_MODE_BITS = 0o022
 SERVICE_PREFIX = "dtrctl:"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_KEYRING_HINT = (
+    "Unlock the keyring, or do without it: PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring "
+    f"with DTRCTL_PASSWORD (or docker's credentials); {CREDENTIAL_TIMEOUT_VARIABLE} sets the wait"
+)
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +153,10 @@ def store_secret(
     path = credentials_path() if store_path is None else store_path
     if insecure_storage:
         _store_in_file(path, service, username, secret)
-        _keyring_delete(service, username)
+        try:
+            _keyring_delete(service, username)
+        except CredentialSourceTimeout as error:  # stored all the same: say what was left
+            logger.warning(f"{error.message}: an older secret there, if any, stays")
         return str(path)
     problem = _usable_backend_problem()
     if problem is not None:
@@ -150,7 +164,9 @@ def store_secret(
     import keyring
 
     try:
-        keyring.set_password(service, username, secret)
+        _bounded(lambda: keyring.set_password(service, username, secret))
+    except CredentialSourceTimeout:
+        raise
     except Exception as error:  # any backend failure: locked, D-Bus gone, denied
         raise _keyring_unavailable(f"{type(error).__name__}: {error}", path) from error
     _remove_from_file(path, service, username)
@@ -168,8 +184,16 @@ def delete_secret(service: str, username: str, *, store_path: Path | None = None
     return removed
 
 
+def _bounded(call: Callable[[], T]) -> T:
+    return within_deadline(call, "the system keyring", hint=_KEYRING_HINT)
+
+
 def _usable_backend_problem() -> str | None:
     """Why the configured keyring backend cannot hold secrets, or None when it can."""
+    return _bounded(_backend_problem)
+
+
+def _backend_problem() -> str | None:
     try:
         import keyring
         from keyring.backends import chainer, fail, null
@@ -190,7 +214,9 @@ def _keyring_get(service: str, username: str) -> str | None:
     try:
         import keyring
 
-        secret = keyring.get_password(service, username)
+        secret = _bounded(lambda: keyring.get_password(service, username))
+    except CredentialSourceTimeout:
+        raise
     except Exception as error:  # NoKeyringError, KeyringLocked, D-Bus errors, ...
         logger.debug(f"keyring: failed ({type(error).__name__}), treated as no secret")
         return None
@@ -203,7 +229,9 @@ def _keyring_delete(service: str, username: str) -> bool:
     try:
         import keyring
 
-        keyring.delete_password(service, username)
+        _bounded(lambda: keyring.delete_password(service, username))
+    except CredentialSourceTimeout:
+        raise
     except Exception:  # PasswordDeleteError when absent; any backend failure alike
         return False
     return True
@@ -220,7 +248,13 @@ def _keyring_unavailable(reason: str, path: Path) -> KeyringUnavailable:
 
 
 def _read_store(path: Path) -> dict[str, dict[str, str]]:
-    parsed = read_toml(path)
+    try:
+        parsed = read_toml(path, "dtrctl's credential file")
+    except (FileTooLarge, NotAFile) as error:
+        raise CredentialSourceUnusable(
+            f"cannot read credentials: {error.message}",
+            hint=f"Remove {path}: dtrctl login --insecure-storage writes it again",
+        ) from None
     if parsed is None:
         return {}
     services = parsed[0].get("services", {})

@@ -31,6 +31,10 @@ COMMANDS: dict[str, CommandSpec] = {
         "push_check",
         "Before a push: would DTR accept, skip or refuse each tag?",
     ),
+    "explain": CommandSpec(
+        "explain", "explain", "Why is each tag immutable, or not: DTR's flag or Harbor's rules."
+    ),
+    "rules": CommandSpec("rules", "app", "Harbor's immutability rules: lint them."),
     "sandbox": CommandSpec("sandbox", "sandbox", None),
     "completion": CommandSpec("completion", "completion", None),
     "apply": CommandSpec(

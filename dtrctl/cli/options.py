@@ -86,3 +86,7 @@ ConcurrencyOption = Annotated[
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Print what would change, and change nothing.")
 ]
+JunitOption = Annotated[
+    str | None,
+    typer.Option("--junit", help="Also write a JUnit XML report to FILE.", metavar="FILE"),
+]

@@ -14,6 +14,7 @@ from dtrctl.cli.options import (
     ConcurrencyOption,
     ExcludeOption,
     FromFileOption,
+    JunitOption,
     NamespaceOption,
     OutputOption,
     selection_argument,
@@ -64,10 +65,7 @@ def audit(
         bool, typer.Option("--yes", "-y", help="With --fix: do not ask on a terminal.")
     ] = False,
     concurrency: ConcurrencyOption = 8,
-    junit: Annotated[
-        str | None,
-        typer.Option("--junit", help="Also write a JUnit XML report to FILE.", metavar="FILE"),
-    ] = None,
+    junit: JunitOption = None,
     output: OutputOption = "text",  # type: ignore[assignment]
 ) -> None:
     """Check that repositories that must be immutable are (exit 1 on drift, listing them).

@@ -1,7 +1,7 @@
 """CI reports of a push-check: JUnit XML, GitHub Actions workflow commands, a step summary.
 
 Pure: builds text; the CLI decides where it goes. Server text in each is neutralised for its
-medium (`dtrctl.text`): XML 1.0 characters, workflow-command escaping, markdown cells.
+medium (`dtrctl.text`): XML 1.0 characters, workflow-command escaping, markdown code spans.
 """
 
 from __future__ import annotations
@@ -98,12 +98,13 @@ def step_summary(results: Sequence[CheckResult], *, strict: bool) -> str:
     ]
     for result in results:
         pushed = " by ".join(text for text in (result.pushed_at, result.author) if text)
+        # The verdict is dtrctl's own word; the other cells may hold server text: inert.
         cells = (
             f"{'❌' if _fails(result, strict=strict) else '✅'} {result.verdict.value}",
-            result.reference,
-            short_digest(result.remote_digest) if result.exists else "-",
-            pushed or "-",
-            result.reason,
+            markdown_cell(result.reference),
+            markdown_cell(short_digest(result.remote_digest)) if result.exists else "-",
+            markdown_cell(pushed) or "-",
+            markdown_cell(result.reason),
         )
-        lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n\n"

@@ -7,7 +7,6 @@ and the exit code of the whole run.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -15,6 +14,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from dtrctl.errors import DtrctlError, ExitCode, MissingSetting, UsageError
+from dtrctl.globs import glob_matches
 from dtrctl.reference import ImageReference, Registry
 from dtrctl.settings import normalize_url, url_registry
 
@@ -51,8 +51,8 @@ class Decision(NamedTuple):
 
 
 def matching_protect_pattern(tag: str, patterns: Iterable[str]) -> str | None:
-    """The first `--protect` glob (fnmatch, case-sensitive like tags) that `tag` matches."""
-    return next((pattern for pattern in patterns if fnmatch.fnmatchcase(tag, pattern)), None)
+    """The first `--protect` glob (`dtrctl.globs`, case-sensitive like tags) `tag` matches."""
+    return next((pattern for pattern in patterns if glob_matches(pattern, tag)), None)
 
 
 def decide(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dtrctl.errors import UsageError
+from dtrctl.globs import Glob, compile_glob
 from dtrctl.reference import COMPONENT_RE, RepositoryName
 
 SKIP = "-"
@@ -36,30 +37,19 @@ class NameMap:
     """One `SRC_GLOB=DEST_TEMPLATE`, compiled."""
 
     text: str
-    glob: re.Pattern[str]
+    glob: Glob
     template: str
 
     def apply(self, source: RepositoryName) -> str | None:
         """The destination text, `-` to skip, or None when the glob does not match."""
-        match = self.glob.fullmatch(str(source))
-        if match is None:
+        captured = self.glob.captures(str(source))
+        if captured is None:
             return None
         if self.template == SKIP:
             return SKIP
         values = {"ns": source.namespace, "name": source.name}
-        values.update({str(index): text for index, text in enumerate(match.groups(), start=1)})
+        values.update({str(index): text for index, text in enumerate(captured, start=1)})
         return _PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], self.template)
-
-
-def _compile_glob(glob: str) -> tuple[re.Pattern[str], int]:
-    parts, wildcards = [], 0
-    for char in glob:
-        if char in "*?":
-            parts.append("([^/]*)" if char == "*" else "([^/])")
-            wildcards += 1
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts)), wildcards
 
 
 def parse_map(text: str, where: str = "--map") -> NameMap:
@@ -71,7 +61,9 @@ def parse_map(text: str, where: str = "--map") -> NameMap:
             f"{where}: {text!r} is not SRC_GLOB=DEST_TEMPLATE",
             hint="For example 'engineering/*=eng/{name}' or 'legacy/*=-' (skip)",
         )
-    compiled, wildcards = _compile_glob(glob)
+    # Matched without backtracking (`dtrctl.globs`): a regex takes minutes on some globs.
+    compiled = compile_glob(glob, classes=False, separator="/")
+    wildcards = compiled.wildcards
     for placeholder in _PLACEHOLDER_RE.findall(template):
         known = placeholder in ("ns", "name") or (
             placeholder.isdigit() and 1 <= int(placeholder) <= wildcards

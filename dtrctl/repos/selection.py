@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
 
 from dtrctl.errors import InvalidReference, UsageError
+from dtrctl.globs import glob_matches
 from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName, parse_repository_name, validate_namespace
 
 GLOB_CHARACTERS = frozenset("*?[")
-# A pattern part: what names allow, plus fnmatch's *, ?, [...] and [!...].
+# A pattern part: what names allow, plus the globs' *, ?, [...] and [!...] (`dtrctl.globs`).
 PATTERN_PART_RE = re.compile(r"[a-z0-9._\-*?\[\]!]+")
 EVERY_REPOSITORY = "*/*"
 PATTERN_HINT = (
@@ -41,7 +41,7 @@ class Pattern:
         return None if _has_glob(self.namespace) else self.namespace
 
     def matches(self, namespace: str, name: str) -> bool:
-        return fnmatchcase(namespace, self.namespace) and fnmatchcase(name, self.name)
+        return glob_matches(self.namespace, namespace) and glob_matches(self.name, name)
 
 
 def _has_glob(text: str) -> bool:

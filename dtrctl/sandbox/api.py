@@ -19,7 +19,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from dtrctl.models import VISIBILITIES, Repository, Tag, TagManifest
+from dtrctl.sandbox.dtr_bodies import VISIBILITIES, ManifestBody, RepositoryRecord, TagBody
 from dtrctl.sandbox.exchange import ApiError, Request, Response, json_response
 from dtrctl.sandbox.manifests import DIGEST_PATTERN
 from dtrctl.sandbox.state import SandboxState, StoredManifest, StoredTag, at_least
@@ -59,7 +59,7 @@ _STATUSES = {
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 _EDITABLE_FIELDS: dict[str, tuple[str, type]] = {
-    # API field: (Repository attribute, JSON type)
+    # API field: (RepositoryRecord attribute, JSON type)
     "shortDescription": ("short_description", str),
     "longDescription": ("long_description", str),
     "visibility": ("visibility", str),
@@ -156,7 +156,7 @@ def _require_caller(caller: str | None) -> str:
 
 def _visible_repository(
     state: SandboxState, caller: str | None, namespace: str, name: str
-) -> Repository:
+) -> RepositoryRecord:
     repository = state.get_repository(namespace, name)
     if repository is None or state.access_level(caller, namespace, repository) is None:
         raise fail("NO_SUCH_REPOSITORY", f"{namespace}/{name}")
@@ -218,7 +218,7 @@ def _json_object(request: Request) -> dict[str, Any]:
 
 
 def _settings(body: dict[str, Any]) -> dict[str, Any]:
-    """Repository attribute changes for the editable fields present in `body`."""
+    """RepositoryRecord attribute changes for the editable fields present in `body`."""
     changes: dict[str, Any] = {}
     for field_name, (attribute, kind) in _EDITABLE_FIELDS.items():
         value = body.get(field_name)
@@ -265,7 +265,7 @@ def _create_repository(
     with state.lock:
         if state.get_repository(namespace, name) is not None:
             raise fail("REPOSITORY_EXISTS", f"{namespace}/{name}")
-        created = state.add_repository(Repository(namespace=namespace, name=name, **settings))
+        created = state.add_repository(RepositoryRecord(namespace=namespace, name=name, **settings))
     return json_response(201, created.to_api())
 
 
@@ -300,8 +300,8 @@ def _delete_repository(
     return Response(204)
 
 
-def _tag_manifest(manifest: StoredManifest) -> TagManifest:
-    return TagManifest(
+def _tag_manifest(manifest: StoredManifest) -> ManifestBody:
+    return ManifestBody(
         digest=manifest.digest,
         media_type=manifest.media_type,
         config_media_type=manifest.config_media_type,
@@ -314,7 +314,7 @@ def _tag_manifest(manifest: StoredManifest) -> TagManifest:
 
 
 def _tag_body(tag: StoredTag, manifest: StoredManifest) -> dict[str, Any]:
-    return Tag(
+    return TagBody(
         name=tag.name,
         digest=tag.digest,
         author=tag.author,

@@ -8,8 +8,8 @@ manifest deleted, and where the token service is.
 
 from __future__ import annotations
 
-from dtrctl.models import Repository
 from dtrctl.sandbox.api import REPOSITORY_NAME
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.exchange import ApiError, Request
 from dtrctl.sandbox.state import SandboxState, at_least
 
@@ -75,7 +75,7 @@ class RegistryFlavor:
                     "repository name not known to registry",
                     {"name": full_name},
                 )
-            state.add_repository(Repository(namespace=namespace, name=name))
+            state.add_repository(RepositoryRecord(namespace=namespace, name=name))
         return namespace, name
 
     def check_tag_write(self, request: Request, namespace: str, name: str, tag: str) -> None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dtrctl.models import Repository
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.state import SandboxState
 
 # Enough for a rehearsal of the largest fleets dtrctl is tested with; more is a typo.
@@ -108,7 +108,7 @@ def seed_fleet(state: SandboxState, entries: Iterable[SeedEntry]) -> int:
                     state.add_project(namespace)
                 state.add_project_repository(namespace, name)
             else:
-                state.add_repository(Repository(namespace, name, immutable=entry.immutable))
+                state.add_repository(RepositoryRecord(namespace, name, immutable=entry.immutable))
         except ValueError as error:
             raise SeedError(str(error)) from None
         created += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dtrctl.models import Repository
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.images import build_image, build_index
 from dtrctl.sandbox.state import SandboxState
 
@@ -11,30 +11,30 @@ SEEDS = ("demo",)
 
 def seed_demo(state: SandboxState) -> None:
     repositories = [
-        Repository(
+        RepositoryRecord(
             "library",
             "nginx",
             immutable=True,
             visibility="public",
             short_description="Immutable public image with a published tag",
         ),
-        Repository(
+        RepositoryRecord(
             "library",
             "alpine",
             visibility="public",
             short_description="Mutable public multi-platform image",
         ),
-        Repository(
+        RepositoryRecord(
             "engineering",
             "api",
             tag_limit=10,
             short_description="Mutable private repository keeping 10 tags",
         ),
-        Repository(
+        RepositoryRecord(
             "engineering", "web", immutable=True, short_description="Immutable private repository"
         ),
-        Repository("ci", "builder", short_description="Mutable private CI images"),
-        Repository(
+        RepositoryRecord("ci", "builder", short_description="Mutable private CI images"),
+        RepositoryRecord(
             "demo",
             "hello",
             immutable=True,

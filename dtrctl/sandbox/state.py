@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from dtrctl.models import Repository
 from dtrctl.sandbox.accounts import DEFAULT_ORGANIZATIONS, DEMO_USERS
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.exchange import Request
 from dtrctl.sandbox.faults import Fault, make_fault
 from dtrctl.sandbox.images import Artifact, Index, build_image
@@ -133,7 +133,7 @@ class SandboxState:
         self.patch_count = 0
         self._accounts: dict[str, Account] = {}
         self._grants: dict[tuple[str, str], str] = {}
-        self._repositories: dict[tuple[str, str], Repository] = {}
+        self._repositories: dict[tuple[str, str], RepositoryRecord] = {}
         self._sorted_keys: list[tuple[str, str]] = []
         self._keys_by_id: dict[str, tuple[str, str]] = {}
         self._contents: dict[tuple[str, str], _Contents] = {}
@@ -230,7 +230,7 @@ class SandboxState:
             return self._grants.get((username, namespace))
 
     def access_level(
-        self, username: str | None, namespace: str, repository: Repository | None
+        self, username: str | None, namespace: str, repository: RepositoryRecord | None
     ) -> str | None:
         """The caller's rights on a repository; None means it is invisible to them."""
         public = (
@@ -240,7 +240,7 @@ class SandboxState:
 
     # Repositories
 
-    def add_repository(self, repository: Repository) -> Repository:
+    def add_repository(self, repository: RepositoryRecord) -> RepositoryRecord:
         """Store a repository (creating its namespace as an organization if unknown)."""
         with self.lock:
             key = (repository.namespace, repository.name)
@@ -257,17 +257,17 @@ class SandboxState:
             bisect.insort(self._sorted_keys, key)
             return stored
 
-    def get_repository(self, namespace: str, name: str) -> Repository | None:
+    def get_repository(self, namespace: str, name: str) -> RepositoryRecord | None:
         with self.lock:
             return self._repositories.get((namespace, name))
 
-    def repository_by_id(self, repository_id: str) -> Repository | None:
+    def repository_by_id(self, repository_id: str) -> RepositoryRecord | None:
         with self.lock:
             key = self._keys_by_id.get(repository_id)
             return self._repositories.get(key) if key is not None else None
 
-    def update_repository(self, namespace: str, name: str, **changes: Any) -> Repository:
-        """Change settings by Repository attribute name, e.g. `immutable=True`."""
+    def update_repository(self, namespace: str, name: str, **changes: Any) -> RepositoryRecord:
+        """Change settings by RepositoryRecord attribute name, e.g. `immutable=True`."""
         if changes.keys() & {"namespace", "name", "id"}:
             raise ValueError("a repository's namespace, name and id cannot change")
         with self.lock:
@@ -310,14 +310,14 @@ class SandboxState:
                     self.add_organization(namespace)
             types = {namespace: self.namespace_type(namespace) for namespace in spaces}
             width = max(6, len(str(count)))
-            created: list[Repository] = []
+            created: list[RepositoryRecord] = []
             for index in range(count):
                 namespace = spaces[index % len(spaces)]
                 name = f"{prefix}-{index:0{width}d}"
                 if (namespace, name) in self._repositories:
                     raise ValueError(f"repository {namespace}/{name} exists")
                 created.append(
-                    Repository(
+                    RepositoryRecord(
                         namespace=namespace,
                         name=name,
                         immutable=bool(immutable_every) and index % immutable_every == 0,
@@ -334,7 +334,7 @@ class SandboxState:
             self._sorted_keys.sort()
             return len(created)
 
-    def _visibility_filter(self, username: str | None) -> Callable[[Repository], bool]:
+    def _visibility_filter(self, username: str | None) -> Callable[[RepositoryRecord], bool]:
         with self.lock:
             account = self._accounts.get(username) if username else None
             if account is not None and account.sysadmin:
@@ -351,8 +351,8 @@ class SandboxState:
         username: str | None,
         limit: int,
         namespace: str | None = None,
-        start: Repository | None = None,
-    ) -> tuple[list[Repository], Repository | None]:
+        start: RepositoryRecord | None = None,
+    ) -> tuple[list[RepositoryRecord], RepositoryRecord | None]:
         """One page of the repositories the caller sees, sorted by namespace then name,
         beginning at `start`; also the first repository of the next page, if any."""
         visible = self._visibility_filter(username)
@@ -363,7 +363,7 @@ class SandboxState:
                 position = bisect.bisect_left(self._sorted_keys, (namespace, ""))
             else:
                 position = 0
-            page: list[Repository] = []
+            page: list[RepositoryRecord] = []
             for index in range(position, len(self._sorted_keys)):
                 key = self._sorted_keys[index]
                 if namespace is not None and key[0] != namespace:

@@ -39,6 +39,9 @@ def on_harbor(dtr, monkeypatch: pytest.MonkeyPatch):
     dtr.get("/api/v2.0/projects/library/repositories/app").respond(
         200, json={"name": "library/app"}
     )
+    dtr.get("/api/v2.0/systeminfo").respond(
+        200, json={"auth_mode": "db_auth", "harbor_version": "v2.13.0-db1569ae"}
+    )
     return dtr
 
 
@@ -62,7 +65,7 @@ def test_auto_detects_harbor_after_a_foreign_404_from_the_dtr_api(dtr, cli):
     dtr.get("/api/v2.0/projects/library").respond(200, json={"project_id": 1, "name": "library"})
     result = cli("repo", "show", "library/app", "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert probe.call_count == 1
+    assert probe.call_count == 2  # the anonymous probe, then the version for the glob library
     assert result.json()["repository"]["immutability"] == "all"
 
 
@@ -129,6 +132,44 @@ def test_audit_reports_malformed_rules_and_exits_1(on_harbor, cli):
     document = result.json()
     assert document["ok"] is False and document["drift"] == []
     assert [(f["rule_id"], f["severity"]) for f in document["findings"]] == [(2, "error")]
+
+
+def version(on_harbor, harbor_version: str | None) -> None:
+    info = {"auth_mode": "db_auth"} | ({"harbor_version": harbor_version} if harbor_version else {})
+    on_harbor.get("/api/v2.0/systeminfo").respond(200, json=info)
+
+
+@pytest.mark.parametrize(
+    ("harbor_version", "level", "exit_code"),
+    [("v2.13.0-db1569ae", "all", 0), ("v2.10.2-9e5b5b1e", "none", 1), (None, "none", 1)],
+)
+def test_alternatives_with_a_slash_follow_the_server_s_doublestar(
+    on_harbor, cli, harbor_version, level, exit_code
+):
+    # issue #20: Harbor <= 2.10.2 links doublestar v1.1.1, which rejects `{app,tools/x}`.
+    version(on_harbor, harbor_version)
+    on_harbor.get("/api/v2.0/projects/library/repositories").respond(
+        200, json=[{"name": "library/app"}], headers={"X-Total-Count": "1"}
+    )
+    on_harbor.get(RULES).respond(200, json=[rule(1, "{app,tools/x}")])
+    shown = cli("repo", "show", "library/app", "-o", "json")
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.json()["repository"]["immutability"] == level
+    audited = cli("repo", "audit", "library/app", "-o", "json")
+    assert audited.exit_code == exit_code
+    codes = [(f["rule_id"], f["severity"], f["code"]) for f in audited.json()["findings"]]
+    severity = "warning" if exit_code == 0 else "error"
+    assert codes == [(1, severity, "version-dependent")]
+
+
+def test_a_tag_pattern_malformed_for_some_tags_leaves_later_rules_for_the_others(on_harbor, cli):
+    on_harbor.get(RULES).respond(200, json=[rule(1, "app", "x["), rule(2, "app")])
+    result = cli("repo", "show", "library/app", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    repository = result.json()["repository"]
+    assert repository["immutability"] == "some"  # was "none": Harbor stopped for every tag
+    assert [item["id"] for item in repository["rules"]] == [2]
+    assert repository["stopped_at"]["id"] == 1 and repository["stopped_at"]["some_tags"] is True
 
 
 def test_the_dtr_audit_document_has_no_findings_key(dtr, cli):

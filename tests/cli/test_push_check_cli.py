@@ -413,8 +413,9 @@ def test_step_summary_whenever_the_variable_is_set(
         assert result.exit_code == 1
     text = summary.read_text()
     assert text.startswith("earlier step\n### dtrctl push-check: 1 of 2 would fail\n")
-    assert text.count(f"| ❌ collision | dtr.test/engineering/api:1.0 | {OLD[:19]} |") == 2
-    assert "| ✅ free | dtr.test/engineering/api:2.0 | - | - |" in text
+    collision = f"| ❌ collision | ` dtr.test/engineering/api:1.0 ` | ` {OLD[:19]} ` |"
+    assert text.count(collision) == 2
+    assert "| ✅ free | ` dtr.test/engineering/api:2.0 ` | - | - |" in text
 
 
 def test_no_annotations_outside_github_actions(fake: FakeDtr, cli: Any) -> None:

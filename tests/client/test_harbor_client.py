@@ -17,6 +17,7 @@ from dtrctl.backends.harbor.rules import canonical_rule
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
     AuthenticationFailed,
+    Conflict,
     InvalidResponse,
     NotFound,
     PermissionDenied,
@@ -155,6 +156,21 @@ class TestRequests:
         route = mock.delete(f"{API}/projects/library/immutabletagrules/5").respond(200)
         harbor.delete_rule("library", 5)
         assert route.called
+
+    def test_a_412_on_a_rule_delete_is_a_conflict_saying_why(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        mock.delete(f"{API}/projects/library/immutabletagrules/5").mock(
+            return_value=harbor_error(412, "PRECONDITION", "the rule is in use")
+        )
+        with pytest.raises(Conflict) as refused:
+            harbor.delete_rule("library", 5)
+        assert refused.value.exit_code == 1
+        assert refused.value.status == 412
+        assert refused.value.message == (
+            "Harbor refused to delete immutability rule 5 of project library: a precondition "
+            "failed (HTTP 412), so the rule stays: the rule is in use"
+        )
 
     def test_a_repository_path_with_a_slash_is_encoded_twice(
         self, harbor: HarborClient, mock: respx.MockRouter
@@ -329,3 +345,30 @@ class TestListTags:
         mock.get(self.URL).mock(return_value=harbor_error(403, "FORBIDDEN", "forbidden"))
         with pytest.raises(PermissionDenied):
             list(harbor.list_artifacts("engineering", "team/app"))
+
+
+class TestHarborVersion:
+    """`harbor_version` of systeminfo decides which doublestar dtrctl matches with (#20)."""
+
+    def test_the_version_is_read_from_systeminfo_with_credentials(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        route = mock.get(f"{API}/systeminfo").respond(
+            200, json={"auth_mode": "db_auth", "harbor_version": "v2.10.2-9e5b5b1e"}
+        )
+        assert harbor.harbor_version() == "v2.10.2-9e5b5b1e"
+        assert route.calls.last.request.headers["Authorization"].startswith("Basic ")
+
+    @pytest.mark.parametrize("body", [{"auth_mode": "db_auth"}, {"harbor_version": 2}])
+    def test_a_missing_or_garbled_version_is_unknown(
+        self, harbor: HarborClient, mock: respx.MockRouter, body: dict[str, Any]
+    ) -> None:
+        mock.get(f"{API}/systeminfo").respond(200, json=body)
+        assert harbor.harbor_version() is None
+
+    def test_a_failing_server_is_an_error_never_an_unknown_version(
+        self, harbor: HarborClient, mock: respx.MockRouter
+    ) -> None:
+        mock.get(f"{API}/systeminfo").mock(return_value=harbor_error(503, "X", "down"))
+        with pytest.raises(ServerError):
+            harbor.harbor_version()

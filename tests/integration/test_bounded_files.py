@@ -132,6 +132,17 @@ class TestCaps:
         run = run_bounded("repo", "list", "--from-file", str(names), env=closed_port_env)
         refused(run, names)
 
+    @pytest.mark.parametrize(
+        "args",
+        [("explain", "p/r:1", "--rules"), ("rules", "lint", "--rules")],
+        ids=["explain", "lint"],
+    )
+    def test_rules_file(
+        self, closed_port_env: dict[str, str], endless_fifo: Path, args: tuple[str, ...]
+    ) -> None:
+        refused(run_bounded(*args, ZERO, env=closed_port_env), ZERO)
+        refused(run_bounded(*args, str(endless_fifo), env=closed_port_env), endless_fifo)
+
     def test_policy_file(self, closed_port_env: dict[str, str]) -> None:
         refused(run_bounded("apply", "-f", ZERO, env=closed_port_env), ZERO)
 
@@ -142,8 +153,18 @@ class TestCaps:
         env = {**closed_port_env, "DTRCTL_CONFIG_DIR": str(config)}
         run = run_bounded("repo", "show", "ci/builder", env=env)
         assert run.code == 2, run.stderr
-        assert str(config / "config.toml") in run.stderr
-        assert "larger than" in run.stderr
+        assert f"the config file {config / 'config.toml'} is not a regular file" in run.stderr
+
+    def test_config_file_as_a_fifo_nobody_writes(
+        self, closed_port_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        config = tmp_path / "config"
+        config.mkdir()
+        os.mkfifo(config / "config.toml")
+        env = {**closed_port_env, "DTRCTL_CONFIG_DIR": str(config)}
+        run = run_bounded("repo", "show", "ci/builder", env=env)
+        assert run.code == 2, run.stderr
+        assert f"the config file {config / 'config.toml'} is not a regular file" in run.stderr
 
 
 def test_a_byte_order_mark_before_the_first_name_is_accepted(

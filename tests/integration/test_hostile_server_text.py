@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,34 @@ def test_repo_show_list_and_push_check_on_real_streams(sandbox: SandboxServer) -
     assert_inert("\n".join(rest) + check.stderr)
     as_json = run_dtrctl("repo", "show", "engineering/web", "-o", "json", env=env)
     assert json.loads(as_json.stdout)["repository"]["short_description"] == HOSTILE
+
+
+MARKDOWN = (
+    "[click](https://evil.example/x) ![pixel](https://evil.example/p.png) "
+    "<img src=https://evil.example/i.png> https://evil.example/bare eve@evil.example | x"
+)
+
+
+def test_the_github_step_summary_shows_server_text_inert(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    from markdown_it import MarkdownIt
+
+    sandbox.state.put_image("engineering", "web", "v2", author=MARKDOWN)
+    summary = tmp_path / "summary.md"
+    env = {
+        "DTRCTL_URL": sandbox.url,
+        "DTRCTL_USERNAME": "alice",
+        "DTRCTL_PASSWORD": "sandbox-alice-password",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    check = run_dtrctl("push-check", "engineering/web:v2", env=env)
+    assert check.code == 1, check.stderr
+    html = MarkdownIt("commonmark").enable("table").render(summary.read_text(encoding="utf-8"))
+    assert "evil.example" in html
+    assert not re.search(r"<(a|img)\b", html), html
+    (row,) = html.split("<tbody>")[1].split("<tr>")[1:]
+    assert row.count("<td>") == 5  # the server's pipe is no column
+    assert (
+        "<code>" in row and MARKDOWN.split(" |")[0].replace("<", "&lt;").replace(">", "&gt;") in row
+    )

@@ -153,6 +153,23 @@ class TestImmutableTagRules:
         assert again.status_code == 409
         assert harbor_error(again) == ("CONFLICT", "immutable rule already exists")
 
+    def test_a_missing_priority_is_the_same_rule_as_priority_0(self, admin, harbor_error):
+        create_rule(admin, "web")
+        body = {key: value for key, value in canonical_rule("web").items() if key != "priority"}
+        again = admin.post(RULES, json=body, headers=BY_NAME)
+        assert (again.status_code, harbor_error(again)[0]) == (409, "CONFLICT")
+
+    def test_the_disabled_flag_sent_makes_another_rule(self, admin):
+        # Harbor's unique key is the rule re-serialized with the `disabled` the request carried,
+        # though the rule itself is stored enabled.
+        create_rule(admin, "web")
+        assert (
+            admin.post(
+                RULES, json=canonical_rule("web", disabled=True), headers=BY_NAME
+            ).status_code
+            == 201
+        )
+
     def test_rules_are_paged_ten_at_a_time_sorted_by_id(self, admin):
         created = [create_rule(admin, f"repo-{index}") for index in range(12)]
         first = admin.get(RULES, headers=BY_NAME)

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from dtrctl.sandbox.accounts import ADMIN, BOB
+from dtrctl.sandbox.harbor.seed import canonical_rule
 from dtrctl.sandbox.images import OCI_MANIFEST, PushError, build_image, push_image
 from dtrctl.sandbox.server import SandboxServer
 
@@ -109,6 +110,28 @@ class TestPushes:
         assert toggled.status_code == 200
         digest = push(harbor, "engineering/api:1.0.0", build_image("replaced"))
         assert harbor.state.get_tag("engineering", "api", "1.0.0").digest == digest
+
+    @pytest.mark.parametrize(
+        ("tag", "refused"),
+        [("v9", True), ("x9", False)],  # rule 1's `x[` errors only on a tag it reaches
+    )
+    def test_a_pattern_malformed_for_some_tags_ends_harbors_evaluation_for_those_only(
+        self, harbor, harbor_for, tag, refused
+    ):
+        client = harbor_for(ADMIN_AUTH)
+        rules = f"{API}/projects/engineering/immutabletagrules"
+        broken = canonical_rule("web")
+        broken["tag_selectors"] = [{"kind": "doublestar", "decoration": "matches", "pattern": "x["}]
+        for rule in (broken, canonical_rule("web")):
+            answer = client.post(rules, json=rule, headers={"X-Is-Resource-Name": "true"})
+            assert answer.status_code == 201
+        push(harbor, f"engineering/web:{tag}", build_image("first"))
+        if not refused:
+            push(harbor, f"engineering/web:{tag}", build_image("second"))
+            return
+        with pytest.raises(PushError) as refusal:
+            push(harbor, f"engineering/web:{tag}", build_image("second"))
+        assert refusal.value.status == 412
 
     def test_pushing_by_digest_is_never_checked(self, harbor, harbor_for):
         image = build_image("by-digest")

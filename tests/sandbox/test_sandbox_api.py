@@ -6,7 +6,6 @@ import base64
 
 import pytest
 
-from dtrctl.models import Repository
 from dtrctl.sandbox.accounts import ADMIN, ALICE, BOB
 
 ADMIN_AUTH = (ADMIN.username, ADMIN.password)
@@ -14,8 +13,21 @@ ALICE_AUTH = (ALICE.username, ALICE.password)
 BOB_AUTH = (BOB.username, BOB.password)
 
 
+# `forms.UpdateRepo` with every field, as a client sends it (DTR 2.7 Swagger excerpt).
+UPDATE_BODY: dict[str, object] = {
+    "shortDescription": "",
+    "longDescription": "",
+    "visibility": "private",
+    "scanOnPush": False,
+    "immutableTags": False,
+    "enableManifestLists": False,
+    "tagLimit": 0,
+}
+
+
 def create_body(name: str, **overrides: object) -> dict[str, object]:
-    return {**Repository("ignored", name).create_body(), **overrides}
+    """`forms.CreateRepo` with every field."""
+    return {"name": name, **UPDATE_BODY, **overrides}
 
 
 def test_create_returns_the_repository_and_get_returns_the_same(admin):
@@ -135,7 +147,7 @@ def test_patch_changes_only_the_fields_sent(sandbox, admin):
 
 
 def test_patch_with_every_field_replaces_the_settings(admin):
-    body = Repository("ci", "builder", visibility="public", tag_limit=5).update_body()
+    body = {**UPDATE_BODY, "visibility": "public", "tagLimit": 5}
     updated = admin.patch("/api/v0/repositories/ci/builder", json=body).json()
     assert (updated["visibility"], updated["tagLimit"], updated["shortDescription"]) == (
         "public",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dtrctl.models import Repository
 from dtrctl.sandbox.accounts import ADMIN, ALICE, BOB
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.images import (
     OCI_MANIFEST,
     PushError,
@@ -27,8 +27,8 @@ def push(server: SandboxServer, repository: str, tag: str, artifact, auth=ADMIN_
 
 
 @pytest.fixture
-def immutable_x(sandbox: SandboxServer) -> Repository:
-    return sandbox.state.add_repository(Repository("engineering", "x", immutable=True))
+def immutable_x(sandbox: SandboxServer) -> RepositoryRecord:
+    return sandbox.state.add_repository(RepositoryRecord("engineering", "x", immutable=True))
 
 
 def test_v2_without_a_token_challenges_with_the_token_realm(sandbox, client_for):
@@ -129,7 +129,7 @@ def test_new_tags_can_be_pushed_to_an_immutable_repository(sandbox, immutable_x)
 
 
 def test_overwriting_a_mutable_tag_keeps_created_at(sandbox):
-    sandbox.state.add_repository(Repository("engineering", "m"))
+    sandbox.state.add_repository(RepositoryRecord("engineering", "m"))
     push(sandbox, "engineering/m", "latest", build_image("one"))
     before = sandbox.state.get_tag("engineering", "m", "latest")
     digest = push(sandbox, "engineering/m", "latest", build_image("two"))
@@ -140,7 +140,7 @@ def test_overwriting_a_mutable_tag_keeps_created_at(sandbox):
 
 
 def test_a_tag_limit_evicts_the_oldest_tags(sandbox):
-    sandbox.state.add_repository(Repository("ci", "limited", tag_limit=2))
+    sandbox.state.add_repository(RepositoryRecord("ci", "limited", tag_limit=2))
     for tag in ("a", "b", "a", "c"):
         push(sandbox, "ci/limited", tag, build_image(tag))
     assert [tag.name for tag in sandbox.state.list_tags("ci", "limited")] == ["a", "c"]

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import trustme
 
-from dtrctl.models import Repository
 from dtrctl.sandbox.accounts import DEMO_USERS
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.images import build_image, push_image
 from dtrctl.sandbox.server import SandboxServer
 
@@ -75,7 +75,7 @@ def test_tls_serves_https_and_challenges_with_an_https_realm(tls_files):
         )
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{server.url}/health")  # the test CA is not trusted by default
-        server.state.add_repository(Repository("ci", "tls"))
+        server.state.add_repository(RepositoryRecord("ci", "tls"))
         image = build_image("tls")
         pushed = push_image(
             server.url, "ci/tls", "1", image, "admin", "sandbox-admin-password", verify=str(ca)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dtrctl.models import Repository
 from dtrctl.sandbox.accounts import ADMIN
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.images import Artifact, build_image, build_index, write_oci_layout
 from dtrctl.sandbox.server import SandboxServer
 
@@ -58,7 +58,7 @@ def skopeo_raw_manifest(skopeo: str, server: SandboxServer, reference: str) -> b
 
 @pytest.fixture
 def immutable_x(sandbox: SandboxServer) -> None:
-    sandbox.state.add_repository(Repository("engineering", "x", immutable=True))
+    sandbox.state.add_repository(RepositoryRecord("engineering", "x", immutable=True))
 
 
 def test_skopeo_push_to_an_immutable_tag_fails_with_dtrs_message(

@@ -57,5 +57,10 @@ def test_csv_cell_keeps_ordinary_text() -> None:
     assert csv_cell("web front end") == "web front end"
 
 
-def test_markdown_cell_is_one_inert_line() -> None:
-    assert markdown_cell("a|b`c`<b>\n::x") == "a\\|b\\`c\\`&lt;b&gt;\\\\n::x"
+def test_markdown_cell_is_one_inert_line_in_a_code_span() -> None:
+    assert markdown_cell("a|b`c`<b>\n::x") == "`` a\\|b`c`<b>\\n::x ``"
+    assert markdown_cell("``x") == "``` ``x ```"
+    assert (
+        markdown_cell("![x](https://evil.example/x.png)") == "` ![x](https://evil.example/x.png) `"
+    )
+    assert markdown_cell("") == markdown_cell("  ") == ""

@@ -21,7 +21,14 @@ from dtrctl.backends.harbor.wire import HarborArtifact, HarborProject, HarborRep
 from dtrctl.client.http import RequestContext, json_body, parse_error_body
 from dtrctl.client.json_api import JsonApi
 from dtrctl.client.paging import numbered_pages
-from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, NotFound, RepositoryNotFound
+from dtrctl.errors import (
+    BadRequest,
+    Conflict,
+    DtrctlError,
+    InvalidResponse,
+    NotFound,
+    RepositoryNotFound,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -31,6 +38,7 @@ RESOURCE_NAME_HEADER = {"X-Is-Resource-Name": "true"}
 # Harbor's own default for rules (at most 100 is accepted; more is 422).
 RULE_PAGE_SIZE = 10
 LIST_PAGE_SIZE = 100
+PRECONDITION_FAILED = 412
 _RULE_LOCATION_RE = re.compile(r"/immutabletagrules/([0-9]+)/?$")
 
 
@@ -96,6 +104,12 @@ class HarborClient:
         if not isinstance(body, dict):
             raise InvalidResponse("Harbor's system information is not a JSON object")
         return body
+
+    def harbor_version(self) -> str | None:
+        """`harbor_version` of the system information (`v2.10.2-9e5b5b1e`); None when Harbor
+        leaves it out (anonymous callers since 2.13) or sends something else."""
+        version = self.system_info().get("harbor_version")
+        return version if isinstance(version, str) and version.strip() else None
 
     def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]:
         """(resource, action) pairs the caller holds, e.g. for scope `/project/1`."""
@@ -198,9 +212,22 @@ class HarborClient:
         self._request("PUT", url, context, headers=RESOURCE_NAME_HEADER, json=rule.to_api())
 
     def delete_rule(self, project: str, rule_id: int) -> None:
+        """DELETE the rule; Harbor's 412 (a precondition of the project's failed) is a
+        `Conflict`: the request was valid, the rule stays."""
         context = self._context(f"delete immutability rule {rule_id} of project {project}")
         url = self._rules_url(project, str(rule_id))
-        self._request("DELETE", url, context, headers=RESOURCE_NAME_HEADER)
+        try:
+            self._request("DELETE", url, context, headers=RESOURCE_NAME_HEADER)
+        except BadRequest as error:
+            if error.status != PRECONDITION_FAILED:
+                raise
+            raise Conflict(
+                f"Harbor refused to delete immutability rule {rule_id} of project {project}: "
+                f"a precondition failed (HTTP 412), so the rule stays{_server_said(error)}",
+                hint=f"Check the rules of project {project} in Harbor (another change may be "
+                "under way), then retry",
+                status=error.status,
+            ) from None
 
     # --- repositories and artifacts ---------------------------------------------------------
 
@@ -287,6 +314,12 @@ def _json_list(context: RequestContext) -> Callable[[Any], list[Any]]:
         return body
 
     return items
+
+
+def _server_said(error: DtrctlError) -> str:
+    """ ": what the server said" of an error built by `error_for_status`, or ""."""
+    _, marker, said = error.message.partition(f"(HTTP {error.status})")
+    return said if marker else ""
 
 
 def _parsed(parser: Callable[[Any], Any], body: Any) -> Any:

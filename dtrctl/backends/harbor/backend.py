@@ -14,8 +14,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from dtrctl.backends.harbor import push_facts, writes
+from dtrctl.backends.harbor.doublestar import GlobVersion, glob_version_for
 from dtrctl.backends.harbor.repository_record import repository_record
-from dtrctl.backends.harbor.rules import ImmutableRule, malformed_rule_findings
+from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
+from dtrctl.backends.harbor.rules import ImmutableRule
 
 if TYPE_CHECKING:
     from dtrctl.backends.harbor.wire import (
@@ -41,6 +43,7 @@ class HarborApi(Protocol):
     """The calls of `dtrctl.backends.harbor.api.HarborClient` the backend uses."""
 
     def check_credentials(self) -> None: ...
+    def harbor_version(self) -> str | None: ...
     def project_exists(self, project: str) -> bool: ...
     def get_project(self, project: str) -> HarborProject: ...
     def create_project(self, project: str, *, public: bool = False) -> None: ...
@@ -64,6 +67,16 @@ class HarborBackend:
         # Rule writes of one project are serialized: each decides from a fresh list.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._glob: list[GlobVersion | None] = []  # read once, when first needed
+
+    def glob_version(self) -> GlobVersion | None:
+        """The doublestar the server links, from its `harbor_version`; None when it is unknown
+        (an anonymous caller of Harbor >= 2.13, a proxy): then only what both versions agree
+        on is immutable, and where they differ `repo audit` says so."""
+        with self._locks_guard:
+            if not self._glob:
+                self._glob.append(glob_version_for(self.api.harbor_version()))
+            return self._glob[0]
 
     def project_lock(self, project: str) -> threading.Lock:
         with self._locks_guard:
@@ -76,7 +89,9 @@ class HarborBackend:
         found = self.api.get_repository(name.namespace, name.name)
         rules = self.api.list_rules(name.namespace)
         public = self.api.get_project(name.namespace).public
-        return repository_record(name.namespace, name.name, rules, public=public, found=found)
+        return repository_record(
+            name.namespace, name.name, rules, public=public, found=found, glob=self.glob_version()
+        )
 
     def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]:
         """Every repository (of one project), each project's rules read once."""
@@ -94,6 +109,7 @@ class HarborBackend:
                 rules[found.project],
                 public=public.get(found.project, False),
                 found=found,
+                glob=self.glob_version(),
             )
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
@@ -103,7 +119,9 @@ class HarborBackend:
         return [
             AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
             for project in sorted(set(namespaces))
-            for finding in malformed_rule_findings(self.api.list_rules(project))
+            for finding in malformed_rule_findings(
+                self.api.list_rules(project), self.glob_version()
+            )
         ]
 
     def create_repository(

@@ -1,16 +1,25 @@
-"""bmatcuk/doublestar v1.3.4's `Match`, the glob matcher of Harbor >= 2.11, reproduced in Python.
+"""bmatcuk/doublestar's `Match` as Harbor links it, v1.3.4 and v1.1.1, reproduced in Python.
 
 Harbor's immutability rules match repository paths and tags with it, so dtrctl must match the same
 way, quirks included: a bad pattern errors only where the scan reaches it (the same pattern can
-match one name and error on another), `**` spans path components only as a whole component,
-alternatives may contain `/`, and classes know `^` but not `!` as negation. Harbor <= 2.10 used
-v1.1.1, which among other things rejects alternatives containing `/`.
+match one name and error on another), `**` spans path components only as a whole component, and
+classes know `^` but not `!` as negation. Which version a server uses depends on its release
+(`glob_version_for`): v1.1.1 splits the pattern at every `/` first, so an alternative containing
+`/` is a bad pattern; it drops an empty last alternative, never matches alternatives once the name
+is used up, and ignores errors after a `*`. `version_dependent` says where the two may disagree.
 """
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from functools import lru_cache
+from typing import Literal
+
+GlobVersion = Literal["1.1.1", "1.3.4"]
+V1_1_1: GlobVersion = "1.1.1"
+V1_3_4: GlobVersion = "1.3.4"
+GLOB_VERSIONS: tuple[GlobVersion, ...] = (V1_1_1, V1_3_4)
 
 
 class PatternError(ValueError):
@@ -185,12 +194,13 @@ def _split_name(name: str) -> tuple[str, ...]:
     return (*parts, name[start:])
 
 
-def doublestar_match(pattern: str, name: str) -> bool:
-    """`doublestar.Match(pattern, name)` of v1.3.4; PatternError where it returns ErrBadPattern.
-
-    Unlike Harbor's selector, an empty pattern matches only the empty name here.
+def doublestar_match(pattern: str, name: str, version: GlobVersion = V1_3_4) -> bool:
+    """`doublestar.Match(pattern, name)` of `version`; PatternError where it returns
+    ErrBadPattern. Unlike Harbor's selector, an empty pattern matches only the empty name here.
     """
     try:
+        if version == V1_1_1:
+            return _match_v111(pattern, name)
         return _match_path(pattern, _split_name(name))
     except PatternError as error:
         raise PatternError(f"pattern {pattern!r} is malformed: {error}") from None
@@ -226,15 +236,188 @@ def _check_syntax(pattern: str) -> None:
         may_end_here = char not in "*/"
 
 
-def check_pattern(pattern: str) -> None:
-    """Raise PatternError if doublestar can reject `pattern` for some name.
+def check_pattern(pattern: str, version: GlobVersion = V1_3_4) -> None:
+    """Raise PatternError if doublestar `version` can reject `pattern` for some name.
 
     Covers every error doublestar_match can raise for names without empty components (every
     repository path and tag); also flags patterns whose errors doublestar swallows (`**/[`).
     """
     try:
-        _check_syntax(pattern)
+        if version == V1_1_1:
+            _check_syntax_v111(pattern)
+        else:
+            _check_syntax(pattern)
     except PatternError as error:
         raise PatternError(f"pattern {pattern!r} is malformed: {error}") from None
     except RecursionError:
         raise PatternError(f"pattern {pattern!r} is nested too deeply to evaluate") from None
+
+
+# --- v1.1.1 (Harbor 2.0.0-2.9.4 and 2.10.0-2.10.2): doublestar.go at tag v1.1.1 -----------------
+
+
+def _split_v111(path: str, separator: str) -> tuple[str, ...]:
+    # splitPathOnSeparator of v1.1.1: escapes respected, and a separator at the very end leaves
+    # no empty last part (`a/` is `a`, `{a,}` has the one alternative `a`).
+    if separator not in path:
+        return (path,)
+    parts, start = [], 0
+    while start < len(path):
+        end = _find_unescaped(path, separator, start)
+        end = len(path) if end < 0 else end
+        parts.append(path[start:end])
+        start = end + 1
+    return tuple(parts)
+
+
+def _match_v111(pattern: str, name: str) -> bool:
+    return _match_components_v111(_split_v111(pattern, "/"), _split_v111(name, "/"))
+
+
+def _match_components_v111(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """doMatching of v1.1.1: the pattern was split at every `/`, alternatives or not."""
+    if not patterns or not names:
+        return not patterns and not names
+    p = n = 0
+    while p < len(patterns) and n < len(names):
+        if patterns[p] == "**":
+            if p + 1 >= len(patterns):
+                return True
+            for start in range(n, len(names)):
+                with suppress(PatternError):  # `m, _ := doMatching(...)`: errors ignored
+                    if _match_components_v111(patterns[p + 1 :], names[start:]):
+                        return True
+            return False
+        if not _component_v111(patterns[p], names[n]):
+            return False
+        p, n = p + 1, n + 1
+    return p >= len(patterns) and n >= len(names)
+
+
+@lru_cache(maxsize=4096)
+def _component_v111(pattern: str, name: str) -> bool:
+    """matchComponent of v1.1.1 on one name component."""
+    if not pattern or not name:
+        return pattern == name or (not name and pattern == "*")
+    p, n = 0, 0
+    while p < len(pattern) and n < len(name):
+        char = pattern[p]
+        if char == "\\":
+            if _escape_target(pattern, p) != name[n]:
+                return False
+            p, n = p + 2, n + 1
+        elif char == "*":
+            if p + 1 >= len(pattern):
+                return True
+            for start in range(n, len(name)):
+                with suppress(PatternError):  # v1.1.1 ignores errors after a star
+                    if _component_v111(pattern[p + 1 :], name[start:]):
+                        return True
+            return False
+        elif char == "[":
+            end = _find_unescaped(pattern, "]", p + 1)
+            if end < 0:
+                raise PatternError("a '[' is never closed")
+            if not _class_matches(pattern[p + 1 : end], name[n]):
+                return False
+            p, n = end + 1, n + 1
+        elif char == "{":
+            return _alternatives_v111(pattern, p, name[n:])
+        elif char in ("?", name[n]):
+            p, n = p + 1, n + 1
+        else:
+            return False
+    if p >= len(pattern) and n >= len(name):
+        return True
+    return pattern[p:] in ("*", "**")  # the name is used up: alternatives are never tried
+
+
+def _alternatives_v111(pattern: str, start: int, name: str) -> bool:
+    # The first unescaped '}' closes the group (no nesting); the first match or error decides.
+    end = _find_unescaped(pattern, "}", start + 1)
+    if end < 0:
+        raise PatternError("a '{' is never closed before the next '/'")
+    rest = pattern[end + 1 :]
+    return any(
+        _component_v111(option + rest, name)
+        for option in _split_v111(pattern[start + 1 : end], ",")
+    )
+
+
+@lru_cache(maxsize=4096)
+def _check_component_v111(component: str) -> None:
+    index = 0
+    while index < len(component):
+        char = component[index]
+        if char == "\\":
+            _escape_target(component, index)
+            index += 2
+        elif char == "[":
+            end = _find_unescaped(component, "]", index + 1)
+            if end < 0:
+                raise PatternError("a '[' is never closed before the next '/'")
+            _class_matches(component[index + 1 : end], "")
+            index = end + 1
+        elif char == "{":
+            end = _find_unescaped(component, "}", index + 1)
+            if end < 0:
+                raise PatternError("a '{' is never closed before the next '/'")
+            for option in _split_v111(component[index + 1 : end], ","):
+                _check_component_v111(option + component[end + 1 :])
+            return
+        else:
+            index += 1
+
+
+def _check_syntax_v111(pattern: str) -> None:
+    for component in _split_v111(pattern, "/"):
+        _check_component_v111(component)
+
+
+# --- Which version, and where the two disagree ---------------------------------------------------
+
+_HARBOR_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+# An alternative both versions read alike: plain text, neither empty nor able to match nothing.
+_PLAIN_ALTERNATIVES_RE = re.compile(
+    r"\{(?=[^,}]*[^*,}])[A-Za-z0-9._?*-]+(?:,(?=[^,}]*[^*,}])[A-Za-z0-9._?*-]+)*\}"
+)
+
+
+def glob_version_for(harbor_version: str | None) -> GlobVersion | None:
+    """The doublestar a Harbor release links (each release tag's src/go.mod); None: unknown.
+
+    v1.1.1 in 2.0.0-2.9.4 and 2.10.0-2.10.2; v1.3.4 in 2.9.5+, 2.10.3+ and 2.11+ (#19698).
+    """
+    found = _HARBOR_VERSION_RE.match((harbor_version or "").strip())
+    if not found:
+        return None
+    release = tuple(int(part) for part in found.groups())
+    if release < (2, 0, 0):
+        return None  # older than every release dtrctl knows the go.mod of
+    if release >= (2, 10, 3) or (2, 9, 5) <= release < (2, 10, 0):
+        return V1_3_4
+    return V1_1_1
+
+
+def version_dependent(pattern: str) -> bool:
+    """Whether v1.1.1 and v1.3.4 may answer differently (a match, no match or an error) for
+    some name without empty components. Never False where they can differ; True also for some
+    patterns that only look risky (any group of alternatives that is not plain text).
+    """
+    if pattern.endswith("/"):
+        return True  # v1.1.1 drops the empty last component
+    if "{" in _PLAIN_ALTERNATIVES_RE.sub("", pattern):
+        return True
+    for index, char in enumerate(pattern):
+        if char == "[":
+            end = _find_unescaped(pattern, "]", index + 1)
+            if end > 0 and "/" in pattern[index:end]:
+                return True  # v1.3.4 reads a class across '/', v1.1.1 splits it first
+    for component in _split_v111(pattern, "/"):
+        star = component.find("*")
+        if star >= 0:
+            try:  # after a star, v1.1.1 ignores errors that v1.3.4 reports
+                _check_syntax(component[star + 1 :])
+            except (PatternError, RecursionError):
+                return True
+    return False

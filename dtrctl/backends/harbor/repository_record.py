@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
 from dtrctl.backends.harbor.rules import (
     Immutability,
     ImmutableRule,
@@ -30,14 +31,14 @@ def rule_json(rule: ImmutableRule, path: str) -> dict[str, Any]:
 def immutability_json(immutability: Immutability, path: str) -> dict[str, Any]:
     """The Harbor extras of a repository's JSON form."""
     stopped = immutability.stopped_at
+    stop = {"reason": immutability.stop_reason, "some_tags": immutability.stops_some_tags}
     return {
         "immutability": immutability.level,
         "rules": [
             {**rule_json(item.rule, path), "covers": item.covers} for item in immutability.applied
         ],
-        "stopped_at": (
-            {**rule_json(stopped, path), "reason": immutability.stop_reason} if stopped else None
-        ),
+        "stopped_at": ({**rule_json(stopped, path), **stop} if stopped else None),
+        "versions_differ": immutability.versions_differ,
     }
 
 
@@ -48,9 +49,11 @@ def repository_record(
     *,
     public: bool = False,
     found: HarborRepository | None = None,
+    glob: GlobVersion | None = V1_3_4,
 ) -> Repository:
-    """dtrctl's record of a Harbor repository (one not pushed yet when `found` is None)."""
-    immutability = repository_immutability(rules, path)
+    """dtrctl's record of a Harbor repository (one not pushed yet when `found` is None);
+    `glob`: the server's doublestar version, None when unknown."""
+    immutability = repository_immutability(rules, path, glob)
     return Repository(
         namespace=project,
         name=path,

@@ -1,11 +1,12 @@
-"""Harbor's tag immutability rules, evaluated here exactly as Harbor (>= 2.11) evaluates them.
+"""Harbor's tag immutability rules, evaluated here exactly as Harbor evaluates them.
 
 A project holds a list of rules. Harbor reads them in id order, skips disabled ones and uses only
 the first repository selector and the first tag selector of each; the first rule whose two
 selectors select a tag makes it immutable (src/pkg/immutable/match/rule/match.go). A selector
 Harbor cannot build (kind not `doublestar`, unknown decoration) or a pattern the glob library
-rejects stops the evaluation: the tag counts as mutable and no later rule is read. Patterns are
-bmatcuk/doublestar v1.3.4 globs, reproduced by `doublestar_match`, quirks included.
+rejects for the tag being matched stops the evaluation of that tag: it counts as mutable and no
+later rule is read for it. Patterns are bmatcuk/doublestar globs of the version the server links
+(`glob`: v1.3.4 from Harbor 2.11, v1.1.1 before; None where unknown), quirks included.
 
 Every function takes the repository path WITHOUT the project (`team/app` for `library/team/app`),
 as Harbor matches it. Pure logic: no HTTP, no terminal.
@@ -15,11 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 # The matcher's names are part of this module's API too: the backend imports all of it from here.
-from dtrctl.backends.harbor.doublestar import PatternError, check_pattern, doublestar_match
+from dtrctl.backends.harbor.doublestar import (
+    GLOB_VERSIONS,
+    V1_3_4,
+    GlobVersion,
+    PatternError,
+    check_pattern,
+    doublestar_match,
+)
 from dtrctl.errors import InvalidReference, InvalidResponse
 
 KIND_DOUBLESTAR = "doublestar"
@@ -153,10 +161,10 @@ class ImmutableRule:
             )
         ]
         parts += ["disabled"] if self.disabled else []
-        return f"{_label(self)} ({', '.join(parts)})"
+        return f"{rule_label(self)} ({', '.join(parts)})"
 
 
-def _label(rule: ImmutableRule) -> str:
+def rule_label(rule: ImmutableRule) -> str:
     return f"rule {rule.id}" if rule.id is not None else "a new rule"
 
 
@@ -201,7 +209,7 @@ class _Broken(Exception):
     """Harbor cannot evaluate this selector: it stops at the rule, the tag counts as mutable."""
 
 
-def _selector_problem(selector: Selector) -> tuple[str, str] | None:
+def selector_problem(selector: Selector) -> tuple[str, str] | None:
     """(code, text) when Harbor cannot even build the selector (selectors/index/index.go)."""
     if not selector.kind or not selector.decoration:
         return "unknown-kind", "selector has an empty kind or decoration"
@@ -217,13 +225,13 @@ def _selector_problem(selector: Selector) -> tuple[str, str] | None:
 
 
 def _checked(selector: Selector) -> Selector:
-    problem = _selector_problem(selector)
+    problem = selector_problem(selector)
     if problem:
         raise _Broken(problem[1])
     return selector
 
 
-def _selects(selector: Selector, repository_path: str, tag: str) -> bool:
+def _selects(selector: Selector, repository_path: str, tag: str, glob: GlobVersion) -> bool:
     """Harbor's doublestar selector on one candidate (selectors/doublestar/selector.go)."""
     decoration = _checked(selector).decoration
     if decoration in TAG_DECORATIONS:
@@ -233,15 +241,39 @@ def _selects(selector: Selector, repository_path: str, tag: str) -> bool:
         if not value:
             return False
     try:
-        matched = not selector.pattern or doublestar_match(selector.pattern, value)
+        matched = not selector.pattern or doublestar_match(selector.pattern, value, glob)
     except PatternError as error:
         raise _Broken(str(error)) from None
     return matched != (decoration in (REPO_EXCLUDES, TAG_EXCLUDES))
 
 
-def _in_harbor_order(rules: Iterable[ImmutableRule]) -> list[ImmutableRule]:
+def in_harbor_order(rules: Iterable[ImmutableRule]) -> list[ImmutableRule]:
     # Harbor reads rules by id; rules without one (not created yet) would come last.
     return sorted(rules, key=lambda rule: (rule.id is None, rule.id or 0))
+
+
+RuleOutcome = Literal["disabled", "no-selector", "repository", "tag", "matched", "stopped"]
+
+
+def rule_outcome(
+    rule: ImmutableRule, repository_path: str, tag: str, glob: GlobVersion
+) -> tuple[RuleOutcome, str]:
+    """What Harbor does with one rule for one tag: skips it (`disabled`, `no-selector`), finds
+    the repository or the tag not selected, matches, or stops there (with the reason)."""
+    if rule.disabled:
+        return "disabled", ""
+    if not rule.repository_selectors:
+        return "no-selector", ""
+    try:
+        if not _selects(rule.repository_selectors[0], repository_path, tag, glob):
+            return "repository", ""
+        if not rule.tag_selectors or not _selects(
+            rule.tag_selectors[0], repository_path, tag, glob
+        ):
+            return "tag", ""
+    except _Broken as broken:
+        return "stopped", str(broken)
+    return "matched", ""
 
 
 @dataclass(frozen=True)
@@ -255,19 +287,15 @@ class TagImmutability:
 
 
 def tag_is_immutable(
-    rules: Iterable[ImmutableRule], repository_path: str, tag: str
+    rules: Iterable[ImmutableRule], repository_path: str, tag: str, glob: GlobVersion = V1_3_4
 ) -> TagImmutability:
     """Harbor's verdict for one tag of the project's repository `repository_path` (no project)."""
-    for rule in _in_harbor_order(rules):
-        if rule.disabled or not rule.repository_selectors:
-            continue
-        try:
-            if not _selects(rule.repository_selectors[0], repository_path, tag):
-                continue
-            if rule.tag_selectors and _selects(rule.tag_selectors[0], repository_path, tag):
-                return TagImmutability(immutable=True, matched_rule=rule)
-        except _Broken as broken:
-            return TagImmutability(immutable=False, stopped_at=rule, stop_reason=str(broken))
+    for rule in in_harbor_order(rules):
+        outcome, reason = rule_outcome(rule, repository_path, tag, glob)
+        if outcome == "matched":
+            return TagImmutability(immutable=True, matched_rule=rule)
+        if outcome == "stopped":
+            return TagImmutability(immutable=False, stopped_at=rule, stop_reason=reason)
     return TagImmutability(immutable=False)
 
 
@@ -283,13 +311,17 @@ class Immutability:
 
     `applied`: the enabled rules Harbor reaches for this repository that select some of its tags,
     in id order. `stopped_at`: a broken rule reached before any rule covering every tag; Harbor
-    stops there, so no later rule counts (and none is listed).
+    stops there for every tag, or with `stops_some_tags` only for the tags its pattern fails on
+    (later rules still count for the others, but none can cover every tag). `versions_differ`:
+    the server's doublestar is unknown and the two give different answers (the lesser is given).
     """
 
     level: Level
     applied: tuple[AppliedRule, ...] = ()
     stopped_at: ImmutableRule | None = None
     stop_reason: str = ""
+    stops_some_tags: bool = False
+    versions_differ: bool = False
 
     @property
     def immutable(self) -> bool:
@@ -301,135 +333,97 @@ def _matches_every_tag(pattern: str) -> bool:
     return not pattern.strip("*") if pattern else True
 
 
-def _coverage(selector: Selector, repository_path: str) -> Level:
+# Tags of many shapes: a malformed tag pattern that fails on all of them stops Harbor for
+# (practically) every tag; one that passes any of them leaves the later rules for some tags.
+_PROBE_TAGS = ("latest", "v1.2.3", "1", "a", "x", "_", "Z9", "main-0ab1", "2024.01_rc")
+
+
+class _PartlyBroken(Exception):
+    """A tag pattern that fails for some tags only: Harbor stops at it for those tags."""
+
+
+def _tag_pattern_fails(pattern: str, glob: GlobVersion) -> bool:
+    """Whether the pattern can fail for some tag; `_PartlyBroken` when it fails only for some."""
+    try:
+        check_pattern(pattern, glob)
+    except PatternError as error:
+        for probe in _PROBE_TAGS:
+            try:
+                doublestar_match(pattern, probe, glob)
+            except PatternError:
+                continue
+            raise _PartlyBroken(f"{error}: Harbor stops at it for the tags it fails on") from None
+        raise _Broken(f"{error} (Harbor stops at it for every tag)") from None
+    return False
+
+
+def _coverage(selector: Selector, repository_path: str, glob: GlobVersion) -> Level:
     """Which tags of the repository `selector` selects, from its decoration and pattern."""
     decoration = _checked(selector).decoration
     if decoration not in TAG_DECORATIONS:
-        return "all" if _selects(selector, repository_path, "") else "none"
-    try:
-        check_pattern(selector.pattern)
-    except PatternError as error:  # errors for some tags: Harbor stops there for those
-        raise _Broken(f"{error} (Harbor stops at it for the tags it fails on)") from None
+        return "all" if _selects(selector, repository_path, "", glob) else "none"
+    _tag_pattern_fails(selector.pattern, glob)
     every = _matches_every_tag(selector.pattern)
     if decoration == TAG_MATCHES:
         return "all" if every else "some"
     return "none" if every else "some"
 
 
-def repository_immutability(rules: Iterable[ImmutableRule], repository_path: str) -> Immutability:
+def repository_immutability(
+    rules: Iterable[ImmutableRule], repository_path: str, glob: GlobVersion | None = V1_3_4
+) -> Immutability:
     """`all`: an enabled rule reached selects the repository (`repository_path`, no project) and
     has the tag selector `matches` with an empty or stars-only pattern (`**`, `*`), which every
     tag matches. `some`: a rule selects part of the tags (any other tag pattern, `excludes`), or
-    a tag selector misplaced in the repository slot. `none`: no rule selects any tag.
+    a tag selector misplaced in the repository slot. `none`: no rule selects any tag. `glob`
+    None: the server's doublestar is unknown; the lesser of the two answers.
     """
+    if glob is not None:
+        return _repository_immutability(list(rules), repository_path, glob)
+    results = [_repository_immutability(list(rules), repository_path, v) for v in GLOB_VERSIONS]
+    if results[0] == results[1]:
+        return results[0]
+    order: tuple[Level, ...] = ("none", "some", "all")
+    lesser = min(results, key=lambda result: order.index(result.level))
+    return replace(lesser, versions_differ=True)
+
+
+def _repository_immutability(
+    rules: list[ImmutableRule], repository_path: str, glob: GlobVersion
+) -> Immutability:
     applied: list[AppliedRule] = []
-    for rule in _in_harbor_order(rules):
+    partly: tuple[ImmutableRule, str] | None = None
+    for rule in in_harbor_order(rules):
         if rule.disabled or not rule.repository_selectors:
             continue
         try:
-            scope = _coverage(rule.repository_selectors[0], repository_path)
+            scope = _coverage(rule.repository_selectors[0], repository_path, glob)
             if scope == "none" or not rule.tag_selectors:
                 continue
-            tags = _coverage(rule.tag_selectors[0], repository_path)
-        except _Broken as broken:
+            tags = _coverage(rule.tag_selectors[0], repository_path, glob)
+        except (_PartlyBroken, _Broken) as broken:
             if any(item.covers == "all" for item in applied):
                 break  # Harbor never gets past the covering rule for this repository
-            return _summary(applied, stopped_at=rule, stop_reason=str(broken))
+            if isinstance(broken, _PartlyBroken):
+                partly = partly or (rule, str(broken))
+                continue
+            return _summary(applied, partly, stopped_at=rule, stop_reason=str(broken))
         if tags != "none":
-            applied.append(AppliedRule(rule, "all" if scope == tags == "all" else "some"))
-    return _summary(applied)
+            covers: Literal["all", "some"] = (
+                "all" if scope == tags == "all" and partly is None else "some"
+            )
+            applied.append(AppliedRule(rule, covers))
+    return _summary(applied, partly)
 
 
-def _summary(applied: list[AppliedRule], **stop: Any) -> Immutability:
+def _summary(
+    applied: list[AppliedRule], partly: tuple[ImmutableRule, str] | None, **stop: Any
+) -> Immutability:
     level: Level = "none"
     if any(item.covers == "all" for item in applied):
         level = "all"
     elif applied:
         level = "some"
+    if partly is not None and not stop:
+        stop = {"stopped_at": partly[0], "stop_reason": partly[1], "stops_some_tags": True}
     return Immutability(level, tuple(applied), **stop)
-
-
-# --- Findings for `repo audit` -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A problem of a project's rules; `error` when it switches immutability off."""
-
-    rule_id: int | None  # None: about the whole project
-    severity: Severity
-    code: str
-    message: str
-
-
-_STOPS = (
-    "Harbor stops evaluating the project's rules here, "
-    "so neither this rule nor any later one makes a tag immutable"
-)
-
-
-def _selector_findings(selector: Selector, slot: str) -> list[tuple[str, str, bool]]:
-    """(code, text, switches immutability off) for the selector Harbor uses in `slot`."""
-    problem = _selector_problem(selector)
-    if problem:
-        return [(problem[0], f"its {slot} {problem[1]}: {_STOPS}", True)]
-    decoration = selector.decoration
-    if decoration in NAMESPACE_DECORATIONS:
-        text = f"its {slot} selector uses {decoration!r}, which never matches in immutability rules"
-        return [("namespace-decoration", f"{text}, so this rule makes no tag immutable", True)]
-    found: list[tuple[str, str, bool]] = []
-    if decoration not in (REPOSITORY_DECORATIONS if slot == "repository" else TAG_DECORATIONS):
-        target = "tag" if decoration in TAG_DECORATIONS else "repository"
-        text = f"its {slot} selector uses {decoration!r}, so Harbor matches it against the {target}"
-        found.append(("misplaced-decoration", text, False))
-    try:
-        check_pattern(selector.pattern)
-    except PatternError as error:
-        found.append(("bad-pattern", f"its {slot} {error}: where it fails, {_STOPS}", True))
-    return found
-
-
-def _rule_findings(rule: ImmutableRule) -> list[Finding]:
-    problems: list[tuple[str, str, bool]] = []
-    for slot, selectors in (("repository", rule.repository_selectors), ("tag", rule.tag_selectors)):
-        if not selectors:
-            text = f"it has no {slot} selector, so Harbor skips it and it makes no tag immutable"
-            problems.append(("no-selector", text, True))
-            continue
-        if len(selectors) > 1:
-            text = (
-                f"it has {len(selectors)} {slot} selectors; Harbor uses only the first "
-                f"({selectors[0].describe()}) and ignores the others"
-            )
-            problems.append(("extra-selectors", text, False))
-        problems += _selector_findings(selectors[0], slot)
-    label = f"disabled {_label(rule)}" if rule.disabled else _label(rule).capitalize()
-    later = " (once it is enabled again)" if rule.disabled else ""
-    return [
-        Finding(
-            rule.id,
-            "error" if severe and not rule.disabled else "warning",
-            code,
-            f"{label}: {text}{later if severe else ''}",
-        )
-        for code, text, severe in problems
-    ]
-
-
-def malformed_rule_findings(rules: Iterable[ImmutableRule]) -> list[Finding]:
-    """Every rule Harbor cannot evaluate as written, in id order, then project-level findings."""
-    ordered = _in_harbor_order(rules)
-    findings = [finding for rule in ordered for finding in _rule_findings(rule)]
-    if len(ordered) > MAX_UI_RULES:
-        findings.append(
-            Finding(
-                None,
-                "warning",
-                "too-many-rules",
-                (
-                    f"The project has {len(ordered)} immutability rules: Harbor's UI shows only "
-                    f"{MAX_UI_RULES} and cannot add more (the API has no limit)"
-                ),
-            )
-        )
-    return findings

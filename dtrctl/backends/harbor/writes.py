@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
+from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
 from dtrctl.backends.harbor.rules import (
     MAX_UI_RULES,
     ImmutableRule,
@@ -65,14 +66,23 @@ class RulePlan:
 
 
 def plan_immutability(
-    rules: list[ImmutableRule], project: str, path: str, immutable: bool
+    rules: list[ImmutableRule],
+    project: str,
+    path: str,
+    immutable: bool,
+    glob: GlobVersion | None = V1_3_4,
 ) -> RulePlan:
-    """Pure: what to write so that Harbor's evaluation gives `project/path` the wanted state."""
-    return _plan_on(rules, project, path) if immutable else _plan_off(rules, project, path)
+    """Pure: what to write so that Harbor's evaluation gives `project/path` the wanted state;
+    `glob` is the server's doublestar version (None: unknown, then both must agree)."""
+    if immutable:
+        return _plan_on(rules, project, path, glob)
+    return _plan_off(rules, project, path, glob)
 
 
-def _plan_on(rules: list[ImmutableRule], project: str, path: str) -> RulePlan:
-    if repository_immutability(rules, path).immutable:
+def _plan_on(
+    rules: list[ImmutableRule], project: str, path: str, glob: GlobVersion | None
+) -> RulePlan:
+    if repository_immutability(rules, path, glob).immutable:
         return RulePlan()
     disabled_own = next((r for r in rules if r.disabled and is_canonical_for(r, path)), None)
     if disabled_own is not None:
@@ -81,12 +91,13 @@ def _plan_on(rules: list[ImmutableRule], project: str, path: str) -> RulePlan:
     else:
         action = RuleAction("create", canonical_rule(path))
         after = [*rules, action.rule]
-    result = repository_immutability(after, path)
+    result = repository_immutability(after, path, glob)
     if not result.immutable:
         stopped = result.stopped_at
+        some = " for some tags" if result.stops_some_tags else ""
         why = (
-            f"Harbor stops evaluating the rules of project {project} at {stopped.describe()} "
-            f"({result.stop_reason}), before dtrctl's rule"
+            f"Harbor stops evaluating the rules of project {project}{some} at "
+            f"{stopped.describe()} ({result.stop_reason}), before dtrctl's rule"
             if stopped is not None
             else "the project's rules would still not cover every tag"
         )
@@ -102,10 +113,12 @@ def _plan_on(rules: list[ImmutableRule], project: str, path: str) -> RulePlan:
     return RulePlan((action,), warnings=warnings)
 
 
-def _plan_off(rules: list[ImmutableRule], project: str, path: str) -> RulePlan:
+def _plan_off(
+    rules: list[ImmutableRule], project: str, path: str, glob: GlobVersion | None
+) -> RulePlan:
     own = [rule for rule in rules if not rule.disabled and is_canonical_for(rule, path)]
     remaining = [rule for rule in rules if rule not in own]
-    result = repository_immutability(remaining, path)
+    result = repository_immutability(remaining, path, glob)
     if result.immutable:
         covering = next(item.rule for item in result.applied if item.covers == "all")
         return RulePlan(
@@ -140,7 +153,8 @@ def _immutability_change(
     project, path = name.namespace, name.name
     with backend.project_lock(project):
         rules = backend.api.list_rules(project)
-        plan = plan_immutability(rules, project, path, immutable)
+        glob = backend.glob_version()
+        plan = plan_immutability(rules, project, path, immutable, glob)
         if plan.error is not None:
             return ImmutabilityResult(str(name), None, changed=False, error=plan.error)
         if not plan.actions or not write:
@@ -148,7 +162,7 @@ def _immutability_change(
                 str(name), immutable, changed=bool(plan.actions), warnings=plan.warnings
             )
         lost = _execute(backend, project, plan)
-        now = repository_immutability(backend.api.list_rules(project), path).immutable
+        now = repository_immutability(backend.api.list_rules(project), path, glob).immutable
     if now != immutable:
         if lost is not None:
             lost.hint = f"Harbor may not have applied the change: check {name} before retrying"
@@ -278,7 +292,9 @@ def _unpushed_record(backend: HarborBackend, name: RepositoryName) -> Repository
 
     rules = backend.api.list_rules(name.namespace)
     public = backend.api.get_project(name.namespace).public
-    return repository_record(name.namespace, name.name, rules, public=public)
+    return repository_record(
+        name.namespace, name.name, rules, public=public, glob=backend.glob_version()
+    )
 
 
 def apply_settings(backend: HarborBackend, change: SettingsChange) -> SettingsResult:

@@ -1,6 +1,7 @@
 """Harbor's API v2.0 in the sandbox: routing, system info, the current user and projects.
 
-Immutable tag rules are in `rules_api`, repositories and artifacts in `artifacts_api`.
+Immutable tag rules are in `rules_api`, repository and artifact reads in `artifacts_api`,
+their writes in `repository_writes`.
 Choices where Harbor is not followed exactly:
 - Projects cannot be updated or deleted; the project list filters `name` by substring.
 - `/users/current/permissions` knows the project scope (`/project/<id or name>`) and `/system`.
@@ -14,7 +15,7 @@ from typing import Any
 
 from dtrctl import __version__
 from dtrctl.sandbox.exchange import Request, Response, json_response
-from dtrctl.sandbox.harbor import artifacts_api, rules_api
+from dtrctl.sandbox.harbor import artifacts_api, repository_writes, rules_api
 from dtrctl.sandbox.harbor.conventions import (
     HarborError,
     caller_of,
@@ -79,7 +80,7 @@ def _route(
         if rest[1] == "immutabletagrules":
             return rules_api.handle(state, request, caller, project, rest[2:])
         if rest[1] == "repositories":
-            return artifacts_api.handle(state, request, caller, project, rest[2:])
+            return repository_writes.handle(state, request, caller, project, rest[2:])
     raise not_found(f"no API endpoint {request.path}")
 
 

@@ -39,6 +39,7 @@ def repository_body(state: HarborState, project: Project, path: str) -> dict[str
         "id": state.object_id("repository", project.name, path),
         "project_id": project.project_id,
         "name": f"{project.name}/{path}",
+        "description": state.description(project.name, path),
         "artifact_count": len(state.artifacts(project.name, path)),
         "pull_count": pulls,
         "creation_time": created,
@@ -91,7 +92,7 @@ def handle(
         ]
         page, headers = paged(request, items)
         return json_response(200, page, headers)
-    manifest = _artifact(state, project, path, rest[2])
+    manifest = find_artifact(state, project, path, rest[2])
     if len(rest) == 3:
         _only(request, "GET")
         return json_response(200, _artifact_body(state, request, project, path, manifest))
@@ -109,7 +110,10 @@ def _only(request: Request, method: str) -> None:
         raise HarborError(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here")
 
 
-def _artifact(state: HarborState, project: Project, path: str, reference: str) -> StoredManifest:
+def find_artifact(
+    state: HarborState, project: Project, path: str, reference: str
+) -> StoredManifest:
+    """The artifact a tag or digest names; 404 in Harbor's words when there is none."""
     digest: str | None = reference
     if ":" not in reference:
         tag = state.get_tag(project.name, path, reference)

@@ -1,175 +1,143 @@
-"""Harbor's tag immutability matching, re-implemented for the sandbox.
+"""Harbor's tag immutability matching, ported for the sandbox from Harbor's own code.
 
-Doublestar globs as bmatcuk/doublestar v1.3.4 (Harbor 2.11+) behaves for the cases dtrctl meets:
-`*` and `?` never cross `/`, `**` as a whole component spans any number of components, `**` inside
-a component acts as `*`, `{a,b}` alternatives (which may hold `/`), `[...]` classes, `\\` escapes.
-Rule evaluation follows src/pkg/immutable/match/rule/match.go: rules in id order, disabled ones
-skipped, only the first repository selector and the first tag selector count, the repository
-pattern is matched against the path without the project, and an error stops the evaluation
-(Harbor then treats the tag as mutable).
+Rule evaluation is src/pkg/immutable/match/rule/match.go: one candidate (the repository path
+without the project, and its tags: one tag when Harbor asks about a tag) against the project's
+rules in id order, disabled ones skipped, only the first repository selector and the first tag
+selector of a rule counting, a rule without either skipped. The first rule that selects the
+candidate makes it immutable. Any error (a selector Harbor cannot build, a pattern that is
+malformed where matching reaches it) ends the evaluation: Harbor then leaves the tag mutable and
+reads no later rule, for this candidate only.
+
+Selectors are src/lib/selector/selectors/doublestar/selector.go and index/index.go: the kind must
+be `doublestar` and the decoration one of six. A decoration acts on what it names wherever it
+sits: `matches`/`excludes` test the candidate's tags even in the repository slot, `repoMatches`/
+`repoExcludes` test the repository even in the tag slot, and `nsMatches`/`nsExcludes` never
+select (Harbor sets no namespace on these candidates). An empty pattern matches everything.
+Globs are doublestar v1.3.4 (`dtrctl.sandbox.harbor.doublestar`).
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from dtrctl.sandbox.harbor import doublestar
+
+KIND = "doublestar"
+DECORATIONS = ("matches", "excludes", "repoMatches", "repoExcludes", "nsMatches", "nsExcludes")
 
 
 class PatternError(ValueError):
-    """A pattern or selector Harbor cannot use; it switches off the rules after it."""
+    """A selector Harbor cannot build or a pattern it cannot match: it ends the evaluation."""
 
 
-def _closing(pattern: str, start: int, opening: str, closing: str) -> int:
-    depth = 0
-    index = start
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == opening:
-            depth += 1
-        elif char == closing:
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    raise PatternError(f"syntax error in pattern {pattern!r}")
+@dataclass(frozen=True)
+class Candidate:
+    """What Harbor matches: `repository` without the project; no tags means untagged."""
 
-
-def _split_alternatives(body: str) -> list[str]:
-    parts, depth, current, index = [], 0, "", 0
-    while index < len(body):
-        char = body[index]
-        if char == "\\" and index + 1 < len(body):
-            current += body[index : index + 2]
-            index += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-        index += 1
-    return [*parts, current]
-
-
-def _class(pattern: str, start: int) -> tuple[str, int]:
-    end = pattern.find("]", start + 1)
-    if end < 0:
-        raise PatternError(f"syntax error in pattern {pattern!r}")
-    body = pattern[start + 1 : end]
-    negate = body[:1] in ("^", "!")
-    if negate:
-        body = body[1:]
-    escaped = body.replace("\\", "\\\\").replace("[", "\\[")
-    return ("[^/" if negate else "[") + escaped + "]", end + 1
-
-
-def _star(pattern: str, index: int, in_braces: bool) -> tuple[str, int]:
-    if not pattern.startswith("**", index):
-        return "[^/]*", index + 1
-    after = index + 2
-    whole_component = (index == 0 or pattern[index - 1] == "/") and (
-        after == len(pattern) or pattern[after] == "/"
-    )
-    if in_braces:
-        return ".*", after
-    if not whole_component:
-        return "[^/]*", after
-    if after < len(pattern):  # `**/`: any number of leading components, even none
-        return "(?:.*/)?", after + 1
-    return ".*", after
-
-
-def _translate(pattern: str, in_braces: bool = False) -> str:
-    regex, index = "", 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "*":
-            piece, index = _star(pattern, index, in_braces)
-            regex += piece
-            continue
-        if char == "?":
-            regex += "[^/]"
-        elif char == "[":
-            piece, index = _class(pattern, index)
-            regex += piece
-            continue
-        elif char == "{":
-            end = _closing(pattern, index, "{", "}")
-            options = _split_alternatives(pattern[index + 1 : end])
-            regex += "(?:" + "|".join(_translate(option, True) for option in options) + ")"
-            index = end + 1
-            continue
-        elif char == "\\":
-            if index + 1 >= len(pattern):
-                raise PatternError(f"syntax error in pattern {pattern!r}")
-            regex += re.escape(pattern[index + 1])
-            index += 1
-        else:
-            regex += re.escape(char)
-        index += 1
-    return regex
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(_translate(pattern))
-    except re.error as error:
-        raise PatternError(f"syntax error in pattern {pattern!r}: {error}") from None
+    repository: str
+    tags: tuple[str, ...] = ()
+    namespace: str = ""
 
 
 def doublestar_match(pattern: str, name: str) -> bool:
-    """Whether `name` matches the doublestar `pattern`; an empty pattern matches everything."""
+    """Harbor's `match`: an empty pattern matches everything, else doublestar.Match."""
     if pattern == "":
         return True
-    return _compiled(pattern).fullmatch(name) is not None
+    try:
+        return doublestar.match(pattern, name)
+    except doublestar.BadPattern:
+        raise PatternError(f"syntax error in pattern {pattern!r}") from None
 
 
-def _selects(selector: Mapping[str, Any], repository: str, tag: str | None) -> bool:
-    """Whether one selector selects the candidate (`tag` None: a repository candidate)."""
-    if selector.get("kind") != "doublestar":
-        raise PatternError(f"unknown selector kind {selector.get('kind')!r}")
-    decoration = selector.get("decoration")
-    pattern = str(selector.get("pattern") or "")
-    if decoration in ("repoMatches", "repoExcludes"):
-        return doublestar_match(pattern, repository) == (decoration == "repoMatches")
-    if decoration in ("matches", "excludes"):
-        matched = tag is not None and doublestar_match(pattern, tag)
-        return matched == (decoration == "matches")
-    if decoration in ("nsMatches", "nsExcludes"):
-        return False  # no namespace is set on Harbor's candidates
-    raise PatternError(f"unknown selector decoration {decoration!r}")
+@dataclass(frozen=True)
+class Selector:
+    decoration: str
+    pattern: str
+    untagged: bool
+
+    def selects(self, candidate: Candidate) -> bool:
+        """Select() on a single candidate."""
+        if self.decoration == "matches":
+            if not candidate.tags:
+                return self.untagged
+            return any(doublestar_match(self.pattern, tag) for tag in candidate.tags)
+        if self.decoration == "excludes":
+            if not candidate.tags:
+                return not self.untagged
+            return any(not doublestar_match(self.pattern, tag) for tag in candidate.tags)
+        repository = self.decoration.startswith("repo")
+        value = candidate.repository if repository else candidate.namespace
+        if not value:
+            return False
+        return doublestar_match(self.pattern, value) != self.decoration.endswith("Excludes")
 
 
-def _rule_matches(rule: Mapping[str, Any], repository: str, tag: str) -> bool:
-    scopes = rule.get("scope_selectors") or {}
-    repository_selectors = scopes.get("repository") or []
-    tag_selectors = rule.get("tag_selectors") or []
-    if not repository_selectors or not tag_selectors:
+def _text(selector: Mapping[str, Any], key: str) -> str:
+    value = selector.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PatternError(f"selector {key} {value!r} is not a string")
+    return value
+
+
+def build_selector(raw: Any, untagged: bool | None = None) -> Selector:
+    """index.Get and doublestar.New: `untagged` None when no extras are given (the
+    repository slot), where it defaults to true except for `excludes`."""
+    if not isinstance(raw, Mapping):
+        raise PatternError(f"a selector must be an object, got {raw!r}")
+    kind, decoration = _text(raw, "kind"), _text(raw, "decoration")
+    if not kind or not decoration:
+        raise PatternError("empty selector kind or decoration")
+    if kind != KIND:
+        raise PatternError(f"selector {kind} is not registered")
+    if decoration not in DECORATIONS:
+        raise PatternError(f"decoration {decoration} of selector {kind} is not supported")
+    if untagged is None:
+        untagged = decoration != "excludes"
+    return Selector(decoration, _text(raw, "pattern"), untagged)
+
+
+def _first(items: Any) -> Any:
+    return items[0] if isinstance(items, list) and items else None
+
+
+def rule_selects(rule: Mapping[str, Any], candidate: Candidate) -> bool:
+    """Whether one enabled rule selects the candidate; PatternError where Harbor errors."""
+    scopes = rule.get("scope_selectors")
+    if scopes is not None and not isinstance(scopes, Mapping):
+        raise PatternError("scope_selectors must be an object")
+    repository_selector = _first((scopes or {}).get("repository"))
+    if repository_selector is None:
         return False
-    return _selects(repository_selectors[0], repository, None) and _selects(
-        tag_selectors[0], repository, tag
-    )
+    if not build_selector(repository_selector).selects(candidate):
+        return False
+    tag_selector = _first(rule.get("tag_selectors"))
+    if tag_selector is None:
+        return False
+    # match.go's extras: `excludes` keeps untagged artifacts, every other decoration drops them.
+    excludes = isinstance(tag_selector, Mapping) and tag_selector.get("decoration") == "excludes"
+    return build_selector(tag_selector, untagged=excludes).selects(candidate)
 
 
-def is_immutable(rules: Iterable[Mapping[str, Any]], repository: str, tag: str) -> bool:
-    """Whether `tag` of `repository` (the path without the project) is immutable under the
-    project's `rules` (each with `id`, `disabled`, `scope_selectors`, `tag_selectors`)."""
+def matching_rule(rules: Iterable[Mapping[str, Any]], candidate: Candidate) -> int | None:
+    """The id of the rule that makes the candidate immutable, or None (also after an error)."""
     for rule in sorted(rules, key=lambda item: int(item.get("id") or 0)):
         if rule.get("disabled"):
             continue
         try:
-            if _rule_matches(rule, repository, tag):
-                return True
+            if rule_selects(rule, candidate):
+                return int(rule.get("id") or 0)
         except PatternError:
-            return False  # Harbor fails open: the error ends the evaluation
-    return False
+            return None  # Harbor fails open: the error ends the evaluation
+    return None
+
+
+def is_immutable(rules: Iterable[Mapping[str, Any]], repository: str, tag: str | None) -> bool:
+    """Whether `tag` of `repository` (the path without the project) is immutable under the
+    project's `rules` (each with `id`, `disabled`, `scope_selectors`, `tag_selectors`);
+    `tag` None asks about an untagged artifact."""
+    candidate = Candidate(repository, (tag,) if tag is not None else ())
+    return matching_rule(rules, candidate) is not None

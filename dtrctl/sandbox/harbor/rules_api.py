@@ -21,7 +21,8 @@ from dtrctl.sandbox.harbor.conventions import (
     omit_empty,
     paged,
 )
-from dtrctl.sandbox.harbor.state import Caller, HarborState, Project, RuleConflict, StoredRule
+from dtrctl.sandbox.harbor.rule_records import RuleConflict, StoredRule
+from dtrctl.sandbox.harbor.state import Caller, HarborState, Project
 
 RESOURCE = "immutable-tag"
 

@@ -3,7 +3,7 @@ robot accounts, immutable tag rules and the integer ids Harbor's API shows.
 
 Registry content (repositories, manifests, tags, blobs, tokens) stays in SandboxState, so the
 /v2 implementation is shared with the DTR flavor. A Harbor repository is stored as a
-Repository with `namespace` the project and `name` the path inside it (which may hold `/`).
+RepositoryRecord with `namespace` the project and `name` the path inside it (which may hold `/`).
 
 Permissions (a subset of Harbor's RBAC): guests and limited guests read; developers also push;
 maintainers also delete tags and artifacts and *list* immutable tag rules; project admins also
@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dtrctl.models import Repository
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.harbor.matching import is_immutable
+from dtrctl.sandbox.harbor.rule_records import (
+    RuleConflict,
+    StoredRule,
+    body_id,
+    rule_content,
+    tag_filter,
+)
+from dtrctl.sandbox.manifests import parse_manifest
 from dtrctl.sandbox.state import SandboxState, StoredManifest, utc_timestamp
 
 ROLE_IDS = {"projectAdmin": 1, "developer": 2, "guest": 3, "maintainer": 4, "limitedGuest": 5}
@@ -38,7 +45,12 @@ _READ: frozenset[Permission] = frozenset(
         ("tag", "list"),
     }
 )
-_DEVELOPER = _READ | {("repository", "push"), ("tag", "create")}
+_DEVELOPER = _READ | {
+    ("repository", "push"),
+    ("repository", "update"),
+    ("artifact", "create"),
+    ("tag", "create"),
+}
 _MAINTAINER = _DEVELOPER | {
     ("repository", "delete"),
     ("artifact", "delete"),
@@ -59,9 +71,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "projectAdmin": _PROJECT_ADMIN,
 }
 ALL_PROJECT_PERMISSIONS = _PROJECT_ADMIN | {("project", "delete")}
-# Stored with a rule and compared for "already exists"; `params` and `extras` are dropped.
-_RULE_FIELDS = ("priority", "action", "template", "tag_selectors", "scope_selectors")
-_SELECTOR_FIELDS = ("kind", "decoration", "pattern")
 
 
 @dataclass
@@ -116,40 +125,6 @@ class Caller:
         return self.user is not None and self.user.sysadmin
 
 
-@dataclass
-class StoredRule:
-    id: int
-    project_id: int
-    disabled: bool
-    content: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "disabled": self.disabled, **self.content}
-
-
-def rule_content(body: dict[str, Any]) -> dict[str, Any]:
-    """The part of a rule Harbor stores, whatever its types: it validates almost nothing."""
-    content = {name: body[name] for name in _RULE_FIELDS if body.get(name) is not None}
-
-    def selector(value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return {name: value[name] for name in _SELECTOR_FIELDS if name in value}
-
-    if isinstance(content.get("tag_selectors"), list):
-        content["tag_selectors"] = [selector(item) for item in content["tag_selectors"]]
-    if isinstance(content.get("scope_selectors"), dict):
-        content["scope_selectors"] = {
-            scope: [selector(item) for item in items] if isinstance(items, list) else items
-            for scope, items in content["scope_selectors"].items()
-        }
-    return content
-
-
-class RuleConflict(Exception):
-    """An identical rule exists in the project."""
-
-
 class HarborState(SandboxState):
     def __init__(self, *, project_creation_restriction: str = "everyone") -> None:
         super().__init__(create_on_push=False)
@@ -168,6 +143,7 @@ class HarborState(SandboxState):
         # Integer ids for repositories, artifacts and tags, given on first sight.
         self._object_ids: dict[tuple[str, ...], int] = {}
         self._repository_times: dict[tuple[str, str], str] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}
 
     def object_id(self, *key: str) -> int:
         with self.lock:
@@ -287,7 +263,7 @@ class HarborState(SandboxState):
         with self.lock:
             return sorted(self._projects.values(), key=lambda project: project.project_id)
 
-    def project_repositories(self, project: str | None = None) -> list[Repository]:
+    def project_repositories(self, project: str | None = None) -> list[RepositoryRecord]:
         """Repositories, sorted by full name; all of them or one project's."""
         with self.lock:
             return [
@@ -296,12 +272,12 @@ class HarborState(SandboxState):
                 if project is None or key[0] == project
             ]
 
-    def add_project_repository(self, project: str, path: str) -> Repository:
+    def add_project_repository(self, project: str, path: str) -> RepositoryRecord:
         """A repository as a first push creates it."""
         with self.lock:
             if project not in self._projects:
                 raise KeyError(f"no project {project}")
-            stored = self.add_repository(Repository(namespace=project, name=path))
+            stored = self.add_repository(RepositoryRecord(namespace=project, name=path))
             self.object_id("repository", project, path)
             self._repository_times[(project, path)] = utc_timestamp()
             return stored
@@ -309,6 +285,52 @@ class HarborState(SandboxState):
     def repository_time(self, project: str, path: str) -> str:
         with self.lock:
             return self._repository_times.get((project, path), "")
+
+    def description(self, project: str, path: str) -> str:
+        with self.lock:
+            return self._descriptions.get((project, path), "")
+
+    def set_description(self, project: str, path: str, description: str) -> None:
+        with self.lock:
+            self._descriptions[(project, path)] = description
+
+    def delete_project_repository(self, project: str, path: str) -> None:
+        """Remove a repository and its content; rules that name it stay, as in Harbor."""
+        with self.lock:
+            self.delete_repository(project, path)
+            self._descriptions.pop((project, path), None)
+            self._repository_times.pop((project, path), None)
+
+    def delete_artifact(self, project: str, path: str, digest: str) -> None:
+        """Remove an artifact, its tags, and the members of an index that nothing else keeps
+        (no tag, no other index), as Harbor's deleteDeeply does."""
+        with self.lock:
+            manifest = self.manifest(project, path, digest)
+            self.delete_manifest(project, path, digest)
+            contents = self._contents_of(project, path)
+            kept = {child for other in contents.manifests.values() for child in other.children}
+            tagged = {tag.digest for tag in contents.tags.values()}
+            for child in manifest.children if manifest is not None else ():
+                if child not in kept and child not in tagged:
+                    self.delete_manifest(project, path, child)
+
+    def copy_artifact(self, source: tuple[str, str], digest: str, target: tuple[str, str]) -> None:
+        """Copy a manifest, the members of an index and the links to their blobs from one
+        repository into another (which must exist); tags are the caller's."""
+        with self.lock:
+            pending = [digest]
+            while pending:
+                manifest = self.manifest(*source, pending.pop())
+                if manifest is None:
+                    raise KeyError(f"no manifest {digest} in {'/'.join(source)}")
+                pending.extend(manifest.children)
+                parsed = parse_manifest(manifest.media_type, manifest.body)
+                for blob in (parsed.config, *parsed.layers):
+                    if blob is not None:
+                        self.mount_blob(*target, blob.digest, source)
+                self._contents_of(*target).manifests.setdefault(
+                    manifest.digest, replace(manifest, created_at=utc_timestamp())
+                )
 
     def artifacts(self, project: str, path: str) -> list[StoredManifest]:
         """The repository's top-level artifacts (not the members of an index), newest first."""
@@ -333,31 +355,34 @@ class HarborState(SandboxState):
             rule = self._rules.get(rule_id)
             return rule if rule is not None and rule.project_id == project.project_id else None
 
-    def _check_unique(self, project: Project, content: dict[str, Any], rule_id: int = 0) -> None:
-        key = json.dumps(content, sort_keys=True)
+    def _check_unique(self, project: Project, key: str, rule_id: int = 0) -> None:
         for rule in self.rules(project):
-            if rule.id != rule_id and json.dumps(rule.content, sort_keys=True) == key:
+            if rule.id != rule_id and rule.tag_filter == key:
                 raise RuleConflict
 
     def create_rule(self, project: Project, body: dict[str, Any]) -> StoredRule:
-        """Store a rule, always enabled (as Harbor does, whatever `disabled` says)."""
+        """Store a rule, always enabled (as Harbor does, whatever `disabled` says); its
+        `tag_filter` keeps the `id` and `disabled` sent, as Harbor's does."""
         content = rule_content(body)
+        key = tag_filter(project.project_id, body_id(body), body.get("disabled") is True, content)
         with self.lock:
-            self._check_unique(project, content)
-            rule = StoredRule(next(self._rule_ids), project.project_id, False, content)
+            self._check_unique(project, key)
+            rule = StoredRule(next(self._rule_ids), project.project_id, False, content, key)
             self._rules[rule.id] = rule
             return rule
 
     def update_rule(self, project: Project, rule: StoredRule, body: dict[str, Any]) -> None:
-        """Toggle `disabled` when it differs (ignoring everything else), else replace content."""
+        """Toggle `disabled` when it differs (ignoring everything else, the stored filter too),
+        else replace content."""
         with self.lock:
             disabled = bool(body.get("disabled", False))
             if disabled != rule.disabled:
                 rule.disabled = disabled
                 return
             content = rule_content(body)
-            self._check_unique(project, content, rule.id)
-            rule.content = content
+            key = tag_filter(project.project_id, rule.id, disabled, content)
+            self._check_unique(project, key, rule.id)
+            rule.content, rule.tag_filter = content, key
 
     def delete_rule(self, rule: StoredRule) -> None:
         with self.lock:

@@ -3,16 +3,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import subprocess
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dtrctl.auth import docker_config as docker_credentials
 from dtrctl.auth.credential import Credential
 from dtrctl.auth.docker_config import DockerLookup, find_docker_credential
+from dtrctl.errors import CredentialSourceTimeout, CredentialSourceUnusable, UsageError
 
 if TYPE_CHECKING:
     from tests.unit.conftest import IsolatedEnv
@@ -370,30 +370,109 @@ def test_helper_missing_from_path_is_a_warning(lookup: Lookup, isolated_env: Iso
     assert any("docker-credential-absent" in note for note in warnings(notes))
 
 
-def test_helper_failing_otherwise_is_a_warning(lookup: Lookup, isolated_env: IsolatedEnv) -> None:
+def test_helper_failing_otherwise_is_a_warning_quoting_stderr_only(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
-    write_helper(isolated_env, answers={}, failure="error: the keychain is locked")
+    write_script(
+        isolated_env,
+        "dtrtest",
+        f"echo 'error: the keychain is locked' >&2\necho {helper_answer('alice', SECRET)!r}\n"
+        "exit 1\n",
+    )
     result, notes = lookup()
     assert result == DockerLookup()
     assert any("keychain is locked" in note and "exit 1" in note for note in warnings(notes))
+    assert not any(SECRET in note for note in notes)
 
 
-def test_helper_timeout_is_a_warning(
+def test_a_failing_helpers_stdout_is_never_logged(
+    lookup: Lookup, isolated_env: IsolatedEnv
+) -> None:
+    write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
+    write_helper(isolated_env, answers={}, failure=f"cannot unlock: {SECRET}")
+    result, notes = lookup()
+    assert result == DockerLookup()
+    assert any("exit 1" in note and "not shown" in note for note in warnings(notes))
+    assert not any(SECRET in note for note in notes)
+
+
+def write_script(isolated_env: IsolatedEnv, name: str, body: str) -> Path:
+    script = isolated_env.bin_dir / f"docker-credential-{name}"
+    script.write_text(f"#!/bin/sh\n{body}", encoding="utf-8")
+    script.chmod(0o755)
+    return script
+
+
+def test_a_helper_that_never_answers_ends_the_lookup_with_exit_5(
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
+    # It holds its pipes open and never exits: only the timeout ends it.
+    write_script(isolated_env, "dtrtest", "exec sleep 600\n")
+    monkeypatch.setenv("DTRCTL_CREDENTIAL_TIMEOUT", "0.5")
+    with pytest.raises(CredentialSourceTimeout) as raised:
+        lookup()
+    assert raised.value.exit_code == 5
+    assert "docker-credential-dtrtest did not answer within 0.5 s" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['exec yes \'{"Username": "alice"}\'\n', "exec yes error >&2\n"],
+    ids=["stdout", "stderr"],
+)
+def test_a_helper_printing_without_end_is_stopped_at_the_cap_with_exit_3(
+    lookup: Lookup, isolated_env: IsolatedEnv, body: str
+) -> None:
+    write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
+    write_script(isolated_env, "dtrtest", body)
+    with pytest.raises(CredentialSourceUnusable) as raised:
+        lookup()
+    assert raised.value.exit_code == 3
+    assert "docker-credential-dtrtest printed more than 1 MiB" in raised.value.message
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf", "3601"])
+def test_a_bad_credential_timeout_is_a_usage_error(
+    lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
+    write_helper(isolated_env, answers={HOST: helper_answer("alice", SECRET)})
+    monkeypatch.setenv("DTRCTL_CREDENTIAL_TIMEOUT", value)
+    with pytest.raises(UsageError, match="DTRCTL_CREDENTIAL_TIMEOUT"):
+        lookup()
+
+
+def test_a_helper_answering_within_a_small_timeout_is_used(
     lookup: Lookup, isolated_env: IsolatedEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_docker_config(isolated_env, {"credHelpers": {HOST: "dtrtest"}})
     write_helper(isolated_env, answers={HOST: helper_answer("alice", SECRET)})
-    timeouts: list[float] = []
+    monkeypatch.setenv("DTRCTL_CREDENTIAL_TIMEOUT", "20")
+    result, _ = lookup()
+    assert result.credential == Credential("alice", SECRET, "docker-credential-helper:dtrtest")
 
-    def hang(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
-        timeouts.append(options["timeout"])
-        raise subprocess.TimeoutExpired(command, options["timeout"])
 
-    monkeypatch.setattr(docker_credentials.subprocess, "run", hang)
-    result, notes = lookup()
-    assert result == DockerLookup()
-    assert timeouts == [docker_credentials.HELPER_TIMEOUT_SECONDS]
-    assert any("did not answer" in note for note in warnings(notes))
+@pytest.mark.parametrize("path", ["/dev/zero", "fifo", "directory", "large"])
+def test_a_docker_config_that_is_no_small_regular_file_is_exit_3(
+    lookup: Lookup, isolated_env: IsolatedEnv, tmp_path: Path, path: str
+) -> None:
+    docker = tmp_path / "weird-docker"
+    docker.mkdir()
+    config = docker / "config.json"
+    if path == "/dev/zero":
+        config.symlink_to("/dev/zero")
+    elif path == "fifo":
+        os.mkfifo(config)  # nobody ever writes to it
+    elif path == "directory":
+        config.mkdir()
+    else:
+        config.write_bytes(b" " * (4 * 1024 * 1024 + 1))
+    with pytest.raises(CredentialSourceUnusable) as raised:
+        lookup(environ={**os.environ, "DOCKER_CONFIG": str(docker)})
+    assert raised.value.exit_code == 3
+    assert f"docker's config file {config}" in raised.value.message
 
 
 def test_invalid_helper_name_is_not_run(lookup: Lookup, isolated_env: IsolatedEnv) -> None:

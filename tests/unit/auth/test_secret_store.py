@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import keyring
 import pytest
+from keyring.backend import KeyringBackend
 from keyring.backends import null
 
 from dtrctl.auth.secret_store import (
@@ -19,7 +23,12 @@ from dtrctl.auth.secret_store import (
     store_secret,
 )
 from dtrctl.config import ConfigError
-from dtrctl.errors import ExitCode, UsageError
+from dtrctl.errors import (
+    CredentialSourceTimeout,
+    CredentialSourceUnusable,
+    ExitCode,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from tests.unit.conftest import InMemoryKeyring, IsolatedEnv
@@ -273,3 +282,84 @@ def test_a_private_subdirectory_others_may_open_is_refused(isolated_env: Isolate
     with pytest.raises(UsageError, match="refusing to store a secret"):
         store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
     assert not (isolated_env.config_dir / "private" / "credentials.toml").exists()
+
+
+# bounds
+
+
+class BlockingKeyring(KeyringBackend):
+    """A backend that never answers, like a Secret Service waiting on an unlock prompt nobody
+    sees; `release` lets its waiting threads go when the test ends."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.release.wait()
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.release.wait()
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.release.wait()
+
+
+@pytest.fixture
+def blocking_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[BlockingKeyring]:
+    monkeypatch.setenv("DTRCTL_CREDENTIAL_TIMEOUT", "0.2")
+    backend = BlockingKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        backend.release.set()
+        keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: get_secret(SERVICE, "alice"),
+        lambda: store_secret(SERVICE, "alice", SECRET, insecure_storage=False),
+        lambda: delete_secret(SERVICE, "alice"),
+    ],
+    ids=["get", "store", "delete"],
+)
+def test_a_keyring_that_never_answers_is_exit_5_naming_it(
+    blocking_keyring: BlockingKeyring, call: Callable[[], object]
+) -> None:
+    with pytest.raises(CredentialSourceTimeout) as raised:
+        call()
+    assert raised.value.exit_code == ExitCode.UNAVAILABLE
+    assert raised.value.message == "the system keyring did not answer within 0.2 s"
+    assert "PYTHON_KEYRING_BACKEND" in (raised.value.hint or "")
+
+
+@pytest.mark.usefixtures("failing_keyring")
+@pytest.mark.parametrize("kind", ["fifo", "large"])
+def test_a_credentials_file_that_is_no_small_regular_file_is_exit_3(
+    isolated_env: IsolatedEnv, kind: str
+) -> None:
+    isolated_env.config_dir.mkdir(parents=True)
+    path = credentials_path()
+    if kind == "fifo":
+        os.mkfifo(path)  # nobody writes to it: reading it would wait for ever
+    else:
+        path.write_bytes(b"#" * (1024 * 1024 + 1))
+    with pytest.raises(CredentialSourceUnusable) as raised:
+        get_secret(SERVICE, "alice")
+    assert raised.value.exit_code == ExitCode.AUTH
+    assert f"dtrctl's credential file {path}" in raised.value.message
+
+
+def test_insecure_storage_stores_even_when_the_keyring_never_answers(
+    blocking_keyring: BlockingKeyring, isolated_env: IsolatedEnv, notes: pytest.LogCaptureFixture
+) -> None:
+    where = store_secret(SERVICE, "alice", SECRET, insecure_storage=True)
+    assert where == str(credentials_path())
+    assert any("did not answer" in note for note in notes.messages)

@@ -50,6 +50,7 @@ class FakeHarbor:
         self.writes: list[tuple[str, Any]] = []
         self.next_id = 100
         self.failure: Exception | None = None
+        self.version: str | None = "v2.13.0-db1569ae"
 
     def _rules(self, project: str) -> list[ImmutableRule]:
         if project not in self.projects:
@@ -57,6 +58,9 @@ class FakeHarbor:
         return self.projects[project]
 
     def check_credentials(self) -> None: ...
+
+    def harbor_version(self) -> str | None:
+        return self.version
 
     def project_exists(self, project: str) -> bool:
         if self.failure:
@@ -155,6 +159,22 @@ class TestPlan:
         plan = plan_immutability([broken], "library", "app", True)
         assert plan.actions == () and isinstance(plan.error, Conflict)
         assert "rule 2" in plan.error.message and plan.error.exit_code is ExitCode.FAILED
+
+    def test_on_behind_a_pattern_broken_for_some_tags_names_it_and_those_tags(self) -> None:
+        # issue #20: `x[` stops Harbor only for tags reaching the bracket; the others would be
+        # immutable under dtrctl's rule, those never: not "immutable", and said so.
+        plan = plan_immutability([pattern_rule(2, "app", "x[")], "library", "app", True)
+        assert plan.actions == () and isinstance(plan.error, Conflict)
+        assert "for some tags at rule 2" in plan.error.message
+
+    def test_on_follows_the_server_s_glob_library(self) -> None:
+        alternatives = pattern_rule(2, "{app,tools/x}")
+        assert plan_immutability([alternatives], "p", "app", True, "1.3.4").actions == ()
+        old = plan_immutability([alternatives], "p", "app", True, "1.1.1")
+        assert isinstance(old.error, Conflict) and "rule 2" in old.error.message
+        # Unknown version: on a v1.1.1 server rule 2 would stop Harbor before dtrctl's rule.
+        unknown = plan_immutability([alternatives], "p", "app", True, None)
+        assert isinstance(unknown.error, Conflict) and "rule 2" in unknown.error.message
 
     def test_a_sixteenth_rule_warns_of_the_ui_limit(self) -> None:
         rules = [own_rule(n, f"app{n}") for n in range(1, 16)]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
 from dtrctl.backends.harbor.rules import (
     MAX_UI_RULES,
     ImmutableRule,
@@ -18,7 +19,6 @@ from dtrctl.backends.harbor.rules import (
     check_pattern,
     doublestar_match,
     is_canonical_for,
-    malformed_rule_findings,
     repository_immutability,
     tag_is_immutable,
 )
@@ -502,10 +502,20 @@ def test_a_broken_rule_before_the_covering_one_leaves_only_what_came_before() ->
     assert result.stopped_at == broken and "'regex'" in result.stop_reason
 
 
-def test_a_malformed_tag_pattern_counts_as_stopping() -> None:
+def test_a_tag_pattern_malformed_for_some_tags_leaves_the_others_to_later_rules() -> None:
+    # issue #20: `v[` fails only for tags starting with `v`; Harbor reads rule 2 for the others.
     broken = rule(1, "team/app", "v[")
     result = repository_immutability([broken, rule(2)], "team/app")
-    assert (result.level, result.stopped_at) == ("none", broken)
+    assert (result.level, result.stopped_at, result.stops_some_tags) == ("some", broken, True)
+    assert [(item.rule.id, item.covers) for item in result.applied] == [(2, "some")]
+    assert "for the tags it fails on" in result.stop_reason
+
+
+def test_a_tag_pattern_malformed_for_every_tag_stops_for_every_tag() -> None:
+    for pattern in ("[", "*[", "\\"):
+        broken = rule(1, "team/app", pattern)
+        result = repository_immutability([broken, rule(2)], "team/app")
+        assert (result.level, result.stopped_at, result.stops_some_tags) == ("none", broken, False)
 
 
 def test_a_broken_rule_after_a_covering_one_is_never_reached() -> None:

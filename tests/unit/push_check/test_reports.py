@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree
 
 from dtrctl.errors import ServerError
@@ -107,6 +108,21 @@ def test_github_annotation_keeps_hostile_server_text_in_one_command() -> None:
     assert "boom\\n::add-mask::secret\\r\\n::stop-commands::x\\x1b]52;c;eA==\\x07" in line
 
 
+HOSTILE_TEXT = (
+    "[click](https://evil.example/x) ![pixel](https://evil.example/p.png) "
+    "<img src=https://evil.example/i.png> <a href=x>a</a> https://evil.example/bare "
+    "www.evil.example eve@evil.example **bold** | `code` ``"
+)
+
+
+def rendered_rows(summary: str) -> list[str]:
+    """The summary as a markdown renderer shows it: its table rows, as HTML."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(summary)
+    return html.split("<tr>")[1:]
+
+
 def test_step_summary_is_a_markdown_table_with_server_text_inert() -> None:
     hostile = result(
         "h|`x`",
@@ -122,12 +138,37 @@ def test_step_summary_is_a_markdown_table_with_server_text_inert() -> None:
     assert rows[0] == "| Verdict | Tag | Remote digest | Pushed | Reason |"
     assert len(rows) == 1 + len(RESULTS) + 1
     assert "4 of 7 would fail" in summary
-    last = rows[-1]
-    assert last.count(" | ") == 4  # the hostile pipes are escaped, not columns
-    assert "h\\|\\`x\\`" in last
-    assert "eve\\|&lt;img src=x&gt;\\\\n::error::x" in last
     assert "\x1b" not in summary
     assert not any(line.lstrip().startswith("::") for line in summary.splitlines())
+    for row in rendered_rows(summary)[1:]:
+        assert row.count("<td>") == 5  # the hostile pipes are escaped, not columns
+    # The renderer shows the data as it was, escapes visible, in a code span.
+    assert "<code>2024\\x1b[2J by eve|&lt;img src=x&gt;\\n::error::x</code>" in summary_html(
+        summary
+    )
+
+
+def summary_html(summary: str) -> str:
+    return "<tr>".join(["", *rendered_rows(summary)])
+
+
+def test_step_summary_shows_server_text_as_text_never_links_images_or_html() -> None:
+    hostile = result(
+        "x",
+        PushVerdict.ERROR,
+        author=HOSTILE_TEXT,
+        pushed_at=HOSTILE_TEXT,
+        error=ServerError(HOSTILE_TEXT),
+    )
+    summary = step_summary([hostile], strict=False)
+    html = summary_html(summary)
+    assert not re.search(r"<(a|img|strong|em|code><a)\b", html), html
+    (row,) = rendered_rows(summary)[1:]
+    assert row.count("<td>") == 5
+    # Everything the server said is in code spans, which GitHub never links or renders.
+    for cell in row.split("<td>")[2:]:
+        text = cell.split("</td>")[0]
+        assert text == "-" or (text.startswith("<code>") and text.endswith("</code>")), text
 
 
 def test_github_annotation_escapes_percent_signs() -> None:

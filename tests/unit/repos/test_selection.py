@@ -165,3 +165,12 @@ def test_resolving_lists_only_what_the_selection_needs(arguments, scopes):
     lister = RecordingLister()
     resolve_selection(lister, parse_selection(arguments))
     assert lister.scopes == scopes
+
+
+def test_a_pattern_selects_a_nested_harbor_repository_and_many_wildcards_end_at_once() -> None:
+    """On Harbor `engineering/team/app` is repository `team/app` of project `engineering`."""
+    nested = [Repository("engineering", "team/app"), Repository("engineering", "a" * 60)]
+    selection = parse_selection(["engineering/*"])
+    assert selection.resolve(nested).names[0] == RepositoryName("engineering", "team/app")
+    slow_for_a_regex = parse_selection(["engineering/a*a*a*a*a*a*a*a*a*b"])
+    assert slow_for_a_regex.resolve(nested).names == ()
