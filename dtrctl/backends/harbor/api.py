@@ -11,6 +11,7 @@ Conventions kept here, from Harbor's code (see shared/harbor-api/FACTS.md):
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ from dtrctl.errors import (
     NotFound,
     RepositoryNotFound,
 )
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import httpx
@@ -107,8 +110,15 @@ class HarborClient:
 
     def harbor_version(self) -> str | None:
         """`harbor_version` of the system information (`v2.10.2-9e5b5b1e`); None when Harbor
-        leaves it out (anonymous callers since 2.13) or sends something else."""
-        version = self.system_info().get("harbor_version")
+        leaves it out (anonymous callers since 2.13) or sends something else. A server that
+        does not serve the system information at all (a proxy, a partial fake) leaves the version
+        unknown too: matching is then the cautious reading of both versions, never a guess."""
+        try:
+            info = self.system_info()
+        except NotFound:
+            logger.info("no Harbor system information here: its version stays unknown")
+            return None
+        version = info.get("harbor_version")
         return version if isinstance(version, str) and version.strip() else None
 
     def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]:
