@@ -18,7 +18,9 @@ RULES = "/api/v2.0/projects/library/immutabletagrules"
 
 def refusing_harbor(request: Request, connection: Connection) -> None:
     """Project library holds dtrctl's rule 5 for `app`; deleting it is refused with 412."""
-    if request.method == "GET" and request.path == RULES:
+    if request.method == "GET" and request.path == "/api/v2.0/systeminfo":
+        connection.send(json_answer({"harbor_version": "v2.11.0-a1b2c3d4"}))
+    elif request.method == "GET" and request.path == RULES:
         rule = {"id": 5, **canonical_rule("app").to_api()}
         connection.send(json_answer([rule], {"X-Total-Count": "1"}))
     elif request.method == "DELETE" and request.path == f"{RULES}/5":
