@@ -33,9 +33,10 @@ ROUND_TRIP_BUDGET[("harbor", "auto")] = 5
 # The depth is an upper bound (see the proxy's docstring): on a loaded runner a thread of dtrctl,
 # or of the sandbox and proxy in this test process, that starts late counts a round trip deeper.
 # On a quiet machine 1, 3 and 10 tags take the budget itself (benchmarks/RESULTS.md); 10 tags
-# make 21 TLS handshakes at once on both sides. That no manifest GET waited for a handshake
-# after its token arrived is asserted exactly, by the connections.
-SLACK = {1: 1, 3: 1, 10: 2}
+# make 21 TLS handshakes at once on both sides (7 was seen at a load average of 8). That no
+# manifest GET waited for a handshake after its token arrived is asserted exactly, by the
+# connections.
+SLACK = {1: 1, 3: 1, 10: 4}
 
 
 def planned_connections(tags: int, backend: str) -> int:
