@@ -2,9 +2,9 @@
 excerpt (../shared/dtr-api/dtr-2.7-swagger-excerpt.json): `responses.Repository`,
 `responses.Tag` and `responses.Manifest`.
 
-Written for the sandbox alone, never shared with the client (`dtrctl.models`): a server that
-borrowed the client's reading of DTR would agree with the client's mistakes instead of
-catching them.
+Written for the sandbox alone, never shared with the client (`dtrctl.records`,
+`dtrctl.backends`): a server that borrowed the client's reading of DTR would agree with the
+client's mistakes instead of catching them.
 """
 
 from __future__ import annotations
