@@ -31,11 +31,14 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dtrctl.errors import UsageError
 from dtrctl.records.kinds import BACKEND_KINDS
-from dtrctl.tomlfile import TomlLines, TomlSyntaxError, parse_toml
+
+if TYPE_CHECKING:
+    # Imported where a config file is read: most runs (CI's) have none.
+    from dtrctl.tomlfile import TomlLines
 
 CONFIG_FILE_NAME = "config.toml"
 DEFAULT_PROFILE_NAME = "default"
@@ -138,6 +141,8 @@ def read_toml(path: Path, what: str = "the config file") -> tuple[dict[str, Any]
         return None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, f"cannot read the file ({error})") from error
+    from dtrctl.tomlfile import TomlSyntaxError, parse_toml
+
     try:
         return parse_toml(text), text
     except TomlSyntaxError as error:
@@ -151,6 +156,8 @@ def load_config(path: Path | None = None) -> Config:
     if parsed is None:
         return Config(config_file)
     document, text = parsed
+    from dtrctl.tomlfile import TomlLines
+
     locate = TomlLines(text)
     for key in document:
         if key not in _TOP_LEVEL_KEYS:

@@ -22,11 +22,12 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dtrctl.auth.credential import Credential
-from dtrctl.auth.docker_config import find_docker_credential
-from dtrctl.auth.secret_store import credentials_path, get_secret, keyring_service
-from dtrctl.config import Profile
+
+if TYPE_CHECKING:
+    from dtrctl.config import Profile
 
 USERNAME_VARIABLE = "DTRCTL_USERNAME"
 PASSWORD_VARIABLE = "DTRCTL_PASSWORD"
@@ -102,6 +103,10 @@ def _from_store(
     if not wanted_username:
         logger.debug("stored secret: no username to look it up by, skipped")
         return None
+    # The stores and docker's files are read only when no earlier source hit (CI's runs give
+    # DTRCTL_PASSWORD): their modules are imported here.
+    from dtrctl.auth.secret_store import credentials_path, get_secret, keyring_service
+
     stored, where = get_secret(
         keyring_service(dtr_url), wanted_username, store_path=credentials_path(env)
     )
@@ -115,6 +120,8 @@ def _from_docker(
     host: str, wanted_username: str | None, env: Mapping[str, str]
 ) -> CredentialLookup:
     """Step 3: docker's credential for the host, if it is for the wanted user; else none."""
+    from dtrctl.auth.docker_config import find_docker_credential
+
     docker = find_docker_credential(host, environ=env)
     if docker.credential is not None:
         if wanted_username and docker.credential.username != wanted_username:

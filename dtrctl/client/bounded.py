@@ -16,10 +16,13 @@ import zlib
 from collections.abc import Iterator
 from typing import Any, cast
 
-import httpcore
 import httpx
 
+from dtrctl.client.httpcore_loading import httpcore_without_extras
 from dtrctl.client.limits import API_ANSWER_MAX_BYTES, ERROR_BODY_MAX_BYTES
+
+with httpcore_without_extras():
+    import httpcore
 
 # Request extensions: the size bound of the answer (bytes), and the monotonic time by which the
 # request with all its retries must end (set by the retry layer).
@@ -99,8 +102,12 @@ class DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         left = _time_left(timeout, httpcore.ConnectTimeout)
+        # The resolver encodes a text host with the idna codec, whose import (with stringprep
+        # and unicodedata) costs more than a request on loopback; an ASCII host's bytes are the
+        # same name. TLS still encodes the name for SNI itself.
+        address = cast(str, host.encode("ascii")) if host.isascii() else host
         return DeadlineStream(
-            self._inner.connect_tcp(host, port, left, local_address, socket_options)
+            self._inner.connect_tcp(address, port, left, local_address, socket_options)
         )
 
     def connect_unix_socket(

@@ -8,13 +8,16 @@ is `dtrctl.client.registry_auth`'s.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 
+from dtrctl.client.bounded import REQUEST_DEADLINE
 from dtrctl.client.http import RequestContext, json_body, parse_error_body, send
 from dtrctl.client.limits import MANIFEST_MAX_BYTES
 from dtrctl.client.registry_auth import (
@@ -23,6 +26,7 @@ from dtrctl.client.registry_auth import (
     TokenRealmPolicy,
     unexpected_answer,
 )
+from dtrctl.client.retry import ONCE
 from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.reference import DIGEST_RE, RepositoryName
 
@@ -35,6 +39,8 @@ MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCK
 INDEX_MEDIA_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 
 DIGEST_HEADER = "Docker-Content-Digest"
+# How long opening a connection ahead may keep the manifest GET it serves waiting (seconds).
+OPEN_CONNECTION_SECONDS = 5.0
 ABSENT_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})
 
 
@@ -109,6 +115,30 @@ class RegistryClient:
     def challenge(self) -> Challenge:
         """Ask `GET /v2/` once how to authenticate."""
         return self.auth.challenge()
+
+    def open_connection(self) -> None:
+        """Leave one more connection to the registry open in the pool, for a question that
+        will be asked later: asking `GET /v2/`, the cheapest answer of every registry, opens it
+        (TCP and TLS) and returns it idle. Best effort: a failure here is the real question's
+        to report, when it is asked.
+
+        Manifest GETs wait for their token and then all go at once; one that finds no idle
+        connection opens one, two round trips more over TLS. Opened beside the token request,
+        the connection is ready when the token arrives.
+        """
+        context = RequestContext(action="open a connection to the registry")
+        # Once, and briefly: the question it serves has retries of its own and must not wait
+        # long for a registry whose `/v2/` is slow.
+        extensions = {ONCE: True, REQUEST_DEADLINE: time.monotonic() + OPEN_CONNECTION_SECONDS}
+        with contextlib.suppress(DtrctlError):
+            send(
+                self._http,
+                "GET",
+                f"{self._base}/v2/",
+                context,
+                ok=lambda status: True,
+                extensions=extensions,
+            )
 
     def _context(self, action: str, name: RepositoryName) -> RequestContext:
         return RequestContext(

@@ -225,6 +225,7 @@ def send(
     *,
     ok: Callable[[int], bool] = lambda status: 200 <= status < 300,
     max_bytes: int = API_ANSWER_MAX_BYTES,
+    extensions: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one request; a failure or an unexpected status becomes a typed error.
@@ -232,7 +233,9 @@ def send(
     The answer is read up to `max_bytes` (one of the bounds in `limits`).
     """
     try:
-        response = http.request(method, url, extensions={MAX_BYTES: max_bytes}, **kwargs)
+        response = http.request(
+            method, url, extensions={**(extensions or {}), MAX_BYTES: max_bytes}, **kwargs
+        )
     except httpx.HTTPError as error:
         raise error_for_exception(error, context) from None
     if not ok(response.status_code):

@@ -37,3 +37,8 @@ def describe_size(size: int) -> str:
 def retry_window(timeout: float, retries: int) -> float:
     """Seconds within which one request, its retries and the waits between them all end."""
     return timeout * (retries + 1)
+
+
+# The connections of a run's pool: at most this many requests are in flight at once. push-check
+# of 10 tags keeps 22 busy: each tag's details and manifest GET (opened beside the token).
+POOL_CONNECTIONS = 32

@@ -98,6 +98,11 @@ def retry_after_seconds(value: str) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+# A request extension: send this request once whatever its method (it serves a later request
+# that has retries of its own, and must not keep that one waiting).
+ONCE = "dtrctl_once"
+
+
 class RetryTransport(httpx.BaseTransport):
     """Sends a request of a retryable method again after a retryable status or failure.
 
@@ -111,7 +116,7 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
-        if not policy.is_retryable_method(request.method):
+        if not policy.is_retryable_method(request.method) or request.extensions.get(ONCE):
             return self._inner.handle_request(request)
         ends = None if policy.window is None else time.monotonic() + policy.window
         if ends is not None:

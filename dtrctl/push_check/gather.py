@@ -17,6 +17,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
+from dtrctl.client.limits import POOL_CONNECTIONS
 from dtrctl.errors import DtrctlError, InvalidResponse, PermissionDenied
 from dtrctl.push_check.expected import DigestKind, ExpectedContent
 from dtrctl.push_check.verdicts import (
@@ -120,13 +121,15 @@ def run_checks(
     # Threads wait on the network, not the CPU: enough for every question of a typical run
     # to be in flight at once.
     workers = max(1, options.concurrency, min(64, len(names) + 2 * len(keys)))
+    opening = keys_opening_a_connection(keys)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dtrctl-check")
     try:
         state_futures = {
             name: pool.submit(backend.repository_state, name, username) for name in names
         }
         manifests = {
-            key: pool.submit(_capture, partial(registry.get_manifest, *key)) for key in keys
+            key: pool.submit(_capture, partial(_manifest, registry, key, open_first=key in opening))
+            for key in keys
         }
         details = {key: pool.submit(backend.tag_details, *key) for key in keys}
         states = {name: future.result() for name, future in state_futures.items()}
@@ -155,6 +158,33 @@ def run_checks(
         raise
     pool.shutdown()
     return [results[(reference.repository, reference.tag)] for reference in references]
+
+
+def keys_opening_a_connection(keys: Sequence[TagKey]) -> set[TagKey]:
+    """The tags whose manifest GET first opens a connection of its own (`open_connection`).
+
+    The first tag of each repository asks for the repository's token; the GETs of the others
+    wait for it and then all go at once, when the API's questions may still hold the other
+    connections: one that finds none idle opens one, two round trips more over TLS. So each of
+    them opens its connection while the token is on its way, within what the pool leaves beside
+    the first questions (each repository's state, each tag's details, the tokens, the probe).
+    """
+    names = dict.fromkeys(name for name, _ in keys)
+    first_questions = 2 * len(names) + len(keys) + 1
+    firsts = set(_firsts(keys))
+    waiting = [key for key in keys if key not in firsts]
+    return set(waiting[: max(0, POOL_CONNECTIONS - first_questions)])
+
+
+def _firsts(keys: Sequence[TagKey]) -> list[TagKey]:
+    """The first tag of each repository."""
+    return list({name: (name, tag) for name, tag in reversed(keys)}.values())
+
+
+def _manifest(registry: RegistryClient, key: TagKey, *, open_first: bool) -> Manifest | None:
+    if open_first:
+        registry.open_connection()
+    return registry.get_manifest(*key)
 
 
 def _with_push_right(

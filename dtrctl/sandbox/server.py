@@ -204,6 +204,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a client opening more connections at once (as
+    # push-check of several tags does) lost SYNs and waited a second for their retransmission.
+    # A registry behind nginx has 511.
+    request_queue_size = 128
 
     def __init__(
         self,

@@ -43,9 +43,9 @@ def test_harbor_under_auto_is_probed_once_and_its_registry_asked_once(dtr, cli) 
     immutable = [item["immutable"] for item in result.json()["results"]]
     assert immutable == [True, False, False], result.stdout
     counts = {name: route.call_count for name, route in routes.items()}  # type: ignore[attr-defined]
-    # One probe; no `GET /v2/` (Harbor's token endpoint is known once the probe answered); one
-    # token; each manifest once.
-    assert counts == {"probe": 1, "ping": 0, "token": 1, "1.0": 1, "1.1": 1, "1.2": 1}
+    # One probe; `GET /v2/` only to open connections for the manifests beside the token request
+    # (Harbor's token endpoint is known once the probe answered); one token; each manifest once.
+    assert counts == {"probe": 1, "ping": 2, "token": 1, "1.0": 1, "1.1": 1, "1.2": 1}
     # Asked for push too, once the kind is known: the push right costs no request of its own.
     scope = routes["token"].calls.last.request.url.params["scope"]  # type: ignore[attr-defined]
     assert scope == "repository:library/app:pull,push"

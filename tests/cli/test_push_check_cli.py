@@ -323,13 +323,26 @@ def test_requests_are_economical(fake: FakeDtr, cli: Any) -> None:
     # One API call tells immutability and the user's right to push.
     assert fake.access_route.call_count == 1
     assert fake.repository_route.call_count == 0
-    # DTR's token endpoint is known: no GET /v2/ for the challenge; one GET per manifest.
-    assert fake.ping_route.call_count == 0
+    # DTR's token endpoint is known: no GET /v2/ for the challenge; one GET per manifest. GET
+    # /v2/ only opens connections beside the token request, for the GETs of the tags but one.
+    assert fake.ping_route.call_count == 2
     assert fake.token_route.call_count == 1
     assert fake.manifest_route.call_count == 3
     assert {call.request.url.params["scope"] for call in fake.token_route.calls} == {
         "repository:engineering/api:pull"
     }
+
+
+def test_a_connection_opened_ahead_that_fails_changes_no_verdict(fake: FakeDtr, cli: Any) -> None:
+    fake.add("engineering/api", immutable=True, **{"1.0": RemoteTag(OLD)})
+    references = ("engineering/api:1.0", "engineering/api:1.1", "engineering/api:latest")
+    expected = cli("push-check", *references, "-o", "json").json()
+    fake.ping_route.side_effect = httpx.ConnectError("refused")
+    result = cli("push-check", *references, "-o", "json")
+    # Each once (not retried): it must not keep the GET it serves waiting.
+    assert fake.ping_route.call_count == 4
+    assert result.exit_code == 1
+    assert result.json() == expected
 
 
 def test_junit_report(fake: FakeDtr, cli: Any, tmp_path: Path) -> None:

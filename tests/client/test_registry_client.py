@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import respx
 
-from dtrctl.client.distribution import MANIFEST_ACCEPT, RegistryClient
+from dtrctl.client.bounded import REQUEST_DEADLINE
+from dtrctl.client.distribution import MANIFEST_ACCEPT, OPEN_CONNECTION_SECONDS, RegistryClient
 from dtrctl.client.registry_auth import Challenge, parse_challenge
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.errors import (
@@ -438,3 +440,17 @@ def test_a_guess_the_challenge_confirms_keeps_its_error(
         RegistryClient(http, BASE, ("alice", "wrong"), expected_challenge=EXPECTED).get_manifest(
             APP, "1.0"
         )
+
+
+def test_opening_a_connection_ahead_is_one_brief_request_whose_failure_is_ignored(
+    mock: respx.MockRouter,
+) -> None:
+    ping = mock.get(f"{BASE}/v2/").mock(side_effect=httpx.ConnectError("refused"))
+    started = time.monotonic()
+    with build_http_client(TransportOptions(retries=3, timeout=30, backoff_factor=0)) as http:
+        RegistryClient(http, BASE).open_connection()
+    # Not retried (the retry transport would ask 4 times), and bounded well below --timeout:
+    # the manifest GET it serves waits for it.
+    assert ping.call_count == 1
+    deadline = ping.calls.last.request.extensions[REQUEST_DEADLINE]
+    assert started < deadline <= time.monotonic() + OPEN_CONNECTION_SECONDS

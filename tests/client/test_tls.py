@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -201,6 +203,45 @@ def test_the_system_store_is_read_at_the_first_handshake_not_before(
 
 def test_insecure_reads_no_system_store(system_store_with: TlsServer) -> None:
     context = build_ssl_context(TransportOptions(insecure=True))
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="127.0.0.1")
+    assert context.cert_store_stats()["x509_ca"] == 0
+
+
+@pytest.fixture
+def hashed_system_directory(
+    server: TlsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> TlsServer:
+    """OpenSSL's system CA directory, hashed as `update-ca-certificates` leaves it, holding the
+    server's CA; no bundle."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command names CAs by their subject hash")
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    subject_hash = subprocess.run(
+        [openssl, "x509", "-subject_hash", "-noout", "-in", str(server.ca_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    shutil.copy(server.ca_file, directory / f"{subject_hash}.0")
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    paths = ssl.get_default_verify_paths()._replace(cafile=str(directory / "none.pem"))
+    paths = paths._replace(capath=str(directory))
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: paths)
+    return server
+
+
+def test_a_hashed_system_directory_is_trusted(hashed_system_directory: TlsServer) -> None:
+    assert read_repository(hashed_system_directory.url, TransportOptions(retries=0))
+
+
+def test_a_hashed_system_directory_is_read_a_ca_at_a_time_not_parsed_whole(
+    hashed_system_directory: TlsServer,
+) -> None:
+    # The bundle of a distribution is ~150 CAs, 15 ms to parse: a handshake needs one of them.
+    context = build_ssl_context(TransportOptions())
     context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="127.0.0.1")
     assert context.cert_store_stats()["x509_ca"] == 0
 

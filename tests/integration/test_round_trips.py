@@ -1,9 +1,10 @@
 """push-check's sequential round trips across a network delay: a budget, not a timing.
 
-The installed `dtrctl` checks tags against the TLS sandbox behind the latency proxy, which counts
-the causal depth of the exchange (`benchmarks/latency_proxy.py`): TCP set-up, the TLS handshake,
-the token and the manifest GET are the least any client needs (4); every question is asked at
-once, so more tags cost no more (10 tags need more connections than the pool's 16: one more).
+The installed `dtrctl` checks tags against the TLS sandbox (DTR and Harbor) behind the latency
+proxy, which counts the causal depth of the exchange (`benchmarks/latency_proxy.py`): TCP set-up,
+the TLS handshake, the token and the manifest GET are the least any client needs (4). Every
+question is asked at once, and the connections the manifest GETs will need are opened beside the
+token request, so more tags cost no more: 1, 3 and 10 tags take the same number.
 """
 
 from __future__ import annotations
@@ -20,10 +21,28 @@ from benchmarks.push_check import seed_repository, tls_sandbox_behind_proxy
 pytestmark = pytest.mark.integration
 # Long enough that a thread starting late on a loaded machine does not look like a round trip.
 DELAY_MS = 25
-# The least is 4 (see above). With several tags, a manifest GET that finds no idle connection when
-# its token arrives opens one (2 more), a race the budget allows for. Before every question was
-# asked at once, 1 tag took 6, 3 tags 8 and 10 tags 10.
-ROUND_TRIP_BUDGET = {1: 5, 3: 6, 10: 7}
+# The least is 4 (see above), whatever the number of tags, once the kind is known. Under `auto`
+# the kind is found out beside the first questions (`dtrctl/backends/detect.py`): a DTR costs
+# nothing more, a Harbor one round trip (its token endpoint is tried once the probe answered).
+# Before every question was asked at once, 1 tag took 6, 3 tags 8 and 10 tags 10; before the
+# connections were opened beside the token request, 3 and 10 tags took up to 6 (a manifest GET
+# that found no idle connection when its token arrived opened one).
+TAG_COUNTS = (1, 3, 10)
+ROUND_TRIP_BUDGET = {("dtr", "dtr"): 4, ("dtr", "auto"): 4, ("harbor", "harbor"): 4}
+ROUND_TRIP_BUDGET[("harbor", "auto")] = 5
+# The depth is an upper bound (see the proxy's docstring): on a loaded runner a thread of dtrctl,
+# or of the sandbox and proxy in this test process, that starts late counts a round trip deeper.
+# On a quiet machine 1, 3 and 10 tags take the budget itself (benchmarks/RESULTS.md); 10 tags
+# make 21 TLS handshakes at once on both sides (7 was seen at a load average of 8). That no
+# manifest GET waited for a handshake after its token arrived is asserted exactly, by the
+# connections.
+SLACK = {1: 1, 3: 1, 10: 4}
+
+
+def planned_connections(tags: int, backend: str) -> int:
+    """The state, each tag's details and the token, one per manifest GET but the first (opened
+    beside the token request), and the probe under `auto`: no handshake after the token."""
+    return 1 + tags + 1 + (tags - 1) + (backend == "auto")
 
 
 def push_check_round_trips(
@@ -57,26 +76,13 @@ def push_check_round_trips(
     return stats
 
 
-@pytest.mark.parametrize("tags", sorted(ROUND_TRIP_BUDGET))
-def test_push_check_stays_within_its_round_trip_budget(tmp_path: Path, tags: int) -> None:
-    stats = push_check_round_trips(tmp_path, tags)
-    assert stats.sequential_round_trips <= ROUND_TRIP_BUDGET[tags], stats
-
-
-# On MSR 4 / Harbor: `--backend harbor` needs what a DTR needs (4 at least); under `auto` the kind
-# is found out beside the first questions (`dtrctl/backends/detect.py`): one round trip more at
-# most. Before, `auto` asked every question of DTR's API first, then all again of Harbor: 9.
-HARBOR_TAGS = 3
-HARBOR_BUDGET = {
-    "harbor": ROUND_TRIP_BUDGET[HARBOR_TAGS],
-    "auto": ROUND_TRIP_BUDGET[HARBOR_TAGS] + 1,
-}
-
-
-@pytest.mark.parametrize("backend", sorted(HARBOR_BUDGET))
-def test_push_check_on_harbor_under_auto_costs_one_round_trip_more_at_most(
-    tmp_path: Path, backend: str
+@pytest.mark.parametrize("tags", TAG_COUNTS)
+@pytest.mark.parametrize(("flavor", "backend"), sorted(ROUND_TRIP_BUDGET))
+def test_push_check_stays_within_its_round_trip_budget(
+    tmp_path: Path, flavor: str, backend: str, tags: int
 ) -> None:
     env = {"DTRCTL_URL": "https://{host}", "DTRCTL_BACKEND": backend}
-    stats = push_check_round_trips(tmp_path, HARBOR_TAGS, "harbor", env)
-    assert stats.sequential_round_trips <= HARBOR_BUDGET[backend], stats
+    stats = push_check_round_trips(tmp_path, tags, flavor, env)
+    assert stats.connections <= planned_connections(tags, backend), stats
+    budget = ROUND_TRIP_BUDGET[(flavor, backend)] + SLACK[tags]
+    assert stats.sequential_round_trips <= budget, stats

@@ -125,3 +125,19 @@ def test_requests_are_recorded_without_secrets(sandbox, admin):
 def test_latency_delays_but_does_not_change_answers():
     with SandboxServer(latency_ms=5) as server:
         assert httpx.get(f"{server.url}/health").json()["healthy"] is True
+
+
+def test_many_connections_at_once_are_all_taken_before_the_server_accepts_them():
+    # A client opening 20 connections at once (push-check of 10 tags) must not lose SYNs to
+    # socketserver's backlog of 5: each lost one waited a second for its retransmission.
+    server = SandboxServer()  # listening, not yet accepting
+    host, port = server.host_port.rsplit(":", 1)
+    sockets = []
+    try:
+        for _ in range(20):
+            sockets.append(socket.create_connection((host, int(port)), timeout=0.5))
+    finally:
+        for opened in sockets:
+            opened.close()
+        server.stop()
+    assert len(sockets) == 20

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from dtrctl.backends.dtr import push_facts, unlock, writes
+# `writes` (and the change records) only in the methods that write: push-check never does.
+from dtrctl.backends.dtr import push_facts, unlock
 from dtrctl.backends.dtr.api import CheckedDtrApi
 from dtrctl.errors import NotFound
 from dtrctl.settings import url_registry
@@ -65,6 +66,8 @@ class DtrBackend:
         exist_ok: bool,
         create_project: bool = False,
     ) -> CreateOutcome:
+        from dtrctl.backends.dtr import writes
+
         try:
             return writes.create_repository(self.api, name, settings, exist_ok=exist_ok)
         except NotFound as error:
@@ -79,14 +82,20 @@ class DtrBackend:
         return []  # DTR's immutability is one flag per repository: nothing can be malformed
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
+        from dtrctl.backends.dtr import writes
+
         return writes.set_immutability(self.api, name, immutable)
 
     def preview_immutability(
         self, name: RepositoryName, immutable: bool, current: Repository | None = None
     ) -> ImmutabilityResult:
+        from dtrctl.backends.dtr import writes
+
         return writes.preview_immutability(self.api, name, immutable, current)
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
+        from dtrctl.backends.dtr import writes
+
         return writes.apply_settings(self.api, change)
 
     def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:

@@ -40,6 +40,9 @@ class Registry:
         digest = self.tags.get(reference)
         return Manifest(digest, OCI_MANIFEST, {}) if digest else None
 
+    def open_connection(self) -> None:
+        """Nothing to open: no network."""
+
 
 def check(backend: PerTagBackend, tags: dict[str, str], *names: str, digest: str = DIGEST) -> Any:
     references = [ImageReference(None, APP, name) for name in names]

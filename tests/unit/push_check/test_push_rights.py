@@ -125,6 +125,9 @@ class Registry:
     def get_manifest(self, name: RepositoryName, reference: str) -> Manifest | None:
         return None if reference == "new" else Manifest(DIGEST, OCI_MANIFEST, {})
 
+    def open_connection(self) -> None:
+        """Nothing to open: no network."""
+
     def granted_actions(self, name: RepositoryName) -> frozenset[str] | None:
         return frozenset({"pull"})
 
