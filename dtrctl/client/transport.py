@@ -327,7 +327,12 @@ def _require_h2() -> None:
     if importlib.util.find_spec("h2") is None:
         raise UsageError(
             f"{HTTP2_VARIABLE}=1 needs the h2 package, which is not installed",
-            hint="Install dtrctl with its http2 extra: pip install 'dtrctl[http2]'",
+            # Never the bare name: dtrctl is not on PyPI, and whatever is there is not dtrctl.
+            hint=(
+                "Install the http2 extra from the wheel or checkout dtrctl came from: "
+                "pip install './dtrctl-VERSION-py3-none-any.whl[http2]' (in a checkout: "
+                "pip install '.[http2]')"
+            ),
         )
 
 
