@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from dtrctl.backends.dtr.wire import update_body
 from dtrctl.errors import (
     DtrctlError,
     InvalidResponse,
@@ -86,7 +87,7 @@ def _perhaps_applied(lost: DtrctlError, name: RepositoryName, done: str) -> Dtrc
 
 
 def _same_settings(left: Repository, right: Repository) -> bool:
-    return left.update_body() == right.update_body()
+    return update_body(left) == update_body(right)
 
 
 def _patch(api: RepositoryApi, wanted: Repository) -> Repository:

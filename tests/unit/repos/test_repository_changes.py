@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from dtrctl.backends.dtr.backend import DtrBackend
+from dtrctl.backends.dtr.wire import create_body
 from dtrctl.backends.dtr.writes import create_repository, set_immutability
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -116,7 +117,7 @@ def test_create_posts_the_full_wanted_repository() -> None:
     )
     outcome = create_repository(api, API, settings, exist_ok=False)
     assert api.methods() == ["POST"]
-    assert api.sent("POST")[0].create_body() == {
+    assert create_body(api.sent("POST")[0]) == {
         "name": "api",
         "shortDescription": "API",
         "longDescription": "",
@@ -133,7 +134,7 @@ def test_create_posts_the_full_wanted_repository() -> None:
 def test_create_defaults_to_a_private_mutable_repository() -> None:
     api = FakeRepositoryApi()
     create_repository(api, API, RepositorySettings(), exist_ok=False)
-    body = api.sent("POST")[0].create_body()
+    body = create_body(api.sent("POST")[0])
     assert (body["visibility"], body["immutableTags"], body["tagLimit"]) == ("private", False, 0)
 
 
