@@ -36,12 +36,11 @@ def immutable_sources(source: Backend) -> list[RepositoryName]:
 
 
 def _destination_state(harbor: HarborBackend, name: RepositoryName) -> DestinationState:
-    preview = harbor.preview_immutability(name, True)
-    if preview.error is not None:
-        # Read failures stop the plan: they are not "blocked" but unknown.
-        if not isinstance(preview.error, Conflict):
-            raise preview.error
-        return DestinationState(would_change=False, problem=preview.error.message)
+    # Read failures stop the plan (they raise): they are not "blocked" but unknown.
+    try:
+        preview = harbor.preview_immutability(name, True)
+    except Conflict as blocked:
+        return DestinationState(would_change=False, problem=blocked.message)
     return DestinationState(would_change=preview.changed)
 
 
@@ -121,8 +120,11 @@ def apply(
         assert item.destination is not None
         if item.destination.namespace in project_errors:
             return MigrationResult(item, False, project_errors[item.destination.namespace])
-        result = harbor.set_immutability(item.destination, True)
-        return MigrationResult(item, result.changed, result.error, result.warnings)
+        try:
+            result = harbor.set_immutability(item.destination, True)
+        except DtrctlError as error:
+            return MigrationResult(item, False, error)
+        return MigrationResult(item, result.changed, None, result.warnings)
 
     return run_bulk(todo, one, concurrency=concurrency, on_result=on_result)
 
@@ -152,9 +154,10 @@ def verify(
     ]
 
     def check(pair: tuple[RepositoryName, RepositoryName]) -> Mismatch | None:
-        preview = harbor.preview_immutability(pair[1], True)
-        if preview.error is not None:
-            return Mismatch(*pair, preview.error.message)
+        try:
+            preview = harbor.preview_immutability(pair[1], True)
+        except DtrctlError as error:
+            return Mismatch(*pair, error.message)
         if preview.changed:
             return Mismatch(*pair, "not immutable on Harbor")
         return None

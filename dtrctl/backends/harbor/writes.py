@@ -156,7 +156,7 @@ def _immutability_change(
         glob = backend.glob_version()
         plan = plan_immutability(rules, project, path, immutable, glob)
         if plan.error is not None:
-            return ImmutabilityResult(str(name), None, changed=False, error=plan.error)
+            raise plan.error
         if not plan.actions or not write:
             return ImmutabilityResult(
                 str(name), immutable, changed=bool(plan.actions), warnings=plan.warnings
@@ -177,20 +177,14 @@ def _immutability_change(
 def set_immutability(
     backend: HarborBackend, name: RepositoryName, immutable: bool
 ) -> ImmutabilityResult:
-    try:
-        return _immutability_change(backend, name, immutable, write=True)
-    except DtrctlError as error:
-        return ImmutabilityResult(str(name), None, changed=False, error=error)
+    return _immutability_change(backend, name, immutable, write=True)
 
 
 def preview_immutability(
     backend: HarborBackend, name: RepositoryName, immutable: bool
 ) -> ImmutabilityResult:
     """What `set_immutability` would do, changing nothing (`changed` means "would change")."""
-    try:
-        return _immutability_change(backend, name, immutable, write=False)
-    except DtrctlError as error:
-        return ImmutabilityResult(str(name), None, changed=False, error=error)
+    return _immutability_change(backend, name, immutable, write=False)
 
 
 _UNSUPPORTED = (
@@ -263,8 +257,6 @@ def create_repository(
     notes = [f"project {name.namespace} created"] if changed else []
     if settings.immutable is not None:
         result = set_immutability(backend, name, settings.immutable)
-        if result.error is not None:
-            raise result.error
         changed |= result.changed
         notes += result.warnings
     changed |= _describe(backend, name, settings.short_description if existing else None)
@@ -299,16 +291,10 @@ def _unpushed_record(backend: HarborBackend, name: RepositoryName) -> Repository
 
 def apply_settings(backend: HarborBackend, change: SettingsChange) -> SettingsResult:
     """Immutability by rules, the description by a repository PUT; other settings refused."""
-    try:
-        check_supported(change.settings)
-        changed = False
-        if change.settings.immutable is not None:
-            result = set_immutability(backend, change.name, change.settings.immutable)
-            if result.error is not None:
-                raise result.error
-            changed = result.changed
-        if change.settings.short_description is not None:
-            changed |= _describe(backend, change.name, change.settings.short_description)
-        return SettingsResult(str(change.name), "updated" if changed else "unchanged")
-    except DtrctlError as error:
-        return SettingsResult(str(change.name), "failed", error)
+    check_supported(change.settings)
+    changed = False
+    if change.settings.immutable is not None:
+        changed = set_immutability(backend, change.name, change.settings.immutable).changed
+    if change.settings.short_description is not None:
+        changed |= _describe(backend, change.name, change.settings.short_description)
+    return SettingsResult(str(change.name), "updated" if changed else "unchanged")
