@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from dtrctl.backends.dtr.wire import (
@@ -168,19 +168,6 @@ class DtrClient:
 # "the repository does not exist". (Harbor's API module decides the same for Harbor.)
 
 
-class DtrApi(Protocol):
-    """The calls of `DtrClient` the backend uses (the unit tests give it fakes)."""
-
-    def get_repository(self, name: RepositoryName) -> Repository: ...
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
-    def create_repository(self, repository: Repository) -> Repository: ...
-    def update_repository(self, repository: Repository) -> Repository: ...
-    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
-    def list_tags(self, name: RepositoryName) -> Iterable[Tag]: ...
-    def check_credentials(self) -> None: ...
-
-
 T = TypeVar("T")
 
 # The codes of DTR's own "not found" answers (FACTS.md, Errors): NO_SUCH_REPOSITORY,
@@ -210,7 +197,7 @@ def no_dtr_api(url: str) -> NoRegistryApi:
 class CheckedDtrApi:
     """The DTR API client, with a 404 that DTR did not send turned into `NoRegistryApi`."""
 
-    def __init__(self, api: DtrApi, url: str = "") -> None:
+    def __init__(self, api: DtrClient, url: str = "") -> None:
         self._api = api
         self.url = url
 
