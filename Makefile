@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test test-fast lint completions bench clean
+.PHONY: install demo test test-fast lint completions bench dist requirements clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ completions: install
 
 bench: install
 	$(PY) benchmarks/run.py
+
+# A release's files: dist/ with the sdist, the wheel and SHA256SUMS (scripts/dist.py says the
+# tag, v$VERSION, and refuses a tag on HEAD that is not the version's).
+dist: install
+	$(PY) scripts/dist.py --outdir dist
+
+# The GitHub Action's dependencies pinned by hash, from pyproject.toml (and the build backend):
+# run after changing the dependencies; tests/test_action_requirements.py fails while stale.
+requirements:
+	$(PYTHON) -m venv .tools-venv
+	.tools-venv/bin/python -m pip install --quiet 'uv>=0.5'
+	.tools-venv/bin/uv pip compile --quiet --universal --generate-hashes --python-version 3.10 \
+		pyproject.toml requirements/action.in -o requirements/action.txt
+	rm -rf .tools-venv
 
 # What CI's lint step runs, before the tests (also the pre-commit hooks).
 lint: install

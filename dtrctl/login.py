@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from dtrctl.auth.secret_store import delete_secret, keyring_service, store_secret
 from dtrctl.config import Profile, load_config, save_profile
@@ -50,12 +50,26 @@ class LogoutResult:
     url: str | None
     username: str | None
     removed_from: list[str]
+    # Other profiles with the same URL and user: they shared the secret, now removed too.
+    also_logged_out: list[str] = field(default_factory=list)
 
 
 def log_out(profile_name: str) -> LogoutResult:
     """Remove the profile's stored secret; its non-secret settings stay."""
-    profile = load_config().get_profile(profile_name)
+    config = load_config()
+    profile = config.get_profile(profile_name)
     if profile is None or not profile.url or not profile.username:
         return LogoutResult(profile_name, None, None, [])
-    removed = delete_secret(keyring_service(profile.url), profile.username)
-    return LogoutResult(profile_name, profile.url, profile.username, removed)
+    service = keyring_service(profile.url)
+    removed = delete_secret(service, profile.username)
+    sharing = [
+        other.name
+        for other in config.profiles.values()
+        if other.name != profile_name
+        and other.url
+        and keyring_service(other.url) == service
+        and other.username == profile.username
+    ]
+    return LogoutResult(
+        profile_name, profile.url, profile.username, removed, sharing if removed else []
+    )

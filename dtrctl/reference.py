@@ -127,6 +127,13 @@ def _repository_from_parts(parts: list[str], whole: str, nested: bool) -> Reposi
 def parse_repository_name(text: str, *, nested: bool = False) -> RepositoryName:
     """`NAMESPACE/NAME`, as the `repo` commands take it: no host, tag or digest; with `nested`
     (the backend is Harbor) `PROJECT/PATH/...` too."""
+    first, _, rest = text.partition("/")
+    # A host has a port or a dot; a Harbor project may have a dot, so there only a port says so.
+    if "/" in rest and (":" in first or (_looks_like_host(first) and not nested)):
+        raise InvalidReference(
+            f"{text!r} starts with a registry host ({first}): a repository name here has none",
+            hint="Give NAMESPACE/NAME; the registry is the configured URL (--url, DTRCTL_URL)",
+        )
     if "@" in text or ":" in text:
         raise InvalidReference(
             f"{text!r} names a tag or digest",

@@ -163,3 +163,32 @@ def fast_tier_opens_no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for method in ("connect", "connect_ex", "bind"):
         monkeypatch.setattr(socket.socket, method, refuse)
+
+
+# The developer's (or CI's) pip cache, read before the tests isolate HOME: the tests that install
+# into a fresh virtualenv download each file once per machine, not once per run.
+PIP_CACHE_DIR = os.environ.get("PIP_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip"
+)
+RELEASE_BUILD_TIMEOUT = 300
+
+
+@pytest.fixture(scope="session")
+def release_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `make dist` writes (scripts/dist.py): the sdist, the wheel and SHA256SUMS."""
+    import subprocess
+    import sys
+
+    work = tmp_path_factory.mktemp("release")
+    out = work / "dist"
+    root = Path(__file__).resolve().parents[1]
+    completed = subprocess.run(
+        [sys.executable, str(root / "scripts" / "dist.py"), "--outdir", str(out)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=RELEASE_BUILD_TIMEOUT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return out

@@ -46,10 +46,21 @@ def run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> 
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=out)
-    return out
+def dist(release_dist: Path) -> Path:
+    """`make dist`'s files (scripts/dist.py, which runs `python -m build`)."""
+    return release_dist
+
+
+def test_make_dist_writes_sha256sums_that_sha256sum_checks(dist: Path) -> None:
+    names = sorted(path.name for path in dist.iterdir())
+    assert names == [
+        "SHA256SUMS",
+        f"dtrctl-{__version__}-py3-none-any.whl",
+        f"dtrctl-{__version__}.tar.gz",
+    ]
+    listed = [line.split("  ")[1] for line in (dist / "SHA256SUMS").read_text().splitlines()]
+    assert listed == names[1:]
+    assert run(["sha256sum", "--check", "SHA256SUMS"], cwd=dist).count(": OK") == 2
 
 
 def only(directory: Path, pattern: str) -> Path:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from dtrctl.errors import DtrctlError
     from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from dtrctl.records.findings import AuditFinding
     from dtrctl.records.push import RepositoryState, TagDetails
     from dtrctl.records.repository import Repository, Tag
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 
@@ -33,6 +35,14 @@ class PushCheckFacts(Protocol):
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         """For push-check: who pushed the tag and when; never raises."""
+        ...
+
+    def push_right(
+        self, name: RepositoryName, granted: frozenset[str] | None
+    ) -> bool | DtrctlError | None:
+        """For push-check: whether the caller may push to `name`, given the actions the
+        registry's token grants (`granted`, None when unknown); None where the kind cannot
+        tell or `repository_state` told already; the error of a look-up that failed."""
         ...
 
     def token_endpoint(self, url: str) -> tuple[str, str] | None:
@@ -86,4 +96,17 @@ class Backend(PushCheckFacts, Protocol):
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         """Every tag of the repository (all pages), one entry per platform manifest where the
         registry lists them so; `RepositoryNotFound` when the repository is absent."""
+        ...
+
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        """`repo unlock`: the settings to lift so that no tag of the repository is immutable
+        (none when it is mutable already); reads only, raises."""
+        ...
+
+    def lift_change(self, change: WindowChange) -> None:
+        """Lift one setting `plan_unlock` named; raises."""
+        ...
+
+    def restore_change(self, change: WindowChange) -> None:
+        """Put one lifted setting back, idempotently (also for `--recover`); raises."""
         ...

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from dtrctl.records.findings import AuditFinding
     from dtrctl.records.push import RepositoryState, TagDetails
     from dtrctl.records.repository import Repository, Tag
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 T = TypeVar("T")
@@ -164,6 +165,15 @@ class DetectingBackend:
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return self._raising(lambda backend: backend.apply_settings(change))
 
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return self._raising(lambda backend: backend.plan_unlock(name))
+
+    def lift_change(self, change: WindowChange) -> None:
+        self._current.lift_change(change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        self._current.restore_change(change)
+
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         self._probe.start()
         asked = self._current
@@ -196,6 +206,11 @@ class DetectingBackend:
         except DtrctlError:
             return details
         return details if harbor is None else harbor.tag_details(name, tag)
+
+    def push_right(
+        self, name: RepositoryName, granted: frozenset[str] | None
+    ) -> bool | DtrctlError | None:
+        return self._current.push_right(name, granted)
 
     def token_endpoint(self, url: str) -> tuple[str, str] | None:
         return self._current.token_endpoint(url)

@@ -41,6 +41,9 @@ class PlainRegistryBackend:
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
         return TagDetails()
 
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> None:
+        return None  # a plain registry's rights are not known before the push
+
     def token_endpoint(self, url: str) -> None:
         # A plain registry names its token server only in its challenge (often another host).
         return None

@@ -10,6 +10,7 @@ import typer
 
 from dtrctl import __version__
 from dtrctl.cli.common import CliState
+from dtrctl.cli.completers import complete_profile
 from dtrctl.cli.loader import CommandSpec, LazyCommandGroup
 from dtrctl.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ConnectionSettings
 
@@ -185,6 +186,7 @@ def main_options(
             metavar="NAME",
             envvar="DTRCTL_PROFILE",
             help="Config file profile to use (default: its default_profile, else 'default').",
+            autocompletion=complete_profile,
         ),
     ] = None,
     ca_file: Annotated[

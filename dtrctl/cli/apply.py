@@ -97,6 +97,7 @@ def apply(
             run.out.warn(warning)
         names = [entry.name for entry in policy.entries]
         current = current_repositories(session.backend, names, concurrency=concurrency)
+        _refuse_unsupported(session.backend.kind, text, source_label(file))
         plan = plan_policy(coverage.policy, {**coverage.listed, **current})
         unmanaged = list(coverage.unmanaged) if report_unmanaged else None
         if not run.out.is_json:
@@ -117,6 +118,17 @@ def apply(
             )
     _report(run.out, plan, outcome, unmanaged)
     raise typer.Exit(bulk_exit_code(outcome))
+
+
+def _refuse_unsupported(kind: str, text: str, source: str) -> None:
+    """Keys the registry has no setting for are refused before any change (exit 2), so that a
+    plan, and --dry-run, shows only what applying can do. The kind is known by now: the reads
+    above decided it."""
+    if kind == "harbor":
+        from dtrctl.backends.harbor.writes import UNSUPPORTED_SETTINGS
+        from dtrctl.repos.policy_keys import refuse_unsupported
+
+        refuse_unsupported(text, source, UNSUPPORTED_SETTINGS, "Harbor (MSR 4)")
 
 
 def _confirm(plan: Plan, *, yes: bool) -> None:
@@ -236,7 +248,7 @@ def _report(
             out.line(f"{result.repository}: {result.action}")
     for result in outcome.results:
         if result.error is not None:
-            out.info(f"Error: {result.error.message}")
+            out.info(f"Error: {result.repository}: {result.error.message}")
     summary = document["summary"]
     counts = (
         f"{summary['created']} created, {summary['updated']} updated, "

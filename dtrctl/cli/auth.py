@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from dtrctl.cli.common import Run, dtrctl_command
+from dtrctl.cli.completers import complete_profile
 from dtrctl.cli.options import OutputOption, UrlArgument
 from dtrctl.errors import AuthenticationFailed, ExitCode, MissingSetting
 
@@ -117,7 +118,12 @@ def login(
 def logout(
     ctx: typer.Context,
     profile: Annotated[
-        str, typer.Option(metavar="NAME", help="Profile whose stored secret to remove.")
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="Profile whose stored secret to remove.",
+            autocompletion=complete_profile,
+        ),
     ] = "default",
     output: OutputOption = "text",  # type: ignore[assignment]
 ) -> None:
@@ -144,9 +150,16 @@ def logout(
             "url": result.url,
             "username": result.username,
             "removed_from": result.removed_from,
+            "also_logged_out": result.also_logged_out,
         },
         lambda out: out.line(f"Profile {result.profile}: removed {removed}"),
     )
+    if result.also_logged_out:
+        others = ", ".join(result.also_logged_out)
+        run.out.warn(
+            f"profile(s) {others} used the same secret ({result.username} at {result.url}): "
+            "logged out too; `dtrctl login --profile NAME` stores it again"
+        )
 
 
 @dtrctl_command
@@ -192,9 +205,12 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
             "profile_exists": active.exists,
             "accepted": accepted,
         },
-        lambda out: out.line(
-            f"Profile:    {active.name} ({profile_why})\n"
-            f"URL:        {session.url}\nUser:       {user}\nCredential: {verdict}"
+        lambda out: _lines(
+            out,
+            f"Profile:    {active.name} ({profile_why})",
+            f"URL:        {session.url}",
+            f"User:       {user}",
+            f"Credential: {verdict}",
         ),
     )
     if not accepted:
@@ -203,6 +219,12 @@ def whoami(ctx: typer.Context, output: OutputOption = "text") -> None:  # type: 
 
             run.out.info(f"No credential found. {CREDENTIALS_HINT}")
         raise typer.Exit(int(ExitCode.AUTH))
+
+
+def _lines(out: Any, *lines: str) -> None:
+    """Each on its own line: `out.line` escapes a line break inside a line (it may be data)."""
+    for line in lines:
+        out.line(line)
 
 
 def _active_profile(ctx: typer.Context) -> Any:

@@ -146,6 +146,8 @@ def result_json(result: ImmutabilityResult) -> dict[str, object]:
         "tag_limit_cleared": result.tag_limit_cleared,
         "error": result.error.to_dict() if result.error else None,
         **({"warnings": list(result.warnings)} if result.warnings else {}),
+        # Harbor, turning off: the ids of the rules that still make some tags immutable.
+        **({"rules_left": list(result.rules_left)} if result.rules_left is not None else {}),
     }
 
 
@@ -167,4 +169,6 @@ def print_results(
             if result.tag_limit_cleared
             else ""
         )
+        if result.still_immutable:
+            extra += f"; tags {result.still_immutable} stay immutable"
         out.line(f"{result.repository}: {what}{extra}")

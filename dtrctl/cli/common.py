@@ -55,6 +55,22 @@ class Run:
         option, environment or profile), whose paths nest; DTR's never do."""
         return self.settings.backend == "harbor"
 
+    def repository_name(self, text: str) -> Any:
+        """A repo command's NAMESPACE/NAME (dtrctl.reference.RepositoryName); `HOST/NS/NAME`
+        is taken when HOST is the configured URL's registry, as push-check takes it."""
+        from dtrctl.errors import DtrctlError
+        from dtrctl.reference import parse_registry, parse_repository_name
+        from dtrctl.settings import normalize_url, url_registry
+
+        host, _, rest = text.partition("/")
+        if self.settings.url and "/" in rest and ("." in host or ":" in host):
+            try:
+                if parse_registry(host) == url_registry(normalize_url(self.settings.url)):
+                    text = rest
+            except DtrctlError:
+                pass  # not a host: the name's own check says what is wrong
+        return parse_repository_name(text, nested=self.nested_names)
+
     def session(
         self,
         *,
@@ -64,8 +80,10 @@ class Run:
         gate: bool = False,
         url_from_reference: bool = False,
         announce_anonymous: bool = True,
+        window_notice: bool = True,
     ) -> Session:
-        """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR."""
+        """`gate`: a CI gate (push-check, repo audit), which needs credentials against a DTR.
+        `window_notice`: warn when a `repo unlock` window is open on the registry."""
         from dtrctl.session import open_session
 
         settings = self.settings.with_url(url) if url else self.settings
@@ -82,7 +100,19 @@ class Run:
         )
         if session.settings.insecure:
             self.out.warn("TLS certificate verification is off (--insecure)")
+        if window_notice:
+            warn_if_window_open(self.out, session.url)
         return session
+
+
+def warn_if_window_open(out: Output, url: str) -> None:
+    """Warn while a `repo unlock` window is open on the registry at `url` (one directory
+    listing; a file read only when there is one)."""
+    from dtrctl.repos.journal import open_window_notice
+
+    notice = open_window_notice(url)
+    if notice:
+        out.warn(notice)
 
 
 def interrupted() -> typer.Exit:
@@ -112,6 +142,11 @@ def dtrctl_command(func: F) -> F:
             out.error(error)
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
+            if out.is_json:
+                # As for any failure: stdout still gets its one document.
+                from dtrctl.errors import Interrupted
+
+                out.print_json({"error": Interrupted("interrupted (Ctrl-C)").to_dict()})
             raise interrupted() from None
         except BrokenPipeError:
             raise broken_pipe() from None

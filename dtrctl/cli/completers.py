@@ -57,6 +57,23 @@ def complete_visibility(incomplete: str) -> list[str]:
     return [value for value in ("private", "public") if value.startswith(incomplete)]
 
 
+def complete_flavor(incomplete: str) -> list[str]:
+    """The values of `sandbox --flavor`."""
+    return [value for value in ("dtr", "harbor") if value.startswith(incomplete)]
+
+
+def complete_profile(incomplete: str) -> list[str]:
+    """The profiles of the config file (nothing when it cannot be read)."""
+    from dtrctl.config import load_config
+    from dtrctl.errors import DtrctlError
+
+    try:
+        names = load_config().profiles
+    except DtrctlError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
 def _with_profile(settings: ConnectionSettings) -> ConnectionSettings:
     """The settings with what the active profile fills in; as given when it cannot be read."""
     from dtrctl.errors import DtrctlError

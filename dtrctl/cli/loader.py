@@ -31,7 +31,8 @@ class CommandSpec(NamedTuple):
 @cache
 def load_command(name: str, spec: CommandSpec) -> Any:
     """The Click command (or group) of `spec`, built once."""
-    target = getattr(importlib.import_module(f"dtrctl.cli.{spec.module}"), spec.attribute)
+    module = importlib.import_module(f"dtrctl.cli.{spec.module}")
+    target = getattr(module, spec.attribute)
     if isinstance(target, typer.Typer):
         # Always a group, even of one command (`ca fetch`): get_command would collapse it.
         group = typer.main.get_group(target)
@@ -44,6 +45,10 @@ def load_command(name: str, spec: CommandSpec) -> Any:
     command = typer.main.get_command(wrapper)
     command.name = name
     readable_metavars(command)
+    # A module may adjust its command once built (push-check reports usage errors to CI).
+    configure = getattr(module, "configure_command", None)
+    if configure is not None:
+        configure(command)
     return command
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dtrctl.cli.common import CliState, Run, dtrctl_command
+from dtrctl.cli.common import CliState, Run, dtrctl_command, warn_if_window_open
 from dtrctl.cli.options import OutputOption
 from dtrctl.errors import ExitCode, UsageError
 from dtrctl.settings import ConnectionSettings
@@ -71,6 +71,7 @@ def _open(run: Run, settings: ConnectionSettings) -> Session:
     session = open_session(merged, need_credentials=True, profile=profile, profile_loaded=True)
     if session.settings.insecure:
         run.out.warn(f"TLS certificate verification is off for {merged.url} (--insecure)")
+    warn_if_window_open(run.out, session.url)
     return session
 
 
@@ -243,12 +244,30 @@ def _finish(
         out.print_json(document)
     else:
         _print_results(out, results, verified)
+    _say_what_was_left(out, items)
     codes = [bulk_exit_code(outcome)] if outcome is not None else []
     codes.append(1 if summary["blocked"] or (verified and verified[1]) else 0)
     codes.append(4 if summary["missing-project"] else 0)
     if int(ExitCode.INTERRUPTED) in codes:
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     raise typer.Exit(next((code for code in codes if code), 0))
+
+
+def _say_what_was_left(out: Output, items: list[MigrationItem]) -> None:
+    """Why the exit code is not 0 though nothing failed: what the plan could not migrate."""
+    missing = [str(item.source) for item in items if item.action == "missing-project"]
+    blocked = [str(item.source) for item in items if item.action == "blocked"]
+    if missing:
+        out.info(
+            f"Error: {_count(missing)} not migrated, their Harbor project is missing "
+            f"(exit 4): {', '.join(missing)}\nCreate the projects, or pass --create-projects"
+        )
+    if blocked:
+        out.info(f"Error: {_count(blocked)} blocked (exit 1): {', '.join(blocked)}")
+
+
+def _count(names: list[str]) -> str:
+    return f"{len(names)} repositor{'y' if len(names) == 1 else 'ies'}"
 
 
 def _print_results(

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from dtrctl.cli.common import dtrctl_command
+from dtrctl.cli.completers import complete_profile
 from dtrctl.cli.options import ListOutputOption, OutputOption
 from dtrctl.cli.output import write_csv
 
@@ -23,17 +24,6 @@ app = typer.Typer(
     # Plain help keeps `--help` and shell completion from importing Rich.
     rich_markup_mode=None,
 )
-
-
-def _complete_profile(incomplete: str) -> list[str]:
-    from dtrctl.config import load_config
-    from dtrctl.errors import DtrctlError
-
-    try:
-        names = load_config().profiles
-    except DtrctlError:
-        return []
-    return [name for name in names if name.startswith(incomplete)]
 
 
 def current_profile(ctx: typer.Context) -> Any:
@@ -97,7 +87,7 @@ def use(
         typer.Argument(
             metavar="NAME",
             help="The profile to make the default (its default_profile).",
-            autocompletion=_complete_profile,
+            autocompletion=complete_profile,
             show_default=False,
         ),
     ],

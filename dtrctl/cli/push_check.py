@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,7 +12,9 @@ from dtrctl.cli.options import OutputOption
 
 if TYPE_CHECKING:
     from dtrctl.cli.output import Output
+    from dtrctl.errors import DtrctlError
     from dtrctl.push_check.verdicts import CheckResult
+    from dtrctl.reference import ImageReference
 
 VERDICT_STYLES = {
     "free": "green",
@@ -101,22 +103,49 @@ def push_check(
       dtrctl push-check engineering/api:1.4.2 engineering/api:1.4 --protect 'v*' -o json
       dtrctl push-check engineering/api:1.4.2 --oci-layout build/oci:1.4.2 --junit report.xml
     """
+    from dtrctl.errors import DtrctlError
+
+    try:
+        run, results = _check(
+            ctx,
+            output,
+            references,
+            (digest, config_digest, oci_layout, metadata_file),
+            protect,
+            assume_immutable,
+        )
+    except DtrctlError as error:
+        # Nothing was checked: CI still shows why (an annotation, the summary, the report).
+        _report_unchecked(error, references, junit)
+        raise
+    _report(run, results, strict=strict, junit=junit)
+
+
+def _check(
+    ctx: typer.Context,
+    output: str,
+    references: list[str],
+    content: "tuple[str | None, str | None, str | None, Path | None]",
+    protect: list[str] | None,
+    assume_immutable: bool,
+) -> "tuple[Run, list[CheckResult]]":
     from dtrctl.push_check.expected import read_expected_content
     from dtrctl.push_check.gather import CheckOptions, check_references
-    from dtrctl.push_check.verdicts import exit_code_for, select_registry_url
-    from dtrctl.reference import parse_image_reference
+    from dtrctl.push_check.verdicts import select_registry_url
 
-    run = Run(ctx, output)
+    run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
+    digest, config_digest, oci_layout, metadata_file = content
     expected = read_expected_content(
         digest=digest,
         config_digest=config_digest,
         oci_layout=oci_layout,
         metadata_file=metadata_file,
     )
-    parsed = [
-        parse_image_reference(text, allow_digest=False, nested=run.nested_names)
-        for text in references
-    ]
+    parsed = _parse_references(references, run)
+    chosen = _run_for_registry(ctx, output, run, parsed)
+    if chosen is not run:  # another profile: another backend may nest names
+        run = chosen
+        parsed = _parse_references(references, run)
     url = select_registry_url(parsed, run.settings.url)
     # The profile's `protect` list adds to --protect: a team's write-once tags stay protected.
     protected = tuple(
@@ -126,7 +155,61 @@ def push_check(
     # Without a configured URL, the host comes from the references: it may be a plain registry.
     from_reference = not run.settings.url
     with run.session(write=False, url=url, gate=True, url_from_reference=from_reference) as session:
-        results = check_references(session, parsed, options)
+        return run, check_references(session, parsed, options)
+
+
+def _parse_references(references: list[str], run: Run) -> "list[ImageReference]":
+    from dtrctl.reference import parse_image_reference
+
+    return [
+        parse_image_reference(text, allow_digest=False, nested=run.nested_names)
+        for text in references
+    ]
+
+
+def _run_for_registry(
+    ctx: typer.Context, output: str, run: Run, parsed: "list[ImageReference]"
+) -> Run:
+    """The run, with the profile whose URL is the references' registry when neither --url nor
+    a profile was chosen and the active profile's URL is another registry's."""
+    import logging
+
+    from dtrctl.cli.common import CliState
+    from dtrctl.config import load_config
+    from dtrctl.errors import UsageError
+    from dtrctl.push_check.verdicts import select_registry_url
+
+    state = ctx.find_root().obj
+    given = state.settings if isinstance(state, CliState) else None
+    hosts = {reference.registry for reference in parsed}
+    if given is None or given.url or given.profile or None in hosts or len(hosts) != 1:
+        return run
+
+    def serves(url: str | None) -> bool:
+        try:
+            return bool(url) and bool(select_registry_url(parsed, url))
+        except UsageError:
+            return False
+
+    if serves(run.settings.url):
+        return run
+    matching = [name for name, profile in load_config().profiles.items() if serves(profile.url)]
+    if len(matching) != 1:
+        return run
+    active = f"has {run.settings.url}" if run.settings.url else "has no URL"
+    logging.getLogger(__name__).info(
+        "using profile %s: its URL is the references' registry %s (the active profile, %s, %s)",
+        matching[0],
+        next(iter(hosts)),
+        run.settings.profile,
+        active,
+    )
+    return Run(ctx, output, profile=matching[0])
+
+
+def _report(run: Run, results: "list[CheckResult]", *, strict: bool, junit: Path | None) -> None:
+    from dtrctl.push_check.verdicts import exit_code_for
+
     exit_code = exit_code_for(results, strict=strict)
     if junit is not None:
         _write_junit_report(junit, results, strict=strict)
@@ -143,6 +226,57 @@ def push_check(
         _append_step_summary(os.environ["GITHUB_STEP_SUMMARY"], results, strict=strict)
     if exit_code:
         raise typer.Exit(int(exit_code))
+
+
+def _report_unchecked(error: "DtrctlError", references: list[str], junit: Path | None) -> None:
+    """What CI shows of a run that checked no tag; a report that cannot be written is left
+    out (the run's own error is the one to report)."""
+    import contextlib
+    import sys
+
+    from dtrctl.push_check import reports
+
+    if junit is not None:
+        with contextlib.suppress(OSError):
+            junit.write_text(reports.failure_junit_xml(error, references), encoding="utf-8")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(reports.failure_annotation(error), file=sys.stderr, flush=True)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with (
+            contextlib.suppress(OSError),
+            open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as file,
+        ):
+            file.write(reports.failure_step_summary(error, references))
+
+
+def configure_command(command: Any) -> None:
+    """A command line Click refuses (an unknown option, no REF) is a run that checks no tag
+    too: CI gets the same annotation, summary section and report as for any usage error."""
+    make_context = command.make_context
+
+    def checked(name: str, args: list[str], *rest: Any, **options: Any) -> Any:
+        given = list(args)  # Click's parser consumes `args`
+        try:
+            return make_context(name, args, *rest, **options)
+        except Exception as error:  # Click's UsageError, not importable here (Typer's API)
+            format_message = getattr(error, "format_message", None)
+            if getattr(error, "exit_code", None) == 2 and format_message is not None:
+                from dtrctl.errors import UsageError
+
+                _report_unchecked(UsageError(format_message()), [], _junit_path(given))
+            raise
+
+    command.make_context = checked
+
+
+def _junit_path(args: list[str]) -> Path | None:
+    """--junit's FILE in a command line Click could not parse, where it can be told."""
+    for index, arg in enumerate(args):
+        if arg.startswith("--junit="):
+            return Path(arg.removeprefix("--junit="))
+        if arg == "--junit" and index + 1 < len(args):
+            return Path(args[index + 1])
+    return None
 
 
 def _write_junit_report(path: Path, results: "list[CheckResult]", *, strict: bool) -> None:

@@ -24,11 +24,14 @@ from dtrctl.cli.options import (
 from dtrctl.cli.prompts import confirm_turning_off
 from dtrctl.cli.repo_audit import audit as audit_command
 from dtrctl.cli.repo_render import (
+    known_immutable,
     print_csv,
     print_repository,
     print_table,
+    unknown_notes,
 )
 from dtrctl.cli.repo_tags import tags as tags_command
+from dtrctl.cli.repo_unlock import unlock as unlock_command
 from dtrctl.cli.selecting import or_every_repository, read_selection, resolve
 from dtrctl.errors import NotFound, UsageError
 
@@ -101,10 +104,9 @@ def create(
       dtrctl repo create ci/cache --immutable --exist-ok -o json
     """
     from dtrctl.records.changes import RepositorySettings
-    from dtrctl.reference import parse_repository_name
 
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository, nested=run.nested_names)
+    name = run.repository_name(repository)
     settings = RepositorySettings(
         immutable=True if immutable else None,
         visibility=visibility,
@@ -224,12 +226,12 @@ def show(
       dtrctl repo show engineering/api
       dtrctl repo show engineering/api -o json | jq .repository.immutable
     """
-    from dtrctl.reference import parse_repository_name
-
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository, nested=run.nested_names)
+    name = run.repository_name(repository)
     with run.session(write=False) as session:
         found = session.backend.get_repository(name)
+    for note in unknown_notes([found]):
+        run.out.warn(f"immutability unknown: {note}")
     run.out.emit({"repository": found.to_json()}, lambda out: print_repository(out, found))
 
 
@@ -278,8 +280,11 @@ def list_repositories(
         found = [
             repository
             for repository in load_repositories(session.backend, resolution)
-            if mutable is None or repository.immutable != mutable
+            # An unknown immutability is neither mutable nor immutable.
+            if mutable is None or known_immutable(repository) not in (mutable, None)
         ]
+    for note in unknown_notes(found):
+        run.out.warn(f"immutability unknown: {note}")
     if run.out.format == "csv":
         print_csv(found)
         return
@@ -288,9 +293,13 @@ def list_repositories(
         lambda out: print_table(out, found),
     )
     if not run.out.is_json:
-        mutable_count = sum(not repository.immutable for repository in found)
-        run.out.info(f"{len(found)} repositories, {mutable_count} mutable")
+        mutable_count = sum(known_immutable(repository) is False for repository in found)
+        unknown = sum(known_immutable(repository) is None for repository in found)
+        also = f", {unknown} unknown" if unknown else ""
+        noun = "repository" if len(found) == 1 else "repositories"
+        run.out.info(f"{len(found)} {noun}, {mutable_count} mutable{also}")
 
 
 app.command("tags")(tags_command)
 app.command("audit")(audit_command)
+app.command("unlock")(unlock_command)

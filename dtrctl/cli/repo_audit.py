@@ -39,7 +39,7 @@ def audit(
     repositories: Annotated[
         list[str] | None,
         selection_argument(
-            "What to check: NAMESPACE/NAME or quoted patterns (default: what "
+            "What to check: namespaces, NAMESPACE/NAME or quoted patterns (default: what "
             "--require-immutable names, else every visible repository)."
         ),
     ] = None,
@@ -90,7 +90,10 @@ def audit(
     rules = [parse_pattern(text) for text in require_immutable or []]
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
     nested = run.nested_names
-    selection = read_selection(repositories, namespace, from_file, exclude, nested=nested)
+    # A bare namespace is `NS/*` for a check; --fix changes repositories: there it is refused.
+    selection = read_selection(
+        repositories, namespace, from_file, exclude, nested=nested, bare_is_namespace=not fix
+    )
     if selection.is_empty and rules:
         texts = [rule.text for rule in rules]
         selection = parse_selection(texts, excludes=exclude or [], nested=nested)

@@ -38,12 +38,55 @@ def write_junit(path: str, report: AuditReport, fixed: set[str]) -> None:
         raise UsageError(f"cannot write the JUnit report {path}: {error}") from None
 
 
+def harbor_immutability(repository: Repository) -> tuple[str, str] | None:
+    """A Harbor repository's level (`all`, `some`, `none`, `unknown`) and its words, e.g.
+    `some (v* by rule 4)`; None for a DTR repository (on or off)."""
+    extra = repository.extra_json or {}
+    level, summary = extra.get("immutability"), extra.get("immutability_summary")
+    if not isinstance(level, str) or not isinstance(summary, str):
+        return None
+    return level, summary
+
+
+def known_immutable(repository: Repository) -> bool | None:
+    """Whether every tag is immutable; None when unknown (Harbor rules the user cannot read)."""
+    harbor = harbor_immutability(repository)
+    return None if harbor is not None and harbor[0] == "unknown" else repository.immutable
+
+
+def unknown_notes(repositories: list[Repository]) -> list[str]:
+    """Why some repositories' immutability is unknown, once per reason."""
+    notes = ((repository.extra_json or {}).get("immutability_note") for repository in repositories)
+    return list(dict.fromkeys(note for note in notes if isinstance(note, str)))
+
+
+_HARBOR_CONSEQUENCES = {
+    "all": ("bold green", ": existing tags cannot be overwritten"),
+    "some": ("bold yellow", ": Harbor refuses to overwrite those tags, other tags can be"),
+    "none": ("bold yellow", ": tags can be overwritten"),
+    "unknown": ("bold red", ": the project's rules could not be read"),
+}
+
+
+def _immutability_segments(repository: Repository) -> list[Segment]:
+    harbor = harbor_immutability(repository)
+    if harbor is not None:
+        style, consequence = _HARBOR_CONSEQUENCES.get(harbor[0], ("bold", ""))
+        return [(harbor[1], style), consequence]
+    if repository.immutable:
+        return [("on", "bold green"), " (existing tags cannot be overwritten)"]
+    return [("off", "bold yellow"), " (tags can be overwritten)"]
+
+
+def _immutable_cell(repository: Repository) -> str | tuple[str, str]:
+    harbor = harbor_immutability(repository)
+    if harbor is not None:
+        return harbor[1] if harbor[0] == "all" else (harbor[1], "yellow")
+    return "yes" if repository.immutable else ("no", "yellow")
+
+
 def print_repository(out: Output, repository: Repository, heading: str = "") -> None:
-    immutable: list[Segment] = (
-        [("on", "bold green"), " (existing tags cannot be overwritten)"]
-        if repository.immutable
-        else [("off", "bold yellow"), " (tags can be overwritten)"]
-    )
+    immutable = _immutability_segments(repository)
     if heading:
         out.line(f"{repository.full_name}: {heading}")
     rows: list[tuple[str, list[Segment]]] = [
@@ -69,7 +112,7 @@ def print_table(out: Output, repositories: list[Repository]) -> None:
         [
             (
                 repository.full_name,
-                "yes" if repository.immutable else ("no", "yellow"),
+                _immutable_cell(repository),
                 repository.visibility,
                 str(repository.tag_limit or "-"),
             )
@@ -83,7 +126,7 @@ def print_csv(repositories: list[Repository]) -> None:
     write_csv(
         columns,
         (
-            (r.full_name, r.immutable, r.visibility, r.tag_limit, r.short_description)
+            (r.full_name, known_immutable(r), r.visibility, r.tag_limit, r.short_description)
             for r in repositories
         ),
     )

@@ -42,10 +42,8 @@ def tags(
       dtrctl repo tags engineering/api -o json | jq -r '.tags[].name'
       dtrctl repo tags engineering/api -o csv > api-tags.csv
     """
-    from dtrctl.reference import parse_repository_name
-
     run = Run(ctx, output)  # first: it says whether names may nest (Harbor)
-    name = parse_repository_name(repository, nested=run.nested_names)
+    name = run.repository_name(repository)
     with run.session(write=False) as session:
         found = list(session.backend.list_tags(name))
     rows = [tag_json(tag) for tag in found]
@@ -55,7 +53,7 @@ def tags(
     run.out.emit({"repository": str(name), "tags": rows}, lambda out: _print_table(out, rows))
     if not run.out.is_json:
         distinct = len({row["name"] for row in rows})
-        run.out.info(f"{distinct} tags in {name}")
+        run.out.info(f"{distinct} tag{'' if distinct == 1 else 's'} in {name}")
 
 
 def tag_json(tag: "Tag") -> dict[str, Any]:

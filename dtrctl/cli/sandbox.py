@@ -4,12 +4,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from dtrctl.cli.completers import complete_flavor
+
 
 def sandbox(
     flavor: Annotated[
         str,
         typer.Option(
             metavar="dtr|harbor",
+            autocompletion=complete_flavor,
             help="Which registry to emulate: 'dtr' (DTR's /api/v0) or 'harbor' (MSR 4 / "
             "Harbor's /api/v2.0, its token service and immutable tag rules).",
         ),
@@ -139,6 +142,10 @@ def sandbox(
     print(f"  export DTRCTL_URL={server.url}", flush=True)
     for username, password, description in _accounts(flavor):
         print(f"  user {username}: password {password}  ({description})", flush=True)
+    _print_how_to_push(server.host_port, dict((a[0], a[1]) for a in _accounts(flavor)))
+    if flavor == "dtr" and not create_on_push and seed != "demo":
+        # DTR refuses a push to a repository that does not exist (Harbor creates it).
+        print("  (first: dtrctl repo create engineering/api, or --seed demo)", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()
@@ -146,6 +153,25 @@ def sandbox(
         pass
     finally:
         server.stop()
+
+
+def _print_how_to_push(host_port: str, passwords: dict[str, str]) -> None:
+    """How to point skopeo and docker at the sandbox: its TLS is never trusted (plain HTTP or a
+    test certificate), and the password goes on stdin, never on a command line."""
+    secret = passwords["alice"]
+    image = f"{host_port}/engineering/api:1.4.2"
+    lines = (
+        "push as alice with skopeo (--tls-verify=false: plain HTTP or a test certificate):",
+        f"  printf '%s' {secret} | skopeo login --tls-verify=false -u alice --password-stdin "
+        f"{host_port}",
+        f"  skopeo copy --dest-tls-verify=false oci:DIR:TAG docker://{image}",
+        "or docker (plain HTTP: docker allows it for 127.0.0.1 only; elsewhere add the "
+        'address to "insecure-registries" in /etc/docker/daemon.json):',
+        f"  printf '%s' {secret} | docker login -u alice --password-stdin {host_port}",
+        f"  docker tag IMAGE {image} && docker push {image}",
+    )
+    for line in lines:
+        print(f"  {line}", flush=True)
 
 
 def _check_options(

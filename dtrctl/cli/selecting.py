@@ -25,6 +25,8 @@ def read_selection(
 ) -> Selection:
     from dtrctl.repos.selection import parse_name_list, parse_selection
 
+    if not bare_is_namespace:
+        _refuse_bare_namespaces(arguments or [])
     file_names = []
     if from_file is not None:
         file_names = parse_name_list(read_text(from_file), source_label(from_file), nested=nested)
@@ -36,6 +38,19 @@ def read_selection(
         bare_is_namespace=bare_is_namespace,
         nested=nested,
     )
+
+
+def _refuse_bare_namespaces(arguments: Sequence[str]) -> None:
+    """A command that changes something takes no bare namespace: `team` alone is too easily
+    meant as one repository. Read-only selections (list, audit) read it as `team/*`."""
+    for text in arguments:
+        if "/" in text or any(character in text for character in "*?[:@"):
+            continue
+        raise UsageError(
+            f"{text!r} is a namespace, not NAMESPACE/NAME",
+            hint=f"To select every repository in it, give '{text}/*' (quoted) "
+            f"or --namespace {text}",
+        )
 
 
 def source_label(path: str) -> str:

@@ -84,12 +84,17 @@ class RegistryClient:
         realm_policy: TokenRealmPolicy | None = None,
         expected_challenge: Challenge | None = None,
         next_guess: Callable[[], Challenge | None] | None = None,
+        ask_push: Callable[[], bool] | None = None,
     ) -> None:
         """`realm_policy`: where credentials may go for tokens (by default the registry's own
         origin and the hosts in DTRCTL_ALLOW_REALM_HOST); `expected_challenge`: the token
         endpoint the registry is known to use, asked for before `GET /v2/` answers;
-        `next_guess`: the one to try when that fails, if the run has learnt it meanwhile."""
+        `next_guess`: the one to try when that fails, if the run has learnt it meanwhile;
+        `ask_push`: whether to ask a token for `pull,push` (asked at each token request, as
+        the kind may be learnt meanwhile), so that its `access` claim tells whether a push
+        would be allowed (`granted_actions`), in the same round trip."""
         self._http = http
+        self._ask_push = ask_push
         self._base = base_url.rstrip("/")
         self.username = auth[0] if auth else None
         self.auth = RegistryAuth(
@@ -117,10 +122,24 @@ class RegistryClient:
             f"/manifests/{quote(reference, safe=':')}"
         )
 
+    def _scope(self, name: RepositoryName, *, push: bool | None = None) -> str:
+        if push is None:
+            push = self._ask_push is not None and self._ask_push()
+        return f"repository:{name}:{'pull,push' if push else 'pull'}"
+
+    def granted_actions(self, name: RepositoryName) -> frozenset[str] | None:
+        """The actions a token already fetched for `name` with `pull,push` grants, from its
+        `access` claim; None when unknown (no such token, or one that does not say). Asks
+        nothing."""
+        from dtrctl.client.token_claims import granted_actions
+
+        token = self.auth.token_for(self._scope(name, push=True))
+        return granted_actions(token, str(name)) if token is not None else None
+
     def _send_manifest_get(
         self, name: RepositoryName, reference: str, challenge: Challenge, context: RequestContext
     ) -> httpx.Response:
-        authorization = self.auth.authorization(f"repository:{name}:pull", challenge)
+        authorization = self.auth.authorization(self._scope(name), challenge)
         return send(
             self._http,
             "GET",

@@ -207,6 +207,21 @@ class RegistryAuth:
             raise token
         return {"Authorization": f"Bearer {token}"}
 
+    def token_for(self, scope: str) -> str | None:
+        """The token already fetched for `scope`: the one under the registry's own challenge
+        once known, else the only one a token server gave (a failed guess gave none); None
+        when there is none or it is ambiguous. Asks nothing."""
+        own = self._challenge if isinstance(self._challenge, Challenge) else None
+        with self._lock:
+            found = {
+                challenge: token
+                for (challenge, asked), token in self._tokens.items()
+                if asked == scope and isinstance(token, str)
+            }
+        if own is not None and own in found:
+            return found[own]
+        return next(iter(found.values())) if len(found) == 1 else None
+
     def _fetch_token(self, challenge: Challenge, scope: str) -> str:
         realm = challenge.realm or ""
         try:

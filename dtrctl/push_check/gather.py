@@ -79,6 +79,10 @@ def check_references(
         session.auth,
         expected_challenge=Challenge("bearer", *endpoint) if endpoint else None,
         next_guess=next_guess,
+        # Harbor's token lists the actions granted: asking for push tells whether it would be
+        # refused, without another request (DTR's access call tells it instead). Under auto the
+        # kind may be learnt while the first token is asked for.
+        ask_push=lambda: backend.kind == "harbor",
     )
     username = session.credential.username if session.credential else None
     host = str(url_registry(session.url))
@@ -128,6 +132,12 @@ def run_checks(
         states = {name: future.result() for name, future in state_futures.items()}
         if anonymous_dtr is not None and any(state.has_api for state in states.values()):
             raise anonymous_dtr
+        if username is not None:
+            for name in names:
+                pending = [manifests[key] for key in keys if key[0] == name]
+                states[name] = _with_push_right(
+                    backend, registry, (name, username), states[name], pending
+                )
         results = {
             key: _result(
                 key, host, states[key[0]], TagLookups(manifests[key], details[key]), options
@@ -145,6 +155,35 @@ def run_checks(
         raise
     pool.shutdown()
     return [results[(reference.repository, reference.tag)] for reference in references]
+
+
+def _with_push_right(
+    backend: PushCheckFacts,
+    registry: RegistryClient,
+    who: tuple[RepositoryName, str],
+    state: RepositoryState,
+    pending: list[Future[Manifest | DtrctlError | None]],
+) -> RepositoryState:
+    """The caller's push right where the repository state did not tell it (Harbor): from the
+    token the manifest reads used, else the backend's look-up; a failure is kept, never
+    "allowed"."""
+    name, username = who
+    if state.error is not None or not state.found or not state.has_api or state.user:
+        return state
+    for future in pending:
+        future.result()  # the manifest reads fetch the token whose claim tells the right
+    right = backend.push_right(name, registry.granted_actions(name))
+    if isinstance(right, DtrctlError):
+        return state._replace(push_error=as_incomplete(right))
+    if right is False:
+        return state._replace(
+            push_error=PermissionDenied(
+                f"user {username} may not push to {name}: the registry grants no push right there",
+                hint="On Harbor a push needs the developer role (or above) in the project, or "
+                "a robot account of that project with the push permission",
+            )
+        )
+    return state
 
 
 def _capture(call: Callable[[], T]) -> T | DtrctlError:
@@ -221,13 +260,14 @@ def _result(
         protected_by=base.protected_by,
         assume_immutable=options.assume_immutable,
     )
-    if state.may_push is False and decision.verdict in (PushVerdict.FREE, PushVerdict.OVERWRITE):
-        # The push would be attempted, and DTR would refuse it for want of the right.
+    writes = decision.verdict in (PushVerdict.FREE, PushVerdict.OVERWRITE)
+    if writes and (state.may_push is False or state.push_error is not None):
+        # The push would be attempted, and the registry would refuse it for want of the right.
         return replace(
             base,
             exists=head is not None,
             remote_digest=head.digest if head else None,
-            error=_read_only(state.user, name),
+            error=state.push_error or _read_only(state.user, name),
         )
     return replace(
         base,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dtrctl.errors import DtrctlError
 from dtrctl.push_check.verdicts import CheckResult, PushVerdict, short_digest
 from dtrctl.text import annotation_message, annotation_property, markdown_cell, xml_text
 
@@ -67,9 +68,21 @@ def _fails(result: CheckResult, *, strict: bool) -> bool:
 
 
 def github_annotations(results: Sequence[CheckResult], *, strict: bool) -> list[str]:
-    """`::error` for each tag whose push would fail, `::warning` for an overwrite not strict."""
+    """`::error` for each tag whose push would fail, `::warning` for an overwrite not strict;
+    tags whose check failed for one cause (an unreachable registry) share one `::error`."""
     lines = []
+    unchecked: dict[str, list[str]] = {}
     for result in results:
+        if result.verdict is PushVerdict.ERROR:
+            unchecked.setdefault(result.reason, []).append(result.reference)
+    for reason, references in unchecked.items():
+        if len(references) > 1:
+            title = annotation_property(f"push-check error: {len(references)} tags not checked")
+            message = annotation_message(f"{reason} ({', '.join(references)})")
+            lines.append(f"::error title={title}::{message}")
+    for result in results:
+        if result.verdict is PushVerdict.ERROR and len(unchecked[result.reason]) > 1:
+            continue
         if _fails(result, strict=strict):
             level = "error"
         elif result.verdict is PushVerdict.OVERWRITE:
@@ -100,11 +113,69 @@ def step_summary(results: Sequence[CheckResult], *, strict: bool) -> str:
         pushed = " by ".join(text for text in (result.pushed_at, result.author) if text)
         # The verdict is dtrctl's own word; the other cells may hold server text: inert.
         cells = (
-            f"{'❌' if _fails(result, strict=strict) else '✅'} {result.verdict.value}",
+            f"{_mark(result, strict=strict)} {result.verdict.value}",
             markdown_cell(result.reference),
             markdown_cell(short_digest(result.remote_digest)) if result.exists else "-",
             markdown_cell(pushed) or "-",
             markdown_cell(result.reason),
         )
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n"
+
+
+def _mark(result: CheckResult, *, strict: bool) -> str:
+    """❌ fails the run; ⚠️ an overwrite that does not (the log warns of it too); ✅ fine."""
+    if _fails(result, strict=strict):
+        return "❌"
+    return "⚠️" if result.verdict is PushVerdict.OVERWRITE else "✅"
+
+
+# A push-check that failed before any tag was checked (credentials, usage, unreachable): one
+# report of the run itself, so CI shows why rather than nothing.
+UNCHECKED_CASE = "push-check"
+
+
+def _failure_text(error: DtrctlError) -> str:
+    return f"{error.message}. {error.hint}" if error.hint else error.message
+
+
+def failure_junit_xml(error: DtrctlError, references: Sequence[str]) -> str:
+    """A report with one failing case: the run, with the error and the tags left unchecked."""
+    from xml.etree import ElementTree
+
+    counts = {"tests": "1", "failures": "0", "errors": "1"}
+    suites = ElementTree.Element("testsuites", {"name": SUITE_NAME, **counts})
+    suite = ElementTree.SubElement(suites, "testsuite", {"name": SUITE_NAME, **counts})
+    case = ElementTree.SubElement(
+        suite, "testcase", {"name": UNCHECKED_CASE, "classname": "dtrctl"}
+    )
+    element = ElementTree.SubElement(
+        case, "error", {"type": error.code, "message": _failure_text(error)}
+    )
+    lines = [f"exit code: {int(error.exit_code)}", f"error: {_failure_text(error)}"]
+    lines += [f"not checked: {reference}" for reference in references]
+    element.text = "\n".join(lines)
+    ElementTree.indent(suites)
+    body = xml_text(ElementTree.tostring(suites, encoding="unicode"))
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def failure_annotation(error: DtrctlError) -> str:
+    """The one `::error` of a run that checked no tag."""
+    title = annotation_property(f"push-check failed (exit {int(error.exit_code)})")
+    return f"::error title={title}::{annotation_message(_failure_text(error))}"
+
+
+def failure_step_summary(error: DtrctlError, references: Sequence[str]) -> str:
+    """The step summary's section for a run that checked no tag."""
+    lines = [
+        f"### dtrctl push-check: ❌ no tag checked (exit {int(error.exit_code)})",
+        "",
+        # The message may quote the server: inert, as every cell of the verdicts' table.
+        f"Error: {markdown_cell(error.message)}",
+    ]
+    if error.hint:
+        lines += ["", markdown_cell(error.hint)]
+    if references:
+        lines += ["", "Not checked: " + ", ".join(markdown_cell(ref) for ref in references)]
     return "\n".join(lines) + "\n\n"

@@ -75,6 +75,10 @@ class ImmutabilityResult:
     error: DtrctlError | None = None
     # E.g. a Harbor project with more rules than its UI shows.
     warnings: tuple[str, ...] = ()
+    # Turning off on Harbor: the ids of the rules that still make some tags immutable (None
+    # where not asked or not Harbor), and which tags in words (`v* by rule 4`).
+    rules_left: tuple[int, ...] | None = None
+    still_immutable: str = ""
 
 
 @dataclass(frozen=True)

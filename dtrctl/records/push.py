@@ -17,6 +17,9 @@ class RepositoryState(NamedTuple):
     # Whether `user` may push here: None when unknown (anonymous, or no DTR API).
     user: str | None = None
     may_push: bool | None = None
+    # Why a push would fail, or why whether it would is unknown (a failed rights look-up):
+    # the verdict of a tag the push would write (free, overwrite); other verdicts stand.
+    push_error: DtrctlError | None = None
 
     @property
     def note(self) -> str | None:

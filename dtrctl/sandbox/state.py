@@ -590,7 +590,7 @@ class SandboxState:
     def issue_token(self, username: str | None, access: dict[str, frozenset[str]]) -> RegistryToken:
         now = time.time()
         token = RegistryToken(
-            value=secrets.token_urlsafe(32),
+            value=_jwt_shaped(username, access, now),
             username=username,
             access=access,
             issued_at=now,
@@ -664,3 +664,26 @@ class SandboxState:
     def clear_requests(self) -> None:
         with self.lock:
             self._requests.clear()
+
+
+def _jwt_shaped(username: str | None, access: dict[str, frozenset[str]], now: float) -> str:
+    """A token shaped as the real token servers' JWTs, with the `access` claim listing the
+    actions granted (clients read it to predict a refused push); the signature is random, and
+    the token is looked up by value, never verified."""
+    import base64
+
+    def part(value: object) -> str:
+        text = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+    claims = {
+        "iss": "dtrctl-sandbox",
+        "sub": username or "",
+        "iat": int(now),
+        "exp": int(now + TOKEN_LIFETIME_SECONDS),
+        "access": [
+            {"type": "repository", "name": name, "actions": sorted(actions)}
+            for name, actions in sorted(access.items())
+        ],
+    }
+    return f"{part({'typ': 'JWT', 'alg': 'none'})}.{part(claims)}.{secrets.token_urlsafe(32)}"

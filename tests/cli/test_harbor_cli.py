@@ -3,6 +3,7 @@ extras, exit codes for a missing project, a foreign rule and malformed rules."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -276,7 +277,12 @@ def test_push_check_under_auto_asks_harbor_after_the_dtr_api_is_not_there(dtr, c
     dtr.get("/api/v2.0/projects/library/repositories/app/artifacts/1.0").respond(
         200, json={"digest": digest, "tags": [{"name": "1.0", "immutable": True}]}
     )
-    token = dtr.get("/service/token").respond(200, json={"token": "t"})
+    # Harbor's token lists the actions granted: the push right needs no other request.
+    claims = {
+        "access": [{"type": "repository", "name": "library/app", "actions": ["pull", "push"]}]
+    }
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    token = dtr.get("/service/token").respond(200, json={"token": f"e30.{payload}.c2ln"})
     dtr.get("/v2/library/app/manifests/1.0").respond(
         200,
         json={"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"},

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 pytestmark = pytest.mark.usefixtures("dtr_env")
 DIGEST = "sha256:" + "e" * 64
+_CLAIMS = {"access": [{"type": "repository", "name": "library/app", "actions": ["pull", "push"]}]}
+PUSH_TOKEN = "e30." + base64.urlsafe_b64encode(json.dumps(_CLAIMS).encode()).decode() + ".c2ln"
 MANIFEST = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}
 
 
@@ -16,7 +21,8 @@ def harbor_routes(dtr) -> dict[str, object]:
     routes = {
         "probe": dtr.get("/api/v2.0/systeminfo").respond(200, json={"auth_mode": "db_auth"}),
         "ping": dtr.get("/v2/").respond(401),
-        "token": dtr.get("/service/token").respond(200, json={"token": "t"}),
+        # Harbor's token lists the actions granted: push-check reads its push right there.
+        "token": dtr.get("/service/token").respond(200, json={"token": PUSH_TOKEN}),
     }
     dtr.head("/api/v2.0/projects", params={"project_name": "library"}).respond(200)
     for tag in ("1.0", "1.1", "1.2"):
@@ -40,3 +46,6 @@ def test_harbor_under_auto_is_probed_once_and_its_registry_asked_once(dtr, cli) 
     # One probe; no `GET /v2/` (Harbor's token endpoint is known once the probe answered); one
     # token; each manifest once.
     assert counts == {"probe": 1, "ping": 0, "token": 1, "1.0": 1, "1.1": 1, "1.2": 1}
+    # Asked for push too, once the kind is known: the push right costs no request of its own.
+    scope = routes["token"].calls.last.request.url.params["scope"]  # type: ignore[attr-defined]
+    assert scope == "repository:library/app:pull,push"

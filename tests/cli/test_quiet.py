@@ -22,7 +22,7 @@ def fake(dtr: respx.MockRouter) -> FakeDtr:
 def test_a_listing_prints_its_data_and_nothing_on_stderr(fake: FakeDtr, cli: Any) -> None:
     fake.add("engineering/api")
     loud = cli("repo", "list")
-    assert "1 repositories, 1 mutable" in loud.stderr
+    assert "1 repository, 1 mutable" in loud.stderr
     for quiet in (["-q", "repo", "list"], ["repo", "list", "--quiet"]):
         result = cli(*quiet)
         assert result.exit_code == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,8 @@ GITHUB_CHECK = (
 GITHUB_PUSH = """\
 verdict=$(dtrctl push-check "engineering/api:${VERSION}" --oci-layout image -o json | jq -r '.results[0].verdict')
 if [ "$verdict" != present ]; then
-  skopeo copy --dest-creds "${DTRCTL_USERNAME}:${DTRCTL_PASSWORD}" oci:image "docker://${DTR_HOST}/engineering/api:${VERSION}" \\
+  printf '%s' "$DTRCTL_PASSWORD" | skopeo login --username "$DTRCTL_USERNAME" --password-stdin "$DTR_HOST"
+  skopeo copy oci:image "docker://${DTR_HOST}/engineering/api:${VERSION}" \\
     || dtrctl push-check "engineering/api:${VERSION}" --oci-layout image
 fi
 """  # noqa: E501 - the snippet's own lines
@@ -43,6 +45,17 @@ GITLAB_CHECK = (
     "--metadata-file metadata.json --protect 'v*' --junit push-check.xml"
 )
 ALICE = ("alice", "sandbox-alice-password")
+
+
+def test_no_documented_example_puts_a_password_on_a_command_line() -> None:
+    documents = [DOCUMENT, DOCUMENT.parent / "docs" / "ci.md"]
+    for text in (path.read_text(encoding="utf-8") for path in documents):
+        for line in text.splitlines():
+            assert "--dest-creds" not in line and "--creds" not in line, line
+            assert not re.search(r"--password[ =]", line), line
+            # A secret's variable is expanded only to be piped to --password-stdin.
+            if re.search(r"\$\{?\w*(PASSWORD|TOKEN)", line):
+                assert "--password-stdin" in line, line
 
 
 def test_the_commands_are_the_documented_ones() -> None:

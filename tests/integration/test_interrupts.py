@@ -106,6 +106,26 @@ def test_ctrl_c_during_push_check_exits_130(sandbox):
     assert "free" not in stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        (("repo", "list", "-o", "json"), "/api/v0/repositories"),
+        (("push-check", "engineering/web:v1", "-o", "json"), "/v2/engineering/web/manifests/v1"),
+    ],
+    ids=["repo-list", "push-check"],
+)
+def test_ctrl_c_under_json_prints_the_error_document(sandbox, args, path):
+    sandbox.state.inject_fault("slow", path_prefix=path, method="GET", seconds=HANGING_SECONDS)
+    process = start(sandbox, "--timeout", "2", "--retries", "0", *args)
+    wait_for_request(sandbox, "GET", path)
+    stdout, _ = interrupted_cleanly(process)
+    document = json.loads(stdout)
+    assert document["schema"] == "dtrctl/v1"
+    assert document["error"]["code"] == "interrupted"
+    assert document["error"]["exit_code"] == 130
+    assert "results" not in document
+
+
 @pytest.fixture
 def fleet() -> Iterator[SandboxServer]:
     server = SandboxServer().start()

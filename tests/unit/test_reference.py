@@ -66,7 +66,9 @@ def test_valid_repository_names_parse_into_namespace_and_name(
         (f"library/nginx@{SHA256}", "tag or digest"),
         ("nginx", "NAMESPACE/NAME"),
         ("a/b/c", "NAMESPACE/NAME"),
-        ("dtr.example.com/library/nginx", "NAMESPACE/NAME"),
+        # A host is named as such, not as a tag or a third part.
+        ("dtr.example.com/library/nginx", "registry host (dtr.example.com)"),
+        ("127.0.0.1:5000/library/nginx", "registry host (127.0.0.1:5000)"),
         ("", "NAMESPACE/NAME"),
         ("/nginx", "empty namespace"),
         ("library/", "empty repository name"),

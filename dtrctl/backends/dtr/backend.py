@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from dtrctl.backends.dtr import push_facts, writes
+from dtrctl.backends.dtr import push_facts, unlock, writes
 from dtrctl.backends.dtr.api import CheckedDtrApi
 from dtrctl.errors import NotFound
 from dtrctl.settings import url_registry
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from dtrctl.records.findings import AuditFinding
     from dtrctl.records.push import RepositoryState, TagDetails
     from dtrctl.records.repository import Repository, Tag
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 
@@ -88,6 +89,15 @@ class DtrBackend:
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return writes.apply_settings(self.api, change)
 
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return unlock.plan_unlock(self.api, name)
+
+    def lift_change(self, change: WindowChange) -> None:
+        unlock.lift(self.api, change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        unlock.restore(self.api, change)
+
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(
             self.api,
@@ -96,6 +106,9 @@ class DtrBackend:
             plain_fallback=self.plain_fallback,
             another_kind=self.another_kind,
         )
+
+    def push_right(self, name: RepositoryName, granted: frozenset[str] | None) -> None:
+        return None  # DTR's repository access call told it (`repository_state`)
 
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         return self.api.list_tags(name)

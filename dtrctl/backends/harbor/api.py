@@ -277,6 +277,19 @@ class HarborClient:
             self._request("PUT", url, context, json={"description": description})
         except NotFound as error:
             raise _repository_missing(full, error) from None
+        except BadRequest as error:
+            if error.status != 405:
+                raise
+            # The request is right for Harbor's API: a server that refuses the method is not
+            # the Harbor dtrctl expects (an older one, or a proxy), not the user's mistake.
+            raise InvalidResponse(
+                f"the server refused to {context.action}: HTTP 405, method not allowed "
+                "(Harbor's API serves PUT on a repository)",
+                hint="Check that the URL is Harbor's (MSR 4) and that no proxy in front of it "
+                "refuses PUT; change the description in Harbor's UI meanwhile",
+                status=405,
+                dtr_code=error.dtr_code,
+            ) from None
 
     def get_artifact(self, project: str, path: str, tag: str) -> HarborArtifact | None:
         """The artifact a tag points at, with Harbor's per-tag immutability; None: no such tag

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from dtrctl.backends.harbor import push_facts, writes
+from dtrctl.backends.harbor import push_facts, unlock, writes
 from dtrctl.backends.harbor.doublestar import GlobVersion, glob_version_for
 from dtrctl.backends.harbor.repository_record import repository_record
 from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         HarborRepository,
         HarborTag,
     )
+    from dtrctl.errors import DtrctlError
     from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from dtrctl.records.findings import AuditFinding
     from dtrctl.records.push import RepositoryState, TagDetails
     from dtrctl.records.repository import Repository, Tag
+    from dtrctl.records.unlock import WindowChange
     from dtrctl.reference import RepositoryName
 
 
@@ -48,6 +50,7 @@ class HarborApi(Protocol):
     def get_project(self, project: str) -> HarborProject: ...
     def create_project(self, project: str, *, public: bool = False) -> None: ...
     def list_projects(self) -> Iterator[HarborProject]: ...
+    def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]: ...
     def list_rules(self, project: str) -> list[ImmutableRule]: ...
     def create_rule(self, project: str, rule: ImmutableRule) -> int | None: ...
     def update_rule(self, project: str, rule: ImmutableRule) -> None: ...
@@ -85,9 +88,20 @@ class HarborBackend:
     def check_credentials(self) -> None:
         self.api.check_credentials()
 
+    def _rules_or_why(self, project: str) -> list[ImmutableRule] | str:
+        """The project's rules, or why this caller may not read them (Harbor lets only
+        maintainers and admins list rules): the repositories' immutability is then unknown."""
+        from dtrctl.errors import PermissionDenied
+
+        try:
+            return self.api.list_rules(project)
+        except PermissionDenied as error:
+            # The client's message names the user and the project.
+            return f"{error.message} (Harbor lets maintainers and project admins list rules)"
+
     def get_repository(self, name: RepositoryName) -> Repository:
         found = self.api.get_repository(name.namespace, name.name)
-        rules = self.api.list_rules(name.namespace)
+        rules = self._rules_or_why(name.namespace)
         public = self.api.get_project(name.namespace).public
         return repository_record(
             name.namespace, name.name, rules, public=public, found=found, glob=self.glob_version()
@@ -99,10 +113,10 @@ class HarborBackend:
             public = {namespace: self.api.get_project(namespace).public}
         else:
             public = {project.name: project.public for project in self.api.list_projects()}
-        rules: dict[str, list[ImmutableRule]] = {}
+        rules: dict[str, list[ImmutableRule] | str] = {}
         for found in self.api.list_repositories(namespace):
             if found.project not in rules:
-                rules[found.project] = self.api.list_rules(found.project)
+                rules[found.project] = self._rules_or_why(found.project)
             yield repository_record(
                 found.project,
                 found.path,
@@ -147,8 +161,22 @@ class HarborBackend:
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
         return writes.apply_settings(self, change)
 
+    def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        return unlock.plan_unlock(self, name)
+
+    def lift_change(self, change: WindowChange) -> None:
+        unlock.lift(self, change)
+
+    def restore_change(self, change: WindowChange) -> None:
+        unlock.restore(self, change)
+
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
         return push_facts.repository_state(self.api, name)
+
+    def push_right(
+        self, name: RepositoryName, granted: frozenset[str] | None
+    ) -> bool | DtrctlError:
+        return push_facts.push_right(self.api, name, granted)
 
     def list_tags(self, name: RepositoryName) -> Iterable[Tag]:
         """One entry per tag of each artifact (an index is one artifact: no platform)."""
@@ -161,7 +189,7 @@ class HarborBackend:
             self.api.get_repository(name.namespace, name.name)
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
-        return push_facts.tag_details(self.api, name, tag)
+        return push_facts.tag_details(self.api, name, tag, self.glob_version)
 
     def token_endpoint(self, url: str) -> tuple[str, str]:
         # Harbor's token service, as its /v2/ challenge names it (FACTS.md).

@@ -84,7 +84,9 @@ class HarborRepository:
 @dataclass(frozen=True)
 class HarborTag:
     name: str
-    immutable: bool
+    # None: the answer has no `immutable` field (an older Harbor, a proxy): unknown, never
+    # "mutable". Harbor itself always sends it.
+    immutable: bool | None
     push_time: str = ""
 
 
@@ -121,7 +123,7 @@ class HarborArtifact:
             tags.append(
                 HarborTag(
                     name=name,
-                    immutable=_value(tag, "immutable", bool, False, what),
+                    immutable=_value(tag, "immutable", bool, None, what),
                     push_time=_value(tag, "push_time", str, "", what),
                 )
             )

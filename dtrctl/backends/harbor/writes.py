@@ -11,11 +11,12 @@ and every change is verified by reading the rules again.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dtrctl.backends.harbor.doublestar import V1_3_4, GlobVersion
 from dtrctl.backends.harbor.rules import (
     MAX_UI_RULES,
+    Immutability,
     ImmutableRule,
     canonical_rule,
     is_canonical_for,
@@ -63,6 +64,8 @@ class RulePlan:
     actions: tuple[RuleAction, ...] = ()
     error: DtrctlError | None = None
     warnings: tuple[str, ...] = ()
+    # Turning off: how Harbor's rules leave the repository once the plan is done.
+    after: Immutability | None = None
 
 
 def plan_immutability(
@@ -128,7 +131,7 @@ def _plan_off(
                 hint="Change or delete that rule in Harbor if the repository must be mutable",
             )
         )
-    return RulePlan(tuple(RuleAction("delete", rule) for rule in own))
+    return RulePlan(tuple(RuleAction("delete", rule) for rule in own), after=result)
 
 
 def _execute(backend: HarborBackend, project: str, plan: RulePlan) -> DtrctlError | None:
@@ -159,10 +162,15 @@ def _immutability_change(
             raise plan.error
         if not plan.actions or not write:
             return ImmutabilityResult(
-                str(name), immutable, changed=bool(plan.actions), warnings=plan.warnings
+                str(name),
+                immutable,
+                changed=bool(plan.actions),
+                warnings=plan.warnings,
+                **_left(plan.after),
             )
         lost = _execute(backend, project, plan)
-        now = repository_immutability(backend.api.list_rules(project), path, glob).immutable
+        after = repository_immutability(backend.api.list_rules(project), path, glob)
+        now = after.immutable
     if now != immutable:
         if lost is not None:
             lost.hint = f"Harbor may not have applied the change: check {name} before retrying"
@@ -171,7 +179,21 @@ def _immutability_change(
             f"Harbor accepted the rule change for {name} but its rules make it "
             f"{'mutable' if immutable else 'immutable'}"
         )
-    return ImmutabilityResult(str(name), immutable, changed=True, warnings=plan.warnings)
+    return ImmutabilityResult(
+        str(name), immutable, changed=True, warnings=plan.warnings, **_left(after, immutable)
+    )
+
+
+def _left(after: Immutability | None, immutable: bool = False) -> dict[str, Any]:
+    """Turning off: the rules that still make some tags immutable, by id and in words."""
+    from dtrctl.backends.harbor.repository_record import applied_summary
+
+    if after is None or immutable:
+        return {}
+    return {
+        "rules_left": tuple(item.rule.id for item in after.applied if item.rule.id is not None),
+        "still_immutable": applied_summary(after),
+    }
 
 
 def set_immutability(
@@ -187,7 +209,8 @@ def preview_immutability(
     return _immutability_change(backend, name, immutable, write=False)
 
 
-_UNSUPPORTED = (
+# RepositorySettings fields DTR has and Harbor has not (also policy keys), and why.
+UNSUPPORTED_SETTINGS = (
     ("visibility", "visibility is a setting of the whole project on Harbor"),
     ("tag_limit", "Harbor has no tag limit per repository (use a tag retention policy)"),
     ("scan_on_push", "scan on push is a setting of the whole project on Harbor"),
@@ -197,7 +220,7 @@ _UNSUPPORTED = (
 
 def check_supported(settings: RepositorySettings) -> None:
     """A UsageError for settings DTR has and Harbor has not."""
-    for field_name, why in _UNSUPPORTED:
+    for field_name, why in UNSUPPORTED_SETTINGS:
         if getattr(settings, field_name) is not None:
             word = field_name.replace("_", " ")
             raise UsageError(f"{word} does not apply on Harbor: {why}")

@@ -59,6 +59,9 @@ class FakeHarbor:
 
     def check_credentials(self) -> None: ...
 
+    def current_permissions(self, scope: str | None = None) -> list[tuple[str, str]]:
+        return [("repository", "pull"), ("repository", "push")]
+
     def harbor_version(self) -> str | None:
         return self.version
 

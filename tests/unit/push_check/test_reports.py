@@ -5,8 +5,15 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
-from dtrctl.errors import ServerError
-from dtrctl.push_check.reports import github_annotations, junit_xml, step_summary
+from dtrctl.errors import MissingCredentials, NetworkError, ServerError
+from dtrctl.push_check.reports import (
+    failure_annotation,
+    failure_junit_xml,
+    failure_step_summary,
+    github_annotations,
+    junit_xml,
+    step_summary,
+)
 from dtrctl.push_check.verdicts import CheckResult, PushVerdict
 
 DIGEST = "sha256:" + "e" * 64
@@ -195,3 +202,46 @@ def test_junit_with_hostile_server_text_is_well_formed_xml() -> None:
     failure = case.find("failure")
     assert failure is not None
     assert "by \\ud800eve\\x1b]52;c;eA==\\x07\\ufffe" in (failure.text or "")
+
+
+def test_step_summary_marks_an_overwrite_as_a_warning_unless_strict() -> None:
+    marks = {
+        line.split(" | ")[0].removeprefix("| ")
+        for line in step_summary(RESULTS, strict=False).splitlines()
+        if "overwrite |" in line
+    }
+    assert marks == {"⚠️ overwrite"}
+    strict = [
+        line for line in step_summary(RESULTS, strict=True).splitlines() if "overwrite |" in line
+    ]
+    assert strict[0].startswith("| ❌ overwrite")
+
+
+def test_one_cause_of_unchecked_tags_is_one_annotation() -> None:
+    unreachable = NetworkError("cannot reach dtr.example.com")
+    results = [result(tag, PushVerdict.ERROR, error=unreachable) for tag in ("1", "2")]
+    results.append(result("3", PushVerdict.FREE, exists=False))
+    (annotation,) = github_annotations(results, strict=False)
+    assert annotation == (
+        "::error title=push-check error%3A 2 tags not checked::cannot reach dtr.example.com "
+        "(dtr.example.com/ns/app:1, dtr.example.com/ns/app:2)"
+    )
+
+
+def test_a_run_that_checks_no_tag_has_one_failing_case_an_error_and_a_summary() -> None:
+    error = MissingCredentials("no credentials for https://dtr.example.com", hint="Set them")
+    document = ElementTree.fromstring(failure_junit_xml(error, ["ns/app:1", "ns/<b>:2"]).encode())
+    (case,) = document.iter("testcase")
+    assert case.get("name") == "push-check"
+    failed = case.find("error")
+    assert failed is not None
+    assert failed.get("type") == "auth"
+    assert "not checked: ns/<b>:2" in (failed.text or "")
+    assert failure_annotation(error) == (
+        "::error title=push-check failed (exit 3)::no credentials for "
+        "https://dtr.example.com. Set them"
+    )
+    summary = failure_step_summary(error, ["ns/app:1", "ns/<b>:2"])
+    assert summary.startswith("### dtrctl push-check: ❌ no tag checked (exit 3)\n")
+    # Server text is inert there: code spans, as in the verdicts' table.
+    assert "Not checked: ` ns/app:1 `, ` ns/<b>:2 `" in summary

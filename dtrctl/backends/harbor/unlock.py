@@ -1,0 +1,124 @@
+"""`repo unlock` on Harbor: the enabled rules that select the repository, disabled for the window.
+
+Harbor has no per-repository switch, so the window disables every enabled rule that, on its
+own, makes some tag of the repository immutable (evaluated as Harbor does,
+`rules.repository_immutability`), then re-enables them. A rule's repository pattern may select
+other repositories too (`team/**`): those are named, since they are mutable for the window as
+well. `PUT .../immutabletagrules/{id}` with only `disabled` changed toggles it and nothing else
+(FACTS.md). A rule deleted during the window is created again from the journal's copy: the
+window restores what was there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from dtrctl.backends.harbor.doublestar import GLOB_VERSIONS, V1_3_4, GlobVersion
+from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability
+from dtrctl.errors import Conflict, DtrctlError, InvalidResponse, UsageError
+from dtrctl.records.unlock import WindowChange
+
+if TYPE_CHECKING:
+    from dtrctl.backends.harbor.backend import HarborBackend
+    from dtrctl.reference import RepositoryName
+
+
+def any_immutable(rules: list[ImmutableRule], path: str, glob: GlobVersion | None) -> bool:
+    """Whether the rules make some tag of repository `path` immutable under the server's
+    doublestar, or, when its version is unknown, under either: the window must make the
+    repository mutable whichever the server links."""
+    versions = (glob,) if glob is not None else GLOB_VERSIONS
+    return any(repository_immutability(rules, path, v).level != "none" for v in versions)
+
+
+def makes_immutable(rule: ImmutableRule, path: str, glob: GlobVersion | None = V1_3_4) -> bool:
+    """Whether `rule`, enabled and alone, makes some tag of repository `path` immutable."""
+    return any_immutable([replace(rule, disabled=False)], path, glob)
+
+
+def plan_unlock(backend: HarborBackend, name: RepositoryName) -> tuple[WindowChange, ...]:
+    """One change per enabled rule that selects the repository, with the others it selects."""
+    project, path = name.namespace, name.name
+    backend.api.get_repository(project, path)  # RepositoryNotFound (exit 4) as on DTR
+    rules = backend.api.list_rules(project)
+    glob = backend.glob_version()
+    selecting = [r for r in rules if not r.disabled and makes_immutable(r, path, glob)]
+    if not selecting:
+        return ()
+    after = [replace(rule, disabled=True) if rule in selecting else rule for rule in rules]
+    if any_immutable(after, path, glob):  # pragma: no cover - defensive
+        raise Conflict(f"disabling the rules that select {name} would not make it mutable")
+    others = sorted(
+        repository.path
+        for repository in backend.api.list_repositories(project)
+        if repository.path != path
+    )
+    return tuple(
+        WindowChange(
+            "rule",
+            str(name),
+            f"{rule.describe()} of project {project}",
+            project=project,
+            rule_id=rule.id,
+            rule=rule.to_api(),
+            also_covers=tuple(f"{project}/{o}" for o in others if makes_immutable(rule, o, glob)),
+        )
+        for rule in selecting
+    )
+
+
+def _checked(change: WindowChange) -> int:
+    if change.kind != "rule" or change.rule_id is None:
+        raise UsageError(
+            f"the unlock journal holds DTR's flag for {change.repository}, but the registry is "
+            "Harbor",
+            hint="Run `dtrctl repo unlock --recover` against the registry the window was opened on",
+        )
+    return change.rule_id
+
+
+def _find(backend: HarborBackend, project: str, rule_id: int) -> ImmutableRule | None:
+    return next((r for r in backend.api.list_rules(project) if r.id == rule_id), None)
+
+
+def _toggle(backend: HarborBackend, change: WindowChange, disabled: bool) -> bool:
+    """Set the rule's `disabled`; False when the rule is gone. A lost answer is settled by
+    reading the rules again."""
+    rule_id = _checked(change)
+    current = _find(backend, change.project, rule_id)
+    if current is None:
+        return False
+    if current.disabled == disabled:
+        return True
+    try:
+        backend.api.update_rule(change.project, replace(current, disabled=disabled))
+    except DtrctlError:
+        now = _find(backend, change.project, rule_id)
+        if now is None or now.disabled != disabled:
+            raise
+        return True
+    now = _find(backend, change.project, rule_id)
+    if now is not None and now.disabled != disabled:
+        raise InvalidResponse(
+            f"Harbor accepted the change of immutability rule {rule_id} of project "
+            f"{change.project} but lists it {'disabled' if now.disabled else 'enabled'}"
+        )
+    return True
+
+
+def lift(backend: HarborBackend, change: WindowChange) -> None:
+    """Disable the rule (a rule deleted meanwhile needs nothing)."""
+    with backend.project_lock(change.project):
+        _toggle(backend, change, True)
+
+
+def restore(backend: HarborBackend, change: WindowChange) -> None:
+    """Enable the rule again; create it again from the journal's copy if it was deleted."""
+    with backend.project_lock(change.project):
+        if _toggle(backend, change, False):
+            return
+        if change.rule is None:
+            raise UsageError(f"the unlock journal has no copy of rule {change.rule_id}")
+        copy = replace(ImmutableRule.from_api(change.rule), id=None, disabled=False)
+        backend.api.create_rule(change.project, copy)  # None: an identical rule is there (409)
