@@ -23,7 +23,7 @@ from benchmarks.common import (
     run_child,
 )
 from benchmarks.report import Section, Target, seconds_text
-from dtrctl.backends.dtr.wire import repository_from_api
+from dtrctl.backends.dtr.wire import repository_from_api, update_body
 from dtrctl.cli.repo import set_immutable
 from dtrctl.sandbox.server import SandboxServer
 
@@ -77,7 +77,7 @@ class SequentialLoop:
         for full_name in names:
             url = f"{self.base_url}/api/v0/repositories/{full_name}"
             current = repository_from_api(json.loads(send("GET", url, None)))
-            send("PATCH", url, json.dumps(current.with_changes(immutable=True).update_body()))
+            send("PATCH", url, json.dumps(update_body(current.with_changes(immutable=True))))
         return time.perf_counter() - started
 
     def _curl(self, method: str, url: str, body: str | None) -> bytes:
