@@ -23,8 +23,8 @@ from benchmarks.common import (
     run_child,
 )
 from benchmarks.report import Section, Target, seconds_text
+from dtrctl.backends.dtr.wire import repository_from_api, update_body
 from dtrctl.cli.repo import set_immutable
-from dtrctl.records.repository import Repository
 from dtrctl.sandbox.server import SandboxServer
 
 TARGET = 1.3
@@ -76,8 +76,8 @@ class SequentialLoop:
         started = time.perf_counter()
         for full_name in names:
             url = f"{self.base_url}/api/v0/repositories/{full_name}"
-            current = Repository.from_api(json.loads(send("GET", url, None)))
-            send("PATCH", url, json.dumps(current.with_changes(immutable=True).update_body()))
+            current = repository_from_api(json.loads(send("GET", url, None)))
+            send("PATCH", url, json.dumps(update_body(current.with_changes(immutable=True))))
         return time.perf_counter() - started
 
     def _curl(self, method: str, url: str, body: str | None) -> bytes:

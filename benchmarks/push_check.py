@@ -25,7 +25,7 @@ from benchmarks.common import (
 from benchmarks.latency_proxy import LatencyProxy, ProxyStats
 from benchmarks.report import Section, Target, milliseconds
 from benchmarks.startup import Command, imports_beyond_floor, importtime_table
-from dtrctl.records.repository import Repository
+from dtrctl.sandbox.dtr_bodies import RepositoryRecord
 from dtrctl.sandbox.server import SandboxServer
 
 LOOPBACK_TARGET = 1.3
@@ -53,7 +53,7 @@ def seed_repository(server: SandboxServer) -> dict[str, str]:
         server.state.add_project(REPOSITORY[0])
         server.state.add_project_repository(*REPOSITORY)
     else:
-        server.state.add_repository(Repository(*REPOSITORY))
+        server.state.add_repository(RepositoryRecord(*REPOSITORY))
     return {tag: server.state.put_image(*REPOSITORY, tag) for tag in TAGS}
 
 

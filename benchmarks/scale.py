@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from benchmarks.common import DTRCTL, Profile, Workspace, credentials_env, ratio, run_child
 from benchmarks.report import Section, Target, seconds_text
 from dtrctl.backends.dtr.api import DEFAULT_PAGE_SIZE
-from dtrctl.records.repository import Repository
+from dtrctl.backends.dtr.wire import repository_from_api
 from dtrctl.sandbox.server import SandboxServer
 
 NAMESPACE = "bench"
@@ -33,7 +33,7 @@ def result_bytes_per_repository(server: SandboxServer, count: int) -> float:
     bodies = [repository.to_api() for repository in page]
     tracemalloc.start()
     try:
-        repositories = [Repository.from_api(body) for body in bodies]
+        repositories = [repository_from_api(body) for body in bodies]
         document = {"repositories": [repository.to_json() for repository in repositories]}
         text = json.dumps(document, indent=2)
         size, _ = tracemalloc.get_traced_memory()

@@ -256,7 +256,6 @@ def test_the_sandbox_checks_the_client_instead_of_mirroring_it() -> None:
         "dtrctl.client",
         "dtrctl.backends",
         "dtrctl.records",
-        "dtrctl.models",
         "dtrctl.cli",
     )
     wrong = {
@@ -303,7 +302,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     (
         "dtrctl.records",
-        "dtrctl.models",
         "dtrctl.errors",
         "dtrctl.reference",
         "dtrctl.text",

@@ -54,9 +54,10 @@ class PushCheckFacts(Protocol):
 class Backend(PushCheckFacts, Protocol):
     """One registry's repository administration, and push-check facts.
 
-    Reads raise `DtrctlError`s; the per-repository changes (`set_immutability`,
-    `preview_immutability`, `apply_settings`) put their error in the result instead, so one
-    failure does not stop a fleet run.
+    Every method raises `DtrctlError`s, the per-repository changes (`set_immutability`,
+    `preview_immutability`, `apply_settings`) too: the runners (`repos/bulk.py`,
+    `repos/migrate_run.py`) turn one repository's failure into its result, so one failure does
+    not stop a fleet run.
     """
 
     def check_credentials(self) -> None:

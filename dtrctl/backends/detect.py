@@ -122,9 +122,6 @@ class DetectingBackend:
     def _raising(self, call: Callable[[Backend], T]) -> T:
         return self._call(call, lambda result: None)
 
-    def _with_error(self, call: Callable[[Backend], T]) -> T:
-        return self._call(call, lambda result: getattr(result, "error", None))
-
     def check_credentials(self) -> None:
         self._raising(lambda backend: backend.check_credentials())
 
@@ -158,17 +155,15 @@ class DetectingBackend:
         return self._current.audit_findings(namespaces)
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
-        return self._with_error(lambda backend: backend.set_immutability(name, immutable))
+        return self._raising(lambda backend: backend.set_immutability(name, immutable))
 
     def preview_immutability(
         self, name: RepositoryName, immutable: bool, current: Repository | None = None
     ) -> ImmutabilityResult:
-        return self._with_error(
-            lambda backend: backend.preview_immutability(name, immutable, current)
-        )
+        return self._raising(lambda backend: backend.preview_immutability(name, immutable, current))
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
-        return self._with_error(lambda backend: backend.apply_settings(change))
+        return self._raising(lambda backend: backend.apply_settings(change))
 
     def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
         return self._raising(lambda backend: backend.plan_unlock(name))

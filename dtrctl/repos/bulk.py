@@ -231,9 +231,13 @@ def set_immutability_bulk(
 
     def one(name: RepositoryName) -> ImmutabilityResult:
         current = known.get(name)
-        if dry_run or (current is not None and current.immutable == immutable):
-            return backend.preview_immutability(name, immutable, current)
-        return backend.set_immutability(name, immutable)
+        try:
+            if dry_run or (current is not None and current.immutable == immutable):
+                return backend.preview_immutability(name, immutable, current)
+            return backend.set_immutability(name, immutable)
+        except DtrctlError as error:
+            # The backend raises; one repository's failure is its result, not the run's end.
+            return ImmutabilityResult(str(name), None, False, error=error)
 
     def abandoned(name: RepositoryName) -> ImmutabilityResult:
         return ImmutabilityResult(str(name), None, False, error=_unanswered(name))
@@ -271,9 +275,15 @@ def apply_settings_changes(
     concurrency: int = 8,
     on_result: Callable[[SettingsResult], None] | None = None,
 ) -> BulkOutcome[SettingsResult]:
+    def one(change: SettingsChange) -> SettingsResult:
+        try:
+            return backend.apply_settings(change)
+        except DtrctlError as error:
+            return SettingsResult(str(change.name), "failed", error)
+
     return run_bulk(
         changes,
-        lambda change: backend.apply_settings(change),
+        one,
         concurrency=concurrency,
         on_result=on_result,
         on_abandoned=lambda change: SettingsResult(

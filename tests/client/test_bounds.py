@@ -15,6 +15,7 @@ import pytest
 import respx
 
 from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.backends.dtr.wire import repository_from_api
 from dtrctl.client import limits
 from dtrctl.client.ca import fetch_ca_certificate
 from dtrctl.client.distribution import RegistryClient
@@ -34,7 +35,6 @@ from dtrctl.errors import (
     RequestTimeout,
     ResponseTooLarge,
 )
-from dtrctl.records.repository import Repository
 from dtrctl.reference import RepositoryName
 from tests.cli.conftest import repository_body
 from tests.integration import hostile
@@ -235,6 +235,6 @@ class TestDeadline:
         assert isinstance(error, RequestTimeout)
 
     def test_the_answer_to_a_write_ends_by_its_timeout(self, dripping):
-        repository = Repository.from_api(repository_body())
+        repository = repository_from_api(repository_body())
         error = self.timed_error(lambda dtr: dtr.create_repository(repository), dripping)
         assert isinstance(error, RequestTimeout)

@@ -17,6 +17,7 @@ import respx
 
 from dtrctl import __version__
 from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.backends.dtr.wire import repository_to_api, tag_to_api
 from dtrctl.client.transport import TransportOptions, build_http_client, environment_proxies
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -54,7 +55,7 @@ def repository(name: str = "api", namespace: str = "engineering", **changes: Any
 
 
 def tag_body(name: str, architecture: str = "amd64") -> dict[str, Any]:
-    return Tag(name=name, digest=DIGEST).to_api() | {
+    return tag_to_api(Tag(name=name, digest=DIGEST)) | {
         "manifest": {"digest": DIGEST, "os": "linux", "architecture": architecture}
     }
 
@@ -107,7 +108,7 @@ def test_get_repository_sends_credentials_user_agent_and_accept(
     dtr: DtrClient, mock: respx.MockRouter
 ) -> None:
     route = mock.get("/api/v0/repositories/engineering/api").respond(
-        200, json=repository(immutable=True).to_api()
+        200, json=repository_to_api(repository(immutable=True))
     )
     assert dtr.get_repository(API) == repository(immutable=True)
     request = route.calls.last.request
@@ -121,7 +122,7 @@ def test_anonymous_client_sends_no_authorization(
     anonymous: DtrClient, mock: respx.MockRouter
 ) -> None:
     route = mock.get("/api/v0/repositories/engineering/api").respond(
-        200, json=repository().to_api()
+        200, json=repository_to_api(repository())
     )
     anonymous.get_repository(API)
     assert "Authorization" not in route.calls.last.request.headers
@@ -132,7 +133,7 @@ def test_create_posts_the_full_body_to_the_namespace(
 ) -> None:
     wanted = Repository("engineering", "api", immutable=True, visibility="public")
     route = mock.post("/api/v0/repositories/engineering").respond(
-        201, json=wanted.with_changes(id="new").to_api()
+        201, json=repository_to_api(wanted.with_changes(id="new"))
     )
     created = dtr.create_repository(wanted)
     request = route.calls.last.request
@@ -153,7 +154,9 @@ def test_create_posts_the_full_body_to_the_namespace(
 
 def test_update_patches_every_writable_field(dtr: DtrClient, mock: respx.MockRouter) -> None:
     wanted = repository(immutable=True, short_description="API", scan_on_push=True)
-    route = mock.patch("/api/v0/repositories/engineering/api").respond(200, json=wanted.to_api())
+    route = mock.patch("/api/v0/repositories/engineering/api").respond(
+        200, json=repository_to_api(wanted)
+    )
     assert dtr.update_repository(wanted) == wanted
     assert json.loads(route.calls.last.request.content) == {
         "shortDescription": "API",
@@ -173,7 +176,7 @@ def test_update_patches_every_writable_field(dtr: DtrClient, mock: respx.MockRou
 def test_list_repositories_always_sends_page_size(
     dtr: DtrClient, mock: respx.MockRouter, namespace: str | None, path: str
 ) -> None:
-    route = mock.get(path).respond(200, json={"repositories": [repository().to_api()]})
+    route = mock.get(path).respond(200, json={"repositories": [repository_to_api(repository())]})
     assert list(dtr.list_repositories(namespace)) == [repository()]
     request = route.calls.last.request
     assert dict(request.url.params) == {"pageSize": "100"}
@@ -214,7 +217,7 @@ def test_pagination_returns_2500_repositories_whole_and_in_order(
         headers = {} if last else {"X-Next-Page-Start": "opaque-within-the-page"}
         if index + 1 < len(cursors) and size == 100:
             headers = {"X-Next-Page-Start": str(cursors[index + 1])}
-        body = {"repositories": [repository(name).to_api() for name in chunk]}
+        body = {"repositories": [repository_to_api(repository(name)) for name in chunk]}
         return httpx.Response(200, json=body, headers=headers)
 
     route = mock.get("/api/v0/repositories").mock(side_effect=page)
@@ -246,7 +249,7 @@ def test_a_repeated_page_cursor_is_an_error_not_a_loop(
     route = mock.get("/api/v0/repositories").mock(
         side_effect=lambda request: httpx.Response(
             200,
-            json={"repositories": [repository().to_api()]},
+            json={"repositories": [repository_to_api(repository())]},
             headers={"X-Next-Page-Start": "a" if request.url.params.get("pageStart") else "b"},
         )
     )
@@ -327,7 +330,7 @@ HTML_502 = (
         ),
         (httpx.Response(200, json=["api"]), InvalidResponse, ExitCode.UNAVAILABLE, None),
         (
-            httpx.Response(200, json=repository().to_api() | {"immutableTags": "yes"}),
+            httpx.Response(200, json=repository_to_api(repository()) | {"immutableTags": "yes"}),
             InvalidResponse,
             ExitCode.UNAVAILABLE,
             None,
@@ -541,7 +544,7 @@ UNAVAILABLE = httpx.Response(503, headers={"Retry-After": "0"}, text="Service Un
 
 def test_get_is_retried_on_503(retrying: DtrClient, mock: respx.MockRouter) -> None:
     route = mock.get("/api/v0/repositories/engineering/api").mock(
-        side_effect=[UNAVAILABLE, httpx.Response(200, json=repository().to_api())]
+        side_effect=[UNAVAILABLE, httpx.Response(200, json=repository_to_api(repository()))]
     )
     assert retrying.get_repository(API) == repository()
     assert route.call_count == 2
@@ -561,7 +564,10 @@ def test_get_is_retried_after_a_connection_error(
     retrying: DtrClient, mock: respx.MockRouter
 ) -> None:
     route = mock.get("/api/v0/repositories/engineering/api").mock(
-        side_effect=[httpx.ConnectError("reset"), httpx.Response(200, json=repository().to_api())]
+        side_effect=[
+            httpx.ConnectError("reset"),
+            httpx.Response(200, json=repository_to_api(repository())),
+        ]
     )
     assert retrying.get_repository(API) == repository()
     assert route.call_count == 2
@@ -572,7 +578,7 @@ def test_post_is_never_retried(
     retrying: DtrClient, mock: respx.MockRouter, failure: httpx.Response | Exception
 ) -> None:
     route = mock.post("/api/v0/repositories/engineering").mock(
-        side_effect=[failure, httpx.Response(201, json=repository().to_api())]
+        side_effect=[failure, httpx.Response(201, json=repository_to_api(repository()))]
     )
     error = raised(retrying.create_repository, repository())
     assert error.exit_code == ExitCode.UNAVAILABLE
@@ -582,7 +588,7 @@ def test_post_is_never_retried(
 def test_patch_is_retried_on_503(retrying: DtrClient, mock: respx.MockRouter) -> None:
     wanted = repository(immutable=True)
     route = mock.patch("/api/v0/repositories/engineering/api").mock(
-        side_effect=[UNAVAILABLE, httpx.Response(200, json=wanted.to_api())]
+        side_effect=[UNAVAILABLE, httpx.Response(200, json=repository_to_api(wanted))]
     )
     assert retrying.update_repository(wanted) == wanted
     assert route.call_count == 2
@@ -599,7 +605,7 @@ def test_verbose_log_never_shows_the_password(
     caplog.set_level(logging.DEBUG, logger="dtrctl")
     options = TransportOptions(retries=1, backoff_factor=0)
     mock.get("/api/v0/repositories/engineering/api").mock(
-        side_effect=[UNAVAILABLE, httpx.Response(200, json=repository().to_api())]
+        side_effect=[UNAVAILABLE, httpx.Response(200, json=repository_to_api(repository()))]
     )
     with build_http_client(options) as client:
         DtrClient(client, BASE, (USERNAME, PASSWORD)).get_repository(API)
@@ -627,7 +633,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         type(self).targets.append(self.path)
-        body = json.dumps(repository().to_api()).encode()
+        body = json.dumps(repository_to_api(repository())).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -670,7 +676,9 @@ def test_requests_are_not_logged_unless_debug_is_enabled(
     mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="dtrctl")
-    mock.get("/api/v0/repositories/engineering/api").respond(200, json=repository().to_api())
+    mock.get("/api/v0/repositories/engineering/api").respond(
+        200, json=repository_to_api(repository())
+    )
     with build_http_client(TransportOptions(retries=0)) as client:
         DtrClient(client, BASE, (USERNAME, PASSWORD)).get_repository(API)
     assert caplog.records == []

@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.backends.dtr.wire import repository_to_api
 from dtrctl.backends.harbor.api import HarborClient
 from dtrctl.client import limits
 from dtrctl.client.http import RequestContext
@@ -42,7 +43,7 @@ def mock() -> Iterator[respx.MockRouter]:
 
 
 def dtr_page(names: list[str], cursor: str | None = None) -> httpx.Response:
-    body = {"repositories": [Repository("engineering", name).to_api() for name in names]}
+    body = {"repositories": [repository_to_api(Repository("engineering", name)) for name in names]}
     return httpx.Response(200, json=body, headers={"X-Next-Page-Start": cursor} if cursor else {})
 
 

@@ -19,6 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dtrctl.backends.dtr.api import DtrClient
+from dtrctl.backends.dtr.wire import (
+    create_body,
+    repository_from_api,
+    repository_to_api,
+    tag_from_api,
+    tag_to_api,
+)
 from dtrctl.client.transport import TransportOptions, build_http_client
 from dtrctl.records.repository import VISIBILITIES, Repository, Tag
 from dtrctl.reference import RepositoryName
@@ -62,7 +69,9 @@ def dtr(http: httpx.Client) -> DtrClient:
 def sent_body(dtr: DtrClient, send: Callable[[DtrClient], Any]) -> dict[str, Any]:
     """The JSON body of the one request `send` makes; the server echoes a repository."""
     with respx.mock(base_url=BASE) as router:
-        route = router.route().respond(200, json=Repository("engineering", "api").to_api())
+        route = router.route().respond(
+            200, json=repository_to_api(Repository("engineering", "api"))
+        )
         send(dtr)
     assert route.call_count == 1
     body = json.loads(route.calls.last.request.content)
@@ -136,7 +145,7 @@ def test_generated_repositories_give_valid_bodies(
 
 def test_a_boolean_where_the_spec_wants_an_integer_is_refused(swagger: dict[str, Any]) -> None:
     """The check itself can fail: the lenient format handling keeps the type check."""
-    body = Repository("engineering", "api").create_body() | {"tagLimit": True}
+    body = create_body(Repository("engineering", "api")) | {"tagLimit": True}
     with pytest.raises(jsonschema.ValidationError):
         definition(swagger, "forms.CreateRepo").validate(body)
 
@@ -159,8 +168,8 @@ def documented_operation(
 
 
 def every_client_request(dtr: DtrClient) -> list[httpx.Request]:
-    repository = Repository("engineering", "api", immutable=True).to_api()
-    tag = Tag("1.0", DIGEST).to_api()
+    repository = repository_to_api(Repository("engineering", "api", immutable=True))
+    tag = tag_to_api(Tag("1.0", DIGEST))
 
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -227,9 +236,9 @@ def test_every_request_uses_a_documented_path_method_and_query(
 @pytest.mark.parametrize(
     ("name", "parse", "body"),
     [
-        ("responses.Repository", Repository.from_api, Repository("a", "b").to_api()),
-        ("responses.ListTag", Tag.from_api, Tag("1.0", DIGEST).to_api()),
-        ("responses.Tag", Tag.from_api, Tag("1.0", DIGEST).to_api()),
+        ("responses.Repository", repository_from_api, repository_to_api(Repository("a", "b"))),
+        ("responses.ListTag", tag_from_api, tag_to_api(Tag("1.0", DIGEST))),
+        ("responses.Tag", tag_from_api, tag_to_api(Tag("1.0", DIGEST))),
     ],
 )
 def test_models_need_only_what_the_spec_requires(

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from dtrctl.records.repository import Repository, Tag, TagManifest
+from dtrctl.backends.dtr.wire import (
+    create_body,
+    repository_from_api,
+    repository_to_api,
+    tag_from_api,
+    tag_to_api,
+    update_body,
+)
+from dtrctl.records.repository import Repository, TagManifest
 
 DIGEST = "sha256:" + "1" * 64
 CONFIG_DIGEST = "sha256:" + "2" * 64
@@ -74,7 +82,7 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def test_repository_from_api_reads_every_field() -> None:
-    repository = Repository.from_api(repository_body())
+    repository = repository_from_api(repository_body())
     assert repository == Repository(
         namespace="engineering",
         name="api",
@@ -101,9 +109,9 @@ def test_repository_from_api_reads_every_field() -> None:
     ],
 )
 def test_repository_api_round_trip(body: dict[str, Any]) -> None:
-    repository = Repository.from_api(body)
-    assert repository.to_api() == body
-    assert Repository.from_api(repository.to_api()) == repository
+    repository = repository_from_api(body)
+    assert repository_to_api(repository) == body
+    assert repository_from_api(repository_to_api(repository)) == repository
 
 
 def test_repository_optional_fields_default_when_absent() -> None:
@@ -113,7 +121,7 @@ def test_repository_optional_fields_default_when_absent() -> None:
         "visibility": "private",
         "immutableTags": False,
     }
-    assert Repository.from_api(minimal) == Repository("engineering", "api")
+    assert repository_from_api(minimal) == Repository("engineering", "api")
 
 
 @pytest.mark.parametrize(
@@ -141,17 +149,17 @@ def test_repository_optional_fields_default_when_absent() -> None:
 )
 def test_garbled_repository_bodies_raise_value_error(body: Any) -> None:
     with pytest.raises(ValueError):
-        Repository.from_api(body)
+        repository_from_api(body)
 
 
 def test_bool_where_a_number_belongs_is_named_in_the_error() -> None:
     with pytest.raises(ValueError, match="'tagLimit' is a boolean"):
-        Repository.from_api(repository_body(tagLimit=False))
+        repository_from_api(repository_body(tagLimit=False))
 
 
 def test_create_body_has_every_writable_field_with_json_booleans() -> None:
     repository = Repository("engineering", "api", immutable=True, enable_manifest_lists=True)
-    body = repository.create_body()
+    body = create_body(repository)
     assert body == {
         "name": "api",
         "shortDescription": "",
@@ -167,8 +175,8 @@ def test_create_body_has_every_writable_field_with_json_booleans() -> None:
 
 
 def test_update_body_has_every_writable_field_and_no_name() -> None:
-    repository = Repository.from_api(repository_body(enableManifestLists=True, tagLimit=7))
-    body = repository.update_body()
+    repository = repository_from_api(repository_body(enableManifestLists=True, tagLimit=7))
+    body = update_body(repository)
     assert set(body) == WRITABLE_FIELDS
     assert body["immutableTags"] is True
     assert body["scanOnPush"] is True
@@ -176,7 +184,7 @@ def test_update_body_has_every_writable_field_and_no_name() -> None:
     assert body["enableManifestLists"] is False
     assert body["tagLimit"] == 7
     assert body["visibility"] == "public"
-    assert repository.create_body() == {"name": "api", **body}
+    assert create_body(repository) == {"name": "api", **body}
 
 
 def test_with_changes_leaves_the_original_untouched() -> None:
@@ -187,7 +195,7 @@ def test_with_changes_leaves_the_original_untouched() -> None:
 
 
 def test_repository_json_is_snake_case_with_the_documented_keys() -> None:
-    output = Repository.from_api(repository_body(tagLimit=4)).to_json()
+    output = repository_from_api(repository_body(tagLimit=4)).to_json()
     assert output == {
         "namespace": "engineering",
         "name": "api",
@@ -209,15 +217,15 @@ def test_repository_json_is_snake_case_with_the_documented_keys() -> None:
 
 def test_tag_api_round_trip() -> None:
     body = tag_body()
-    tag = Tag.from_api(body)
-    assert tag.to_api() == body
-    assert Tag.from_api(tag.to_api()) == tag
+    tag = tag_from_api(body)
+    assert tag_to_api(tag) == body
+    assert tag_from_api(tag_to_api(tag)) == tag
     assert tag.manifest.architecture == "amd64"
     assert tag.in_notary is True
 
 
 def test_tag_without_manifest_takes_the_tag_digest() -> None:
-    tag = Tag.from_api({"name": "latest", "digest": DIGEST})
+    tag = tag_from_api({"name": "latest", "digest": DIGEST})
     assert tag.manifest == TagManifest(DIGEST)
     assert tag.author == ""
 
@@ -241,11 +249,11 @@ def test_tag_without_manifest_takes_the_tag_digest() -> None:
 )
 def test_garbled_tag_bodies_raise_value_error(body: Any) -> None:
     with pytest.raises(ValueError):
-        Tag.from_api(body)
+        tag_from_api(body)
 
 
 def test_tag_json_is_snake_case_with_manifest_details() -> None:
-    assert Tag.from_api(tag_body()).to_json() == {
+    assert tag_from_api(tag_body()).to_json() == {
         "name": "1.4.2",
         "digest": DIGEST,
         "author": "ci-bot",

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
+from dtrctl.backends.dtr.wire import (
+    access_from_api,
+    create_body,
+    repository_from_api,
+    tag_from_api,
+    update_body,
+)
 from dtrctl.client.http import RequestContext, json_body, parse_model
 from dtrctl.client.json_api import JsonApi
 from dtrctl.client.paging import cursor_pages
@@ -58,14 +65,14 @@ class DtrClient:
         response = self._request(
             "GET", self._url("repositories", name.namespace, name.name), context
         )
-        return parse_model(Repository.from_api, json_body(response, context), context)
+        return parse_model(repository_from_api, json_body(response, context), context)
 
     def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess:
         """The user's access level on the repository, and the repository itself, in one call."""
         context = self._context(f"read the access of user {username} to {name}", name)
         url = self._url("accounts", username, "repositoryAccess", name.namespace, name.name)
         response = self._request("GET", url, context)
-        return parse_model(RepositoryAccess.from_api, json_body(response, context), context)
+        return parse_model(access_from_api, json_body(response, context), context)
 
     def create_repository(self, repository: Repository) -> Repository:
         name = RepositoryName(repository.namespace, repository.name)
@@ -75,9 +82,9 @@ class DtrClient:
             self._url("repositories", name.namespace),
             context,
             # POST is not among the retried methods: a create is never repeated blindly.
-            json=repository.create_body(),
+            json=create_body(repository),
         )
-        return parse_model(Repository.from_api, json_body(response, context), context)
+        return parse_model(repository_from_api, json_body(response, context), context)
 
     def update_repository(self, repository: Repository) -> Repository:
         """PATCH with every writable field (the caller read the repository first)."""
@@ -87,9 +94,9 @@ class DtrClient:
             "PATCH",
             self._url("repositories", name.namespace, name.name),
             context,
-            json=repository.update_body(),
+            json=update_body(repository),
         )
-        return parse_model(Repository.from_api, json_body(response, context), context)
+        return parse_model(repository_from_api, json_body(response, context), context)
 
     def list_repositories(self, namespace: str | None = None) -> Iterator[Repository]:
         """Every repository visible to the caller (all pages), globally or in one namespace."""
@@ -109,7 +116,7 @@ class DtrClient:
             return body["repositories"]
 
         for item in self._paginate(url, context, items):
-            yield parse_model(Repository.from_api, item, context)
+            yield parse_model(repository_from_api, item, context)
 
     # Tags
 
@@ -125,7 +132,7 @@ class DtrClient:
 
         url = self._url("repositories", name.namespace, name.name, "tags")
         for item in self._paginate(url, context, items):
-            yield parse_model(Tag.from_api, item, context)
+            yield parse_model(tag_from_api, item, context)
 
     def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]:
         """One entry per platform manifest; `TagNotFound` when the tag is absent."""
@@ -136,7 +143,7 @@ class DtrClient:
             raise InvalidResponse(
                 f"the registry's answer is not a tag list while trying to {context.action}"
             )
-        return [parse_model(Tag.from_api, item, context) for item in body]
+        return [parse_model(tag_from_api, item, context) for item in body]
 
     def _paginate(
         self, url: str, context: RequestContext, items: Callable[[Any], list[Any]]
@@ -159,19 +166,6 @@ class DtrClient:
 # (its error envelope with a `NO_SUCH_*` code) from a 404 of something else at that URL: a plain
 # registry, UCP, a proxy, a URL ending in /api/v0. The latter is `NoRegistryApi` (exit 5), never
 # "the repository does not exist". (Harbor's API module decides the same for Harbor.)
-
-
-class DtrApi(Protocol):
-    """The calls of `DtrClient` the backend uses (the unit tests give it fakes)."""
-
-    def get_repository(self, name: RepositoryName) -> Repository: ...
-    def get_repository_access(self, username: str, name: RepositoryName) -> RepositoryAccess: ...
-    def create_repository(self, repository: Repository) -> Repository: ...
-    def update_repository(self, repository: Repository) -> Repository: ...
-    def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]: ...
-    def get_tag(self, name: RepositoryName, tag: str) -> list[Tag]: ...
-    def list_tags(self, name: RepositoryName) -> Iterable[Tag]: ...
-    def check_credentials(self) -> None: ...
 
 
 T = TypeVar("T")
@@ -203,7 +197,7 @@ def no_dtr_api(url: str) -> NoRegistryApi:
 class CheckedDtrApi:
     """The DTR API client, with a 404 that DTR did not send turned into `NoRegistryApi`."""
 
-    def __init__(self, api: DtrApi, url: str = "") -> None:
+    def __init__(self, api: DtrClient, url: str = "") -> None:
         self._api = api
         self.url = url
 

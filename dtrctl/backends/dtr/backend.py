@@ -16,7 +16,7 @@ from dtrctl.errors import NotFound
 from dtrctl.settings import url_registry
 
 if TYPE_CHECKING:
-    from dtrctl.backends.dtr.api import DtrApi
+    from dtrctl.backends.dtr.api import DtrClient
     from dtrctl.records.changes import (
         CreateOutcome,
         ImmutabilityResult,
@@ -36,7 +36,7 @@ class DtrBackend:
 
     def __init__(
         self,
-        api: DtrApi,
+        api: DtrClient,
         *,
         url: str = "",
         plain_fallback: bool = False,

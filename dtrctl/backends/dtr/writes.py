@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from dtrctl.backends.dtr.wire import update_body
 from dtrctl.errors import (
     DtrctlError,
     InvalidResponse,
@@ -86,7 +87,7 @@ def _perhaps_applied(lost: DtrctlError, name: RepositoryName, done: str) -> Dtrc
 
 
 def _same_settings(left: Repository, right: Repository) -> bool:
-    return left.update_body() == right.update_body()
+    return update_body(left) == update_body(right)
 
 
 def _patch(api: RepositoryApi, wanted: Repository) -> Repository:
@@ -117,15 +118,12 @@ def set_immutability(
     api: RepositoryApi, name: RepositoryName, immutable: bool
 ) -> ImmutabilityResult:
     """Read-modify-write; no PATCH when the repository is already in the wanted state."""
-    try:
-        current = api.get_repository(name)
-        if current.immutable == immutable:
-            return ImmutabilityResult(str(name), immutable, changed=False)
-        updated = _patch(api, RepositorySettings(immutable=immutable).apply_to(current))
-        cleared = current.tag_limit > 0 and updated.tag_limit == 0
-        return ImmutabilityResult(str(name), immutable, changed=True, tag_limit_cleared=cleared)
-    except DtrctlError as error:
-        return ImmutabilityResult(str(name), None, changed=False, error=error)
+    current = api.get_repository(name)
+    if current.immutable == immutable:
+        return ImmutabilityResult(str(name), immutable, changed=False)
+    updated = _patch(api, RepositorySettings(immutable=immutable).apply_to(current))
+    cleared = current.tag_limit > 0 and updated.tag_limit == 0
+    return ImmutabilityResult(str(name), immutable, changed=True, tag_limit_cleared=cleared)
 
 
 def preview_immutability(
@@ -135,10 +133,7 @@ def preview_immutability(
     current: Repository | None = None,
 ) -> ImmutabilityResult:
     """What `set_immutability` would do, changing nothing (`changed` means "would change")."""
-    try:
-        state = current if current is not None else api.get_repository(name)
-    except DtrctlError as error:
-        return ImmutabilityResult(str(name), None, changed=False, error=error)
+    state = current if current is not None else api.get_repository(name)
     changed = state.immutable != immutable
     cleared = changed and immutable and state.tag_limit > 0
     return ImmutabilityResult(str(name), immutable, changed=changed, tag_limit_cleared=cleared)
@@ -146,17 +141,14 @@ def preview_immutability(
 
 def apply_settings(api: RepositoryApi, change: SettingsChange) -> SettingsResult:
     """Create the repository (one that exists by now gets the settings), or read-modify-write."""
-    try:
-        if change.create:
-            outcome = create_repository(api, change.name, change.settings, exist_ok=True)
-            if outcome.created:
-                return SettingsResult(str(change.name), "created")
-            return SettingsResult(str(change.name), "updated" if outcome.changed else "unchanged")
-        current = api.get_repository(change.name)
-        wanted = change.settings.apply_to(current)
-        if wanted == current:
-            return SettingsResult(str(change.name), "unchanged")
-        _patch(api, wanted)
-        return SettingsResult(str(change.name), "updated")
-    except DtrctlError as error:
-        return SettingsResult(str(change.name), "failed", error)
+    if change.create:
+        outcome = create_repository(api, change.name, change.settings, exist_ok=True)
+        if outcome.created:
+            return SettingsResult(str(change.name), "created")
+        return SettingsResult(str(change.name), "updated" if outcome.changed else "unchanged")
+    current = api.get_repository(change.name)
+    wanted = change.settings.apply_to(current)
+    if wanted == current:
+        return SettingsResult(str(change.name), "unchanged")
+    _patch(api, wanted)
+    return SettingsResult(str(change.name), "updated")

@@ -193,28 +193,24 @@ def _unverified(
 def _immutability_change(
     backend: HarborBackend, name: RepositoryName, immutable: bool, *, write: bool
 ) -> ImmutabilityResult:
-    return change_project(backend, name.namespace, {name.name: immutable}, write=write).results[
-        name.name
-    ]
+    result = change_project(backend, name.namespace, {name.name: immutable}, write=write)
+    outcome = result.results[name.name]
+    if outcome.error is not None:  # one repository's change: the backend raises (#19)
+        raise outcome.error
+    return outcome
 
 
 def set_immutability(
     backend: HarborBackend, name: RepositoryName, immutable: bool
 ) -> ImmutabilityResult:
-    try:
-        return _immutability_change(backend, name, immutable, write=True)
-    except DtrctlError as error:
-        return ImmutabilityResult(str(name), None, changed=False, error=error)
+    return _immutability_change(backend, name, immutable, write=True)
 
 
 def preview_immutability(
     backend: HarborBackend, name: RepositoryName, immutable: bool
 ) -> ImmutabilityResult:
     """What `set_immutability` would do, changing nothing (`changed` means "would change")."""
-    try:
-        return _immutability_change(backend, name, immutable, write=False)
-    except DtrctlError as error:
-        return ImmutabilityResult(str(name), None, changed=False, error=error)
+    return _immutability_change(backend, name, immutable, write=False)
 
 
 # RepositorySettings fields DTR has and Harbor has not (also policy keys), and why.
@@ -288,8 +284,6 @@ def create_repository(
     notes = [f"project {name.namespace} created"] if changed else []
     if settings.immutable is not None:
         result = set_immutability(backend, name, settings.immutable)
-        if result.error is not None:
-            raise result.error
         changed |= result.changed
         notes += result.warnings
     changed |= _describe(backend, name, settings.short_description if existing else None)
@@ -324,16 +318,10 @@ def _unpushed_record(backend: HarborBackend, name: RepositoryName) -> Repository
 
 def apply_settings(backend: HarborBackend, change: SettingsChange) -> SettingsResult:
     """Immutability by rules, the description by a repository PUT; other settings refused."""
-    try:
-        check_supported(change.settings)
-        changed = False
-        if change.settings.immutable is not None:
-            result = set_immutability(backend, change.name, change.settings.immutable)
-            if result.error is not None:
-                raise result.error
-            changed = result.changed
-        if change.settings.short_description is not None:
-            changed |= _describe(backend, change.name, change.settings.short_description)
-        return SettingsResult(str(change.name), "updated" if changed else "unchanged")
-    except DtrctlError as error:
-        return SettingsResult(str(change.name), "failed", error)
+    check_supported(change.settings)
+    changed = False
+    if change.settings.immutable is not None:
+        changed = set_immutability(backend, change.name, change.settings.immutable).changed
+    if change.settings.short_description is not None:
+        changed |= _describe(backend, change.name, change.settings.short_description)
+    return SettingsResult(str(change.name), "updated" if changed else "unchanged")

@@ -18,7 +18,7 @@ from dtrctl.backends.harbor.wire import (
     HarborTag,
 )
 from dtrctl.backends.harbor.writes import plan_immutability
-from dtrctl.errors import Conflict, ExitCode, NotFound, ServerError, UsageError
+from dtrctl.errors import Conflict, DtrctlError, ExitCode, NotFound, ServerError, UsageError
 from dtrctl.records.changes import RepositorySettings, SettingsChange
 from dtrctl.reference import RepositoryName
 
@@ -219,12 +219,14 @@ class TestSetImmutability:
         self, backend: HarborBackend, fake: FakeHarbor
     ) -> None:
         fake.projects["library"] = [pattern_rule(3, "**")]
-        result = backend.set_immutability(APP, False)
-        assert isinstance(result.error, Conflict) and fake.writes == []
+        with pytest.raises(Conflict):
+            backend.set_immutability(APP, False)
+        assert fake.writes == []
 
     def test_a_missing_project_is_not_found(self, backend: HarborBackend) -> None:
-        result = backend.set_immutability(RepositoryName("nope", "app"), True)
-        assert result.error is not None and result.error.exit_code is ExitCode.NOT_FOUND
+        with pytest.raises(DtrctlError) as raised:
+            backend.set_immutability(RepositoryName("nope", "app"), True)
+        assert raised.value.exit_code is ExitCode.NOT_FOUND
 
     def test_preview_writes_nothing(self, backend: HarborBackend, fake: FakeHarbor) -> None:
         assert backend.preview_immutability(APP, True).changed is True
@@ -274,8 +276,8 @@ class TestCreateAndRecords:
     ) -> None:
         with pytest.raises(UsageError, match="does not apply on Harbor"):
             backend.create_repository(APP, settings, exist_ok=True)
-        result = backend.apply_settings(SettingsChange(APP, settings, create=False))
-        assert result.action == "failed" and isinstance(result.error, UsageError)
+        with pytest.raises(UsageError, match="does not apply on Harbor"):
+            backend.apply_settings(SettingsChange(APP, settings, create=False))
 
     def test_records_carry_the_level_and_the_rules(
         self, backend: HarborBackend, fake: FakeHarbor
@@ -345,6 +347,6 @@ class TestLostAnswers:
             raise RequestTimeout("timed out")
 
         fake.create_rule = time_out  # type: ignore[method-assign]
-        result = backend.set_immutability(APP, True)
-        assert isinstance(result.error, RequestTimeout)
-        assert "may not have applied" in (result.error.hint or "")
+        with pytest.raises(RequestTimeout) as raised:
+            backend.set_immutability(APP, True)
+        assert "may not have applied" in (raised.value.hint or "")

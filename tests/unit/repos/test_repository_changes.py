@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from dtrctl.backends.dtr.backend import DtrBackend
+from dtrctl.backends.dtr.wire import create_body
 from dtrctl.backends.dtr.writes import create_repository, set_immutability
 from dtrctl.errors import (
     AuthenticationFailed,
@@ -116,7 +117,7 @@ def test_create_posts_the_full_wanted_repository() -> None:
     )
     outcome = create_repository(api, API, settings, exist_ok=False)
     assert api.methods() == ["POST"]
-    assert api.sent("POST")[0].create_body() == {
+    assert create_body(api.sent("POST")[0]) == {
         "name": "api",
         "shortDescription": "API",
         "longDescription": "",
@@ -133,7 +134,7 @@ def test_create_posts_the_full_wanted_repository() -> None:
 def test_create_defaults_to_a_private_mutable_repository() -> None:
     api = FakeRepositoryApi()
     create_repository(api, API, RepositorySettings(), exist_ok=False)
-    body = api.sent("POST")[0].create_body()
+    body = create_body(api.sent("POST")[0])
     assert (body["visibility"], body["immutableTags"], body["tagLimit"]) == ("private", False, 0)
 
 
@@ -314,18 +315,22 @@ def test_turning_immutability_off_keeps_the_tag_limit() -> None:
 def test_patch_answer_not_reflecting_the_change_is_an_invalid_response() -> None:
     api = FakeRepositoryApi(existing())
     api.patch_answer = lambda stored: stored.with_changes(immutable=False)
-    result = set_immutability(api, API, True)
-    assert isinstance(result.error, InvalidResponse)
-    assert "reports immutability off" in result.error.message
-    assert (result.immutable, result.changed) == (None, False)
+    with pytest.raises(InvalidResponse, match="reports immutability off"):
+        set_immutability(api, API, True)
 
 
-def test_set_immutability_reports_errors_instead_of_raising() -> None:
+def test_set_immutability_raises_and_the_bulk_runner_reports_it_per_repository() -> None:
     api = FakeRepositoryApi(existing())
     api.patch_errors[API] = PermissionDenied("user bob may not change the settings", status=403)
-    result = set_immutability(api, API, True)
-    assert isinstance(result.error, PermissionDenied)
-    assert result.changed is False
+    with pytest.raises(PermissionDenied):
+        set_immutability(api, API, True)
+    results = set_immutability_bulk(
+        DtrBackend(api),  # type: ignore[arg-type]  # the fake has only the calls used here
+        [API],
+        True,
+    ).results
+    assert isinstance(results[0].error, PermissionDenied)
+    assert (results[0].immutable, results[0].changed) == (None, False)
 
 
 def names(*texts: str) -> list[RepositoryName]:
