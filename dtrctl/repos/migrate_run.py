@@ -215,9 +215,10 @@ def verify(
     ]
 
     def check(pair: tuple[RepositoryName, RepositoryName]) -> Mismatch | None:
-        preview = harbor.preview_immutability(pair[1], True)
-        if preview.error is not None:
-            return Mismatch(*pair, preview.error.message)
+        try:
+            preview = harbor.preview_immutability(pair[1], True)
+        except DtrctlError as error:
+            return Mismatch(*pair, error.message)
         if preview.changed:
             return Mismatch(*pair, "not immutable on Harbor")
         return None

@@ -135,12 +135,13 @@ def apply_settings_packed(
         result = made.get(change.name)
         if result is not None and result.error is not None:
             return SettingsResult(str(change.name), "failed", result.error)
-        rest = harbor.apply_settings(
-            replace(change, settings=replace(change.settings, immutable=None))
-        )
+        try:  # a backend's change raises (#19): this runner makes it the item's result
+            rest = harbor.apply_settings(
+                replace(change, settings=replace(change.settings, immutable=None))
+            )
+        except DtrctlError as error:
+            return SettingsResult(str(change.name), "failed", error)
         changed = rest.action == "updated" or (result is not None and result.changed)
-        if rest.error is not None:
-            return rest
         return SettingsResult(str(change.name), "updated" if changed else "unchanged")
 
     if interrupted:  # what the rule writes did, nothing more
