@@ -107,3 +107,30 @@ class TestPlan:
             plan_migration(
                 sources, [parse_map("*/api=core/api")], {"core": True}, {}, create_projects=False
             )
+
+
+class TestVerify:
+    """`migrate --verify`: a destination Harbor cannot answer for is a mismatch naming why,
+    never "immutable" and never a traceback (backend changes raise, #19)."""
+
+    def test_a_destination_that_cannot_be_read_is_a_mismatch_with_the_reason(self) -> None:
+        from types import SimpleNamespace
+        from typing import Any, cast
+
+        from dtrctl.errors import PermissionDenied
+        from dtrctl.repos.migrate_run import verify
+
+        source = SimpleNamespace(
+            list_repositories=lambda: [
+                SimpleNamespace(namespace="engineering", name="api", immutable=True)
+            ]
+        )
+
+        def refused(name: RepositoryName, immutable: bool) -> Any:
+            raise PermissionDenied("may not read the rules of project engineering")
+
+        harbor = SimpleNamespace(preview_immutability=refused)
+        checked, mismatches = verify(cast(Any, source), cast(Any, harbor), [])
+        assert checked == 1
+        [mismatch] = mismatches
+        assert mismatch.reason == "may not read the rules of project engineering"
