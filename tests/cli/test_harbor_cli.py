@@ -308,18 +308,23 @@ def fleet_of_two_projects(on_harbor, pattern: str) -> None:
     on_harbor.get("/api/v2.0/repositories").respond(
         200, json=[{"name": "library/app"}, {"name": "team/web"}], headers={"X-Total-Count": "2"}
     )
+    on_harbor.get("/api/v2.0/projects/library/repositories").respond(
+        200, json=[{"name": "library/app"}], headers={"X-Total-Count": "1"}
+    )
     on_harbor.get(RULES).respond(200, json=[rule(1, pattern)])
     team_rules = "/api/v2.0/projects/team/immutabletagrules"
     on_harbor.get(team_rules).respond(200, json=[rule(2, pattern)])
 
 
 @pytest.mark.parametrize("pattern", ["app", "**", "{app,web}"])
-def test_show_and_list_ask_no_version_where_both_doublestars_read_the_rules_alike(
+def test_show_list_and_audit_ask_no_version_where_both_doublestars_read_the_rules_alike(
     on_harbor, cli, pattern
 ):
     info = on_harbor.get("/api/v2.0/systeminfo").respond(200, json=HARBOR_2_13)
     fleet_of_two_projects(on_harbor, pattern)
     assert cli("repo", "show", "library/app", "-o", "json").exit_code == 0
+    audited = cli("repo", "audit", "library/*", "-o", "json")
+    assert audited.exit_code == 0, audited.stderr  # library/app is immutable: no drift
     listed = cli("repo", "list", "-o", "json")
     assert listed.exit_code == 0, listed.stderr
     immutable = {r["repository"]: r["immutable"] for r in listed.json()["repositories"]}

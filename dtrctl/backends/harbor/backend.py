@@ -153,13 +153,14 @@ class HarborBackend:
         """Malformed rules of each project: they silently switch immutability off."""
         from dtrctl.records.findings import AuditFinding
 
-        return [
-            AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
-            for project in sorted(set(namespaces))
-            for finding in malformed_rule_findings(
-                self.api.list_rules(project), self.glob_version()
-            )
-        ]
+        found = []
+        for project in sorted(set(namespaces)):
+            rules = self.api.list_rules(project)
+            found += [
+                AuditFinding(project, item.rule_id, item.severity, item.code, item.message)
+                for item in malformed_rule_findings(rules, self.glob_for(rules))
+            ]
+        return found
 
     def create_repository(
         self,

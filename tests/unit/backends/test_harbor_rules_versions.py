@@ -150,3 +150,5 @@ def test_rules_whose_patterns_read_alike_need_no_version(specs: list[tuple[str, 
     for path in PATHS:
         answers = [repository_immutability(rules, path, glob) for glob in (*GLOB_VERSIONS, None)]
         assert answers[0] == answers[1] == answers[2], path
+    findings = [malformed_rule_findings(rules, glob) for glob in (*GLOB_VERSIONS, None)]
+    assert findings[0] == findings[1] == findings[2]
