@@ -54,10 +54,15 @@ def test_push_check_loads_no_other_command(sandbox: SandboxServer) -> None:
 
 
 # What a push-check with DTRCTL_PASSWORD against a plain-HTTP DTR without a config file does not
-# need (docs/performance.md): the writes, the credential stores, TOML, HTTP/2, async I/O, idna.
+# need (docs/performance.md): the writes, the credential stores, TOML, HTTP/2, async I/O, idna,
+# `--protect` globs, and `repo unlock` (its journal is loaded only when a window is open).
 NOT_NEEDED_BY_PUSH_CHECK = (
     "dtrctl.records.changes",
     "dtrctl.backends.dtr.writes",
+    "dtrctl.globs",
+    "dtrctl.repos.journal",
+    "dtrctl.records.unlock",
+    "dtrctl.backends.dtr.unlock",
     "dtrctl.auth.docker_config",
     "dtrctl.auth.secret_store",
     "dtrctl.tomlfile",
