@@ -78,6 +78,26 @@ def test_push_check_loads_only_what_it_uses(sandbox: SandboxServer) -> None:
     assert not modules & set(NOT_NEEDED_BY_PUSH_CHECK)
 
 
+# What a push-check against MSR 4 / Harbor does not need: the rule writes and packing, `repo
+# unlock`, the repository records of `repo show` and the audit's rule findings.
+NOT_NEEDED_BY_HARBOR_PUSH_CHECK = (
+    "dtrctl.backends.harbor.writes",
+    "dtrctl.backends.harbor.packing",
+    "dtrctl.backends.harbor.unlock",
+    "dtrctl.backends.harbor.repository_record",
+    "dtrctl.backends.harbor.rule_findings",
+    "dtrctl.records.changes",
+    "dtrctl.repos.journal",
+)
+
+
+def test_push_check_on_harbor_loads_only_what_it_uses() -> None:
+    with SandboxServer(flavor="harbor") as harbor:
+        modules = modules_loaded(sandbox_env(harbor), "push-check", "library/nginx:9.9")
+    assert "dtrctl.backends.harbor.push_facts" in modules
+    assert not modules & set(NOT_NEEDED_BY_HARBOR_PUSH_CHECK)
+
+
 @pytest.mark.parametrize(
     "args", [("--help",), ("push-check", "--help"), ("repo", "list", "-h"), ("--version",)]
 )
