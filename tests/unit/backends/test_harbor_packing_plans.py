@@ -108,8 +108,10 @@ PINNED = {
         "new rule 1: create [app-00,app-01,app-02,app-03] +[app-00,app-01,app-02,app-03] -[]",
         "new rule 2: create [app-04,app-05,app-06,app-07] +[app-04,app-05,app-06,app-07] -[]",
         "new rule 3: create [app-08,app-09,app-10,app-11] +[app-08,app-09,app-10,app-11] -[]",
-        "changing app-00,app-01,app-02,app-03,app-04,app-05,app-06,app-07,app-08,app-09,app-10,app-11",
-        "expected app-00=1,app-01=1,app-02=1,app-03=1,app-04=1,app-05=1,app-06=1,app-07=1,app-08=1,app-09=1,app-10=1,app-11=1",
+        "changing app-00,app-01,app-02,app-03,app-04,app-05,"
+        "app-06,app-07,app-08,app-09,app-10,app-11",
+        "expected app-00=1,app-01=1,app-02=1,app-03=1,app-04=1,app-05=1,"
+        "app-06=1,app-07=1,app-08=1,app-09=1,app-10=1,app-11=1",
     ],
     "nested names, unknown version": [
         "create - t/x",
