@@ -75,7 +75,8 @@ class SystemTrustContext(ssl.SSLContext):
 
     Parsing the distribution's bundle costs about 15 ms, a tenth of a push-check; a run against
     an http:// URL (the sandbox, a registry on a private network) never needs it. Both ways
-    httpcore starts TLS, directly and through an HTTPS proxy, load the CAs first.
+    TLS starts load the CAs first: `wrap_socket` (dtrctl's pool) and `wrap_bio` (httpcore's TLS
+    through an https:// proxy).
     """
 
     def __new__(cls) -> SystemTrustContext:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import respx
+from respx.models import AllMockedAssertionError
 
 from dtrctl.client.bounded import BoundedTransport
 from dtrctl.client.pool import ConnectionPool
@@ -396,3 +398,16 @@ def test_a_proxy_refusing_the_tunnel_is_a_proxy_error(
         with build_http_client(options) as http, pytest.raises(httpx.ProxyError) as caught:
             http.get(f"{tls_server.url}/v2/")
     assert "407" in str(caught.value)
+
+
+def test_respx_intercepts_at_the_pool_and_never_connects() -> None:
+    # tests/conftest.py makes respx patch this pool: an unrouted request fails, with no
+    # connection to the closed port it names.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with respx.mock() as router, build_http_client(TransportOptions(retries=0)) as http:
+        router.get(f"http://127.0.0.1:{port}/v2/").respond(200, json={"routed": True})
+        assert http.get(f"http://127.0.0.1:{port}/v2/").json() == {"routed": True}
+        with pytest.raises(AllMockedAssertionError):
+            http.get(f"http://127.0.0.1:{port}/other")
