@@ -5,6 +5,7 @@ and proxies (absolute form for http://, CONNECT for https://)."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import select
 import socket
 import socketserver
@@ -21,7 +22,12 @@ from respx.models import AllMockedAssertionError
 
 from dtrctl.client.bounded import BoundedTransport
 from dtrctl.client.pool import ConnectionPool
-from dtrctl.client.transport import TransportOptions, build_http_client, build_ssl_context
+from dtrctl.client.transport import (
+    TransportOptions,
+    build_http_client,
+    build_ssl_context,
+    connection_pool,
+)
 from tests.client.test_tls import TlsServer, serve_tls
 
 pytestmark = pytest.mark.processes
@@ -411,3 +417,17 @@ def test_respx_intercepts_at_the_pool_and_never_connects() -> None:
         assert http.get(f"http://127.0.0.1:{port}/v2/").json() == {"routed": True}
         with pytest.raises(AllMockedAssertionError):
             http.get(f"http://127.0.0.1:{port}/other")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("h2") is None, reason="h2 is not installed")
+def test_httpx_own_transport_kept_for_http2_stops_a_dripping_server_at_the_deadline() -> None:
+    # DTRCTL_HTTP2=1 (and SOCKS proxies) still use httpcore, its network backend swapped for
+    # one that keeps the deadline (client/httpcore_transport.py): this fails if httpx moves it.
+    context = build_ssl_context(TransportOptions())
+    transport = BoundedTransport(connection_pool(context, 4, proxy=None, http2=True), 0.5)
+    dripping = drip(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000, 0.02)
+    with serving(dripping) as server, httpx.Client(transport=transport, timeout=0.5) as http:
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            http.get(f"{server.url}/v2/")
+    assert time.monotonic() - started < 2.0
