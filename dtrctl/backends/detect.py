@@ -54,8 +54,10 @@ if TYPE_CHECKING:
     from dtrctl.reference import RepositoryName
 
 T = TypeVar("T")
-# Step 3: an answer slower than this is a network's, worth building Harbor's backend beside.
-PREPARE_HARBOR_AFTER_SECONDS = 0.02
+# Step 3: a probe unanswered this long is crossing a network (three round trips: TCP, TLS, the
+# request), long enough to build Harbor's backend beside; on loopback it answers sooner, and a
+# DTR there pays no Harbor imports.
+PREPARE_HARBOR_AFTER_SECONDS = 0.05
 
 
 def is_foreign_not_found(error: DtrctlError | None) -> bool:
