@@ -4,13 +4,14 @@
    login` keeps what it found; an option wins over the profile, as for every setting): that
    backend, and nothing is asked to find out.
 2. Otherwise (`auto`) the first questions go to DTR's `/api/v0`, as to a DTR: a DTR answers in
-   its own words and the run costs what `--backend dtr` costs.
+   its own words and the run costs the round trips `--backend dtr` costs (push-check asks one
+   token endpoint more beside them, step 6).
 3. Beside them, one probe per host per run (`HostProbe`): `GET /api/v2.0/systeminfo`,
    anonymous. push-check sends it with its first questions, in the background; the other
    commands only when DTR's API turns out to be missing. While they are in flight push-check
-   also builds Harbor's backend (its imports take tens of milliseconds), unless the answers
-   come at once (loopback) and the probe says it is not Harbor: Harbor's own questions then go
-   out the moment the probe answers.
+   also builds Harbor's backend (its imports take tens of milliseconds), unless the probe
+   answers within `PREPARE_HARBOR_AFTER_SECONDS` (loopback) that it is not Harbor: Harbor's
+   own questions then go out the moment the probe answers.
 4. An answer DTR did not write (a 404 without its `NO_SUCH_*` code) reads the probe: Harbor's
    JSON (with `auth_mode`) sends that question, and every later one, to Harbor.
 5. Neither: a host only push-check's references name is a plain registry (`/v2` only); a
