@@ -5,6 +5,9 @@ immutability flag: a repository is immutable when the project's rules, evaluated
 evaluates them (`rules.repository_immutability`), make every tag immutable. Records reuse
 `dtrctl.records.repository.Repository` (`immutable` is true only for level `all`) and add
 `immutability` and the rules that apply to their JSON form.
+
+The writes, `repo unlock` and the repository records are imported by the methods that use them:
+push-check, which needs none of them, does not pay for loading them.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from dtrctl.backends.harbor import push_facts, unlock, writes
+from dtrctl.backends.harbor import push_facts
 from dtrctl.backends.harbor.doublestar import GlobVersion, glob_version_for
-from dtrctl.backends.harbor.repository_record import repository_record
-from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
 from dtrctl.backends.harbor.rules import ImmutableRule
 
 if TYPE_CHECKING:
+    from dtrctl.backends.harbor import writes
     from dtrctl.backends.harbor.wire import (
         HarborArtifact,
         HarborProject,
@@ -103,6 +105,8 @@ class HarborBackend:
         found = self.api.get_repository(name.namespace, name.name)
         rules = self._rules_or_why(name.namespace)
         public = self.api.get_project(name.namespace).public
+        from dtrctl.backends.harbor.repository_record import repository_record
+
         return repository_record(
             name.namespace, name.name, rules, public=public, found=found, glob=self.glob_version()
         )
@@ -113,6 +117,8 @@ class HarborBackend:
             public = {namespace: self.api.get_project(namespace).public}
         else:
             public = {project.name: project.public for project in self.api.list_projects()}
+        from dtrctl.backends.harbor.repository_record import repository_record
+
         rules: dict[str, list[ImmutableRule] | str] = {}
         for found in self.api.list_repositories(namespace):
             if found.project not in rules:
@@ -128,6 +134,7 @@ class HarborBackend:
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
         """Malformed rules of each project: they silently switch immutability off."""
+        from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
         from dtrctl.records.findings import AuditFinding
 
         return [
@@ -146,34 +153,50 @@ class HarborBackend:
         exist_ok: bool,
         create_project: bool = False,
     ) -> CreateOutcome:
+        from dtrctl.backends.harbor import writes
+
         return writes.create_repository(
             self, name, settings, exist_ok=exist_ok, create_project=create_project
         )
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
+        from dtrctl.backends.harbor import writes
+
         return writes.set_immutability(self, name, immutable)
 
     def preview_immutability(
         self, name: RepositoryName, immutable: bool, current: Repository | None = None
     ) -> ImmutabilityResult:
+        from dtrctl.backends.harbor import writes
+
         return writes.preview_immutability(self, name, immutable)
 
     def change_project(
         self, project: str, wanted: dict[str, bool], *, write: bool
     ) -> writes.ProjectChange:
         """Every path of `project` in `wanted` immutable or not, in one plan of its rules."""
+        from dtrctl.backends.harbor import writes
+
         return writes.change_project(self, project, wanted, write=write)
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
+        from dtrctl.backends.harbor import writes
+
         return writes.apply_settings(self, change)
 
     def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        from dtrctl.backends.harbor import unlock
+
         return unlock.plan_unlock(self, name)
 
     def lift_change(self, change: WindowChange) -> None:
+        from dtrctl.backends.harbor import unlock
+
         unlock.lift(self, change)
 
     def restore_change(self, change: WindowChange) -> None:
+        from dtrctl.backends.harbor import unlock
+
         unlock.restore(self, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
