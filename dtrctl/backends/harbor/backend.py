@@ -17,7 +17,15 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from dtrctl.backends.harbor import push_facts
-from dtrctl.backends.harbor.doublestar import GlobVersion, glob_version_for
+from dtrctl.backends.harbor.doublestar import (
+    GLOB_VERSIONS,
+    V1_3_4,
+    GlobVersion,
+    PatternError,
+    check_pattern,
+    glob_version_for,
+    version_dependent,
+)
 from dtrctl.backends.harbor.rules import ImmutableRule
 
 if TYPE_CHECKING:
@@ -83,6 +91,19 @@ class HarborBackend:
                 self._glob.append(glob_version_for(self.api.harbor_version()))
             return self._glob[0]
 
+    def glob_for(self, rules: list[ImmutableRule] | str) -> GlobVersion | None:
+        """The doublestar to evaluate `rules` with: the server's (`glob_version`, asked once a
+        run) only where one of their patterns may read differently in the two versions, or is
+        malformed (the reason differs); where none does (no rules, rules not readable, `**`,
+        `v*`), either version gives the same answer and nothing is asked."""
+        if isinstance(rules, str) or all(
+            _reads_alike(selector.pattern)
+            for rule in rules
+            for selector in (*rule.repository_selectors, *rule.tag_selectors)
+        ):
+            return V1_3_4
+        return self.glob_version()
+
     def project_lock(self, project: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(project, threading.Lock())
@@ -108,7 +129,7 @@ class HarborBackend:
         from dtrctl.backends.harbor.repository_record import repository_record
 
         return repository_record(
-            name.namespace, name.name, rules, public=public, found=found, glob=self.glob_version()
+            name.namespace, name.name, rules, public=public, found=found, glob=self.glob_for(rules)
         )
 
     def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]:
@@ -120,16 +141,18 @@ class HarborBackend:
         from dtrctl.backends.harbor.repository_record import repository_record
 
         rules: dict[str, list[ImmutableRule] | str] = {}
+        globs: dict[str, GlobVersion | None] = {}
         for found in self.api.list_repositories(namespace):
             if found.project not in rules:
                 rules[found.project] = self._rules_or_why(found.project)
+                globs[found.project] = self.glob_for(rules[found.project])
             yield repository_record(
                 found.project,
                 found.path,
                 rules[found.project],
                 public=public.get(found.project, False),
                 found=found,
-                glob=self.glob_version(),
+                glob=globs[found.project],
             )
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
@@ -137,13 +160,14 @@ class HarborBackend:
         from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
         from dtrctl.records.findings import AuditFinding
 
-        return [
-            AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
-            for project in sorted(set(namespaces))
-            for finding in malformed_rule_findings(
-                self.api.list_rules(project), self.glob_version()
-            )
-        ]
+        found = []
+        for project in sorted(set(namespaces)):
+            rules = self.api.list_rules(project)
+            found += [
+                AuditFinding(project, item.rule_id, item.severity, item.code, item.message)
+                for item in malformed_rule_findings(rules, self.glob_for(rules))
+            ]
+        return found
 
     def create_repository(
         self,
@@ -246,3 +270,15 @@ def tag_record(artifact: HarborArtifact, tag: HarborTag) -> Tag:
         updated_at=pushed,
         manifest=manifest,
     )
+
+
+def _reads_alike(pattern: str) -> bool:
+    """Whether both doublestar versions answer alike for every name, errors included."""
+    if version_dependent(pattern):
+        return False
+    try:
+        for version in GLOB_VERSIONS:
+            check_pattern(pattern, version)
+    except PatternError:
+        return False
+    return True
