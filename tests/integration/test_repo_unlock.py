@@ -431,3 +431,17 @@ class TestHarborPackedRule:
         assert "'{db,web}'" in recovered.stderr
         assert packed_patterns(harbor) == {packed: "{db,web}"}  # not clobbered
         assert len(journal_files()) == 1
+
+    def test_a_narrowing_that_would_copy_another_rule_disables_instead(
+        self, harbor: Registry
+    ) -> None:
+        add_rule(harbor.server, "engineering", "{api,web}", "**")
+        add_rule(harbor.server, "engineering", "{web}", "**")  # what narrowing would write
+        refused = dtrctl(harbor, "repo", "unlock", "engineering/api", "--reason", "r", "--", "true")
+        assert refused.code == 2, refused.stderr  # disabling opens web: --yes needed
+        assert "also cover engineering/web" in refused.stderr
+        unlock = ("repo", "unlock", "engineering/api", "--reason", "r", "--yes", "-o", "json")
+        run = dtrctl(harbor, *unlock, "--", "true")
+        assert run.code == 0, run.stderr
+        assert {c["action"] for c in json.loads(run.stdout)["changed"]} == {"disable"}
+        assert shown(harbor)["immutability"] == "all"
