@@ -135,12 +135,18 @@ def _toggle(backend: HarborBackend, change: WindowChange, disabled: bool) -> boo
 
 
 def _replace_content(
-    backend: HarborBackend, change: WindowChange, source: ImmutableRule, target: ImmutableRule
+    backend: HarborBackend,
+    change: WindowChange,
+    source: ImmutableRule,
+    target: ImmutableRule,
+    *,
+    restoring: bool,
 ) -> bool:
     """Replace the rule's content `source` by `target` (a PUT of the full body, `disabled` as
     Harbor has it, so Harbor replaces rather than toggles); False when the rule is gone. A rule
-    someone else changed meanwhile is left as it is (`Conflict`, naming what was found); a lost
-    answer is settled by reading the rules again."""
+    someone else changed meanwhile is never overwritten: when restoring, it is kept if it
+    selects the repository again, else a `Conflict` names what was found; a lost answer is
+    settled by reading the rules again."""
     rule_id = _checked(change)
     current = _find(backend, change.project, rule_id)
     if current is None:
@@ -148,14 +154,10 @@ def _replace_content(
     if same_content(current, target):
         return True
     if not same_content(current, source):
-        raise Conflict(
-            f"immutability rule {rule_id} of project {change.project} was changed by someone "
-            f"else during the window of {change.repository}: it is now {current.describe()}, "
-            f"where dtrctl expected {replace(source, id=rule_id).describe()}; dtrctl leaves "
-            "it as it is",
-            hint=f"Check the rule in Harbor: to end the window, make it "
-            f"{replace(target, id=rule_id).describe()} again, or remove the unlock journal",
-        )
+        path = change.repository[len(change.project) + 1 :]
+        if restoring and makes_immutable(current, path, backend.glob_version()):
+            return True  # their edit covers the repository again: nothing of ours to restore
+        raise _changed_meanwhile(change, current, replace(source, id=rule_id), restoring)
     try:
         backend.api.update_rule(
             change.project, replace(target, id=rule_id, disabled=current.disabled)
@@ -174,6 +176,25 @@ def _replace_content(
     return True
 
 
+def _changed_meanwhile(
+    change: WindowChange, current: ImmutableRule, expected: ImmutableRule, restoring: bool
+) -> Conflict:
+    found = (
+        f"immutability rule {current.id} of project {change.project} was changed by someone "
+        f"else {'during the window' if restoring else 'since dtrctl read it'}: it is now "
+        f"{current.describe()}, where dtrctl expected {expected.describe()}; dtrctl leaves it "
+        "as it is"
+    )
+    if not restoring:
+        return Conflict(found, hint="Nothing was lifted: check the rule in Harbor, then retry")
+    original = ImmutableRule.from_api(change.rule).describe() if change.rule else "as before"
+    return Conflict(
+        f"{found}, and it no longer makes {change.repository} immutable",
+        hint=f"Check the rule in Harbor: make it select {change.repository} again (before the "
+        f"window it was {original}); `dtrctl repo unlock --recover` then finds it restored",
+    )
+
+
 def _bodies(change: WindowChange) -> tuple[ImmutableRule, ImmutableRule]:
     """A narrowed rule's (original, narrowed) content from the journal's copies."""
     if change.rule is None or change.narrowed is None:  # pragma: no cover - from_journal checks
@@ -189,7 +210,7 @@ def lift(backend: HarborBackend, change: WindowChange) -> None:
             return
         original, narrowed = _bodies(change)
         try:
-            _replace_content(backend, change, original, narrowed)
+            _replace_content(backend, change, original, narrowed, restoring=False)
         except DtrctlError as error:
             error.hint = error.hint or (
                 f"dtrctl could not narrow rule {change.rule_id} of project {change.project}: the "
@@ -208,7 +229,7 @@ def restore(backend: HarborBackend, change: WindowChange) -> None:
                 return
         else:
             original, narrowed = _bodies(change)
-            if _replace_content(backend, change, narrowed, original):
+            if _replace_content(backend, change, narrowed, original, restoring=True):
                 return
         if change.rule is None:
             raise UsageError(f"the unlock journal has no copy of rule {change.rule_id}")

@@ -174,6 +174,26 @@ class TestNarrowing:
         assert fake.projects["engineering"] == [packed(1, "db", "web")]
         assert len(fake.writes) == 1  # the narrowing only
 
+    def test_an_edit_during_the_window_that_covers_the_repository_again_is_kept(self) -> None:
+        fake = harbor(packed(1, "api", "web"), repositories=("api", "web"))
+        backend = HarborBackend(fake)
+        [change] = backend.plan_unlock(API)
+        backend.lift_change(change)
+        fake.projects["engineering"] = [packed(1, "api", "db", "web")]  # db packed meanwhile
+        backend.restore_change(change)  # nothing of the window's to put back
+        assert fake.projects["engineering"] == [packed(1, "api", "db", "web")]
+        assert len(fake.writes) == 1
+
+    def test_a_rule_changed_between_plan_and_lift_is_not_written(self) -> None:
+        fake = harbor(packed(1, "api", "web"), repositories=("api", "web"))
+        backend = HarborBackend(fake)
+        [change] = backend.plan_unlock(API)
+        fake.projects["engineering"] = [packed(1, "api", "db", "web")]
+        with pytest.raises(Conflict, match="since dtrctl read it") as raised:
+            backend.lift_change(change)
+        assert raised.value.hint is not None and "Nothing was lifted" in raised.value.hint
+        assert fake.writes == []
+
     def test_a_lost_answer_is_settled_by_reading_and_a_refusal_is_raised(self) -> None:
         fake = harbor(packed(1, "api", "web"), repositories=("api", "web"))
         backend = HarborBackend(fake)
