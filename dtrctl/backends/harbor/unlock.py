@@ -186,7 +186,11 @@ def _changed_meanwhile(
         "as it is"
     )
     if not restoring:
-        return Conflict(found, hint="Nothing was lifted: check the rule in Harbor, then retry")
+        return Conflict(
+            found,
+            hint="The command did not run and anything lifted is put back: check the rule in "
+            "Harbor, then retry",
+        )
     original = ImmutableRule.from_api(change.rule).describe() if change.rule else "as before"
     return Conflict(
         f"{found}, and it no longer makes {change.repository} immutable",
