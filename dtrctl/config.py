@@ -108,6 +108,12 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
     return base / "dtrctl"
 
 
+def unlock_journal_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where `repo unlock` journals its open windows (`dtrctl.repos.journal`): here, so that
+    every command can look for one without loading the journal."""
+    return config_dir(environ) / "unlock-journal"
+
+
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     return config_dir(environ) / CONFIG_FILE_NAME
 

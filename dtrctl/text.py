@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import re
 
+# Patterns as text: `re` compiles each at its first use and caches it, so a run that escapes
+# nothing (JSON output, plain ASCII names) never pays for compiling them; the two classes with
+# the surrogate range cost about a millisecond each.
 # C0 controls except tab, DEL, C1 controls, and lone surrogates (valid in JSON as "\ud800",
 # but unencodable as UTF-8: printing one would crash).
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = "[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]"
 # What XML 1.0 cannot hold at all, whatever the escaping.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 _NAMED = {"\n": "\\n", "\r": "\\r"}
-_BACKTICKS = re.compile("`+")
+_BACKTICKS = "`+"
 # A workflow command starts a line, after optional blanks: `::name ...::` (GitHub Actions),
 # `##[name]` (Azure Pipelines, and older GitHub runners).
-_COMMAND_START = re.compile(r"^(\s*)(:(?=:)|#(?=#\[))")
+_COMMAND_START = r"^(\s*)(:(?=:)|#(?=#\[))"
 _NEUTRAL = {":": "\\x3a", "#": "\\x23"}
 # OWASP, CSV injection: cells a spreadsheet would read as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,12 +42,14 @@ def _visible(match: re.Match[str]) -> str:
 
 def escape_controls(value: str) -> str:
     """Control characters and lone surrogates as visible escapes (`\\x1b`, `\\n`, `\\ud800`)."""
-    return _CONTROL.sub(_visible, value)
+    if value.isascii() and value.isprintable():  # the usual case: nothing to escape
+        return value
+    return re.sub(_CONTROL, _visible, value)
 
 
 def neutralise_line(line: str) -> str:
     """A line that would start a CI workflow command, with its first character escaped."""
-    return _COMMAND_START.sub(lambda match: match.group(1) + _NEUTRAL[match.group(2)], line)
+    return re.sub(_COMMAND_START, lambda match: match.group(1) + _NEUTRAL[match.group(2)], line)
 
 
 def safe_text(value: str) -> str:
@@ -59,7 +64,7 @@ def safe_lines(text: str) -> str:
 
 def xml_text(document: str) -> str:
     """Characters XML 1.0 cannot hold, as visible escapes; markup never contains them."""
-    return _NOT_XML.sub(_visible, document)
+    return re.sub(_NOT_XML, _visible, document)
 
 
 def csv_cell(value: str) -> str:
@@ -79,7 +84,7 @@ def markdown_cell(value: str) -> str:
     text = safe_text(value).replace("|", "\\|")
     if not text.strip():
         return ""
-    fence = "`" * (max(map(len, _BACKTICKS.findall(text)), default=0) + 1)
+    fence = "`" * (max(map(len, re.findall(_BACKTICKS, text)), default=0) + 1)
     return f"{fence} {text} {fence}"
 
 

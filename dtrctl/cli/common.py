@@ -107,7 +107,16 @@ class Run:
 
 def warn_if_window_open(out: Output, url: str) -> None:
     """Warn while a `repo unlock` window is open on the registry at `url` (one directory
-    listing; a file read only when there is one)."""
+    listing; the journal is loaded and a file read only when there is one)."""
+    from dtrctl.config import unlock_journal_dir
+
+    try:
+        if not os.listdir(unlock_journal_dir()):
+            return
+    except FileNotFoundError:  # no window was ever opened here
+        return
+    except OSError:
+        pass  # the journal says what is wrong with the directory
     from dtrctl.repos.journal import open_window_notice
 
     notice = open_window_notice(url)

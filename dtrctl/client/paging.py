@@ -3,9 +3,11 @@
 A listing is complete or an error, never silently short. A page is asked for until the server
 says there is none left, in its own headers or by a page that is not full; a missing header is
 never read as "the end":
-- cursor variant (DTR: `pageStart`, `X-Next-Page-Start`): a full page without a cursor is
-  confirmed by asking one entry from the same start, which must name a next cursor (the server's
-  headers do come through); otherwise it is refused.
+- cursor variant (DTR: `pageStart`, `X-Next-Page-Start`): the first page asks `count=true`;
+  where the total comes (`X-Resource-Count`, not in DTR's spec), a listing whose pages end with
+  fewer entries is refused. Without a total, a full page without a cursor is confirmed by asking
+  one entry from the same start, which must name a next cursor (the server's headers do come
+  through); otherwise it is refused.
 - page-number variant (Harbor: `page`, `page_size`, `Link` rel="next", `X-Total-Count`): when both
   headers are missing, pages are asked by number while they come back full.
 
@@ -36,6 +38,7 @@ PageGetter = Callable[[dict[str, str]], httpx.Response]
 PageItems = Callable[[Any], list[Any]]
 
 CURSOR_HEADER = "X-Next-Page-Start"
+COUNT_HEADER = "X-Resource-Count"
 _TOTAL_RE = re.compile(r"[0-9]{1,15}")
 _NEXT_RE = re.compile(r'rel="?next\b', re.IGNORECASE)
 _NEXT_LINK_RE = re.compile(r'<([^>]*)>\s*;[^,<]*rel="?next\b', re.IGNORECASE)
@@ -105,23 +108,46 @@ def cursor_pages(
     who: str = "the registry",
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Any]:
-    """Every entry of a DTR listing: `pageSize` always sent, `pageStart` the server's cursor."""
+    """Every entry of a DTR listing: `pageSize` always sent, `pageStart` the server's cursor,
+    and on the first page `count=true` (the total, where DTR sends it, checks the end)."""
     guard = PageGuard(context, who, clock)
     cursor: str | None = None
+    total: int | None = None
+    seen = 0
     while True:
         params = {"pageSize": str(page_size)}
         if cursor:
             params["pageStart"] = cursor
+        else:
+            params["count"] = "true"
         response, page = _read_page(get, params, items, guard, page_size)
+        if cursor is None and response.headers.get(COUNT_HEADER, "").strip():
+            total = _total_count(response, guard, COUNT_HEADER)  # empty: as absent
         yield from page
+        seen += len(page)
         start, cursor = cursor, response.headers.get(CURSOR_HEADER) or None
         if cursor is None:
-            if len(page) >= page_size:
+            if total is not None:
+                _check_total(guard, seen, total)
+            elif len(page) >= page_size:
                 _confirm_last_page(get, items, guard, start, len(page))
             return
         if not page:
             raise guard.fail("sent an empty page with a next page")
         guard.remember(cursor.encode("utf-8", "surrogateescape"), "repeated a page cursor")
+
+
+def _check_total(guard: PageGuard, seen: int, total: int) -> None:
+    """The pages ended (no cursor): as many entries as DTR counted on the first page, or more
+    (created meanwhile). Fewer: a cursor was lost on the way (a proxy dropping the header), or
+    entries were deleted meanwhile; either way the listing cannot be known to be complete."""
+    if seen < total:
+        raise guard.fail(
+            f"ended its pages (no {CURSOR_HEADER} header) after {seen} of the {total} entries "
+            f"it counted ({COUNT_HEADER}), so the listing is incomplete,",
+            hint=f"A proxy in front of the registry may drop the {CURSOR_HEADER} header: let "
+            "it through (if entries were being deleted meanwhile, run it again)",
+        )
 
 
 def _confirm_last_page(
@@ -203,10 +229,12 @@ def _named_page(link: str) -> int | None:
     return int(page) if _TOTAL_RE.fullmatch(page) else None
 
 
-def _total_count(response: httpx.Response, guard: PageGuard) -> int | None:
-    value = response.headers.get("X-Total-Count")
+def _total_count(
+    response: httpx.Response, guard: PageGuard, header: str = "X-Total-Count"
+) -> int | None:
+    value = response.headers.get(header)
     if value is None:
         return None
     if not _TOTAL_RE.fullmatch(value.strip()):
-        raise guard.fail("sent a malformed X-Total-Count header")
+        raise guard.fail(f"sent a malformed {header} header")
     return int(value)

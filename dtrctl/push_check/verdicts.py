@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from dtrctl.errors import DtrctlError, ExitCode, MissingSetting, UsageError
-from dtrctl.globs import glob_matches
 from dtrctl.reference import ImageReference, Registry
 from dtrctl.settings import normalize_url, url_registry
 
@@ -52,6 +51,10 @@ class Decision(NamedTuple):
 
 def matching_protect_pattern(tag: str, patterns: Iterable[str]) -> str | None:
     """The first `--protect` glob (`dtrctl.globs`, case-sensitive like tags) `tag` matches."""
+    if not patterns:
+        return None
+    from dtrctl.globs import glob_matches  # only when there are patterns: most runs have none
+
     return next((pattern for pattern in patterns if glob_matches(pattern, tag)), None)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -66,51 +67,87 @@ def run_bulk(
     whose request is still unanswered then is left to its thread (the process does not wait for
     it: dtrctl.interrupts) and, with `on_abandoned`, reported by the result that makes.
     """
-    finished: dict[int, ResultT] = {}
-
-    def run(index: int) -> ResultT:
-        result = work(items[index])
-        # Recorded by the worker itself, so an interrupt of the main thread cannot lose it.
-        finished[index] = result
-        return result
-
+    ledger = _Ledger(items, work)
     workers = max(1, concurrency)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dtrctl-bulk")
-    in_flight: dict[Future[ResultT], int] = {}
+    in_flight: set[Future[ResultT]] = set()
     next_index = 0
     try:
         while next_index < len(items) or in_flight:
             while next_index < len(items) and len(in_flight) < workers:
-                in_flight[pool.submit(run, next_index)] = next_index
+                in_flight.add(pool.submit(ledger.run, next_index))
                 next_index += 1
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                del in_flight[future]
                 result = future.result()
                 if on_result is not None:
                     on_result(result)
     except KeyboardInterrupt:
-        for index in _let_in_flight_finish(pool, in_flight):
-            if on_abandoned is not None and index not in finished:
+        finished, unanswered = _let_in_flight_finish(pool, ledger)
+        if on_abandoned is not None:
+            for index in unanswered:
                 finished[index] = on_abandoned(items[index])
         return BulkOutcome([finished[i] for i in sorted(finished)], len(items), interrupted=True)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     pool.shutdown(wait=True)
-    return BulkOutcome([finished[index] for index in sorted(finished)], len(items))
+    return BulkOutcome([ledger.finished[index] for index in sorted(ledger.finished)], len(items))
 
 
-def _let_in_flight_finish(pool: ThreadPoolExecutor, in_flight: dict[Future[Any], int]) -> list[int]:
-    """After Ctrl-C: start nothing more, wait a little for the requests in flight, and return
-    the indexes of those still unanswered. A second Ctrl-C stops the wait."""
+class _NotStarted(Exception):
+    """An item a worker took up after Ctrl-C: it was not started (nobody reads this result)."""
+
+
+class _Ledger(Generic[ItemT, ResultT]):
+    """Which items started and which ended, kept by the workers themselves: wherever Ctrl-C
+    lands in the main thread (even inside `submit`, before it returns the item's future), an
+    item that started is known, waited for and reported, never counted as "not started"."""
+
+    def __init__(self, items: Sequence[ItemT], work: Callable[[ItemT], ResultT]) -> None:
+        self._items = items
+        self._work = work
+        self._changes = threading.Condition()
+        self._stopping = False
+        self._running: set[int] = set()
+        self.finished: dict[int, ResultT] = {}
+
+    def run(self, index: int) -> ResultT:
+        with self._changes:
+            if self._stopping:
+                raise _NotStarted
+            self._running.add(index)
+        try:
+            result = self._work(self._items[index])
+            with self._changes:
+                self.finished[index] = result
+            return result
+        finally:
+            with self._changes:
+                self._running.discard(index)
+                self._changes.notify_all()
+
+    def stop(self, timeout: float) -> tuple[dict[int, ResultT], list[int]]:
+        """Start nothing more; wait up to `timeout` for the items running to end. What has
+        finished then, and the indexes of the items still running (abandoned)."""
+        # KeyboardInterrupt: only where a second Ctrl-C does not end the process at once (tests).
+        with contextlib.suppress(KeyboardInterrupt), self._changes:
+            self._stopping = True
+            self._changes.wait_for(lambda: not self._running, timeout)
+        with self._changes:
+            self._stopping = True
+            return dict(self.finished), sorted(self._running)
+
+
+def _let_in_flight_finish(
+    pool: ThreadPoolExecutor, ledger: _Ledger[Any, ResultT]
+) -> tuple[dict[int, ResultT], list[int]]:
+    """After Ctrl-C: start nothing more, wait a little for the requests in flight; what has
+    finished, and the indexes of those still unanswered. A second Ctrl-C stops the wait."""
     from dtrctl.interrupts import second_interrupt_exits
 
     second_interrupt_exits()
     pool.shutdown(wait=False, cancel_futures=True)
-    # KeyboardInterrupt: only where a second Ctrl-C does not end the process at once (tests).
-    with contextlib.suppress(KeyboardInterrupt):
-        wait(in_flight, timeout=IN_FLIGHT_GRACE_SECONDS)
-    return sorted(index for future, index in in_flight.items() if not future.done())
+    return ledger.stop(IN_FLIGHT_GRACE_SECONDS)
 
 
 class RepositoryLister(Protocol):

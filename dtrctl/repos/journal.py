@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dtrctl.config import PRIVATE_FILE_MODE, config_dir, ensure_private_dir
+from dtrctl.config import PRIVATE_FILE_MODE, ensure_private_dir, unlock_journal_dir
 from dtrctl.errors import UsageError
 from dtrctl.records.unlock import WindowChange
 
-JOURNAL_DIR_NAME = "unlock-journal"
 JOURNAL_FORMAT = "dtrctl-unlock-journal/1"
 # A window's record is a few hundred bytes per rule: anything larger is not dtrctl's.
 MAX_JOURNAL_BYTES = 1024 * 1024
@@ -82,7 +81,7 @@ class Window:
 
 
 def journal_dir(environ: Mapping[str, str] | None = None) -> Path:
-    return config_dir(environ) / JOURNAL_DIR_NAME
+    return unlock_journal_dir(environ)
 
 
 def registry_key(url: str) -> str:

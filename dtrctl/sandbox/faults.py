@@ -7,7 +7,8 @@ Kinds and their options:
 - "drop": close the connection. `at="start"` (default) answers nothing and does not process
   the request; `at="headers"` sends part of a status line and headers, unprocessed;
   `at="body"` processes the request, then sends its headers and half its body.
-- "slow": sleep `seconds` (required), then answer normally.
+- "slow": sleep `seconds` (required), then answer normally; with `until` (a threading.Event)
+  answer as soon as it is set, if that is sooner (a test releases the answer when it is ready).
 - "html": an nginx-style HTML error page with `status` (default 502), unprocessed.
 - "truncated_json": process the request, answer 200 with the first half of its JSON body.
 - "wrong_json": process the request, answer 200 with valid JSON of the wrong shape: `body` if
@@ -25,7 +26,7 @@ _OPTIONS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required options, optional options)
     "status": ({"status"}, {"retry_after", "body", "headers"}),
     "drop": (set(), {"at"}),
-    "slow": ({"seconds"}, set()),
+    "slow": ({"seconds"}, {"until"}),
     "html": (set(), {"status"}),
     "truncated_json": (set(), set()),
     "wrong_json": (set(), {"body"}),

@@ -158,7 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
         options = fault.options
         dispatch = self.server.dispatch
         if fault.kind == "slow":
-            time.sleep(options["seconds"])
+            if "until" in options:
+                options["until"].wait(options["seconds"])
+            else:
+                time.sleep(options["seconds"])
             self._send(dispatch(request))
         elif fault.kind == "status":
             response = _fault_body_response(options["status"], options.get("body"))

@@ -19,6 +19,7 @@ import pytest
 import respx
 
 from dtrctl.cli import bulk_report, prompts
+from dtrctl.repos import bulk
 from tests.cli.conftest import repository_body
 
 pytestmark = pytest.mark.usefixtures("dtr_env")
@@ -333,6 +334,45 @@ def test_an_interrupt_in_text_mode_names_the_changed_repositories(fake, cli, mon
     assert "Interrupted: 1 of 3 repositories done" in result.stderr
     assert "Changed before the interrupt: engineering/app-0" in result.stderr
     assert "2 not started" in result.stderr
+
+
+def test_a_change_in_flight_when_ctrl_c_lands_inside_submit_is_not_reported_unstarted(
+    fake, dtr, cli, monkeypatch
+):
+    # Ctrl-C can land while the main thread is still in `submit` (starting the pool's thread)
+    # and the worker already awaits its PATCH: that change may be made, so it is never counted
+    # as "not started".
+    for index in range(3):
+        fake.add(f"engineering/app-{index}")
+    arrived, release = threading.Event(), threading.Event()
+
+    def held(request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            arrived.set()
+            release.wait(timeout=30)  # until the test ends: the answer never comes in time
+        return fake.handle(request)
+
+    dtr.route(path__startswith="/api/v0/repositories").mock(side_effect=held)
+
+    class InterruptedInSubmit(bulk.ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            future = super().submit(*args, **kwargs)
+            if arrived.wait(timeout=30):
+                raise KeyboardInterrupt
+            return future
+
+    monkeypatch.setattr(bulk, "ThreadPoolExecutor", InterruptedInSubmit)
+    monkeypatch.setattr(bulk, "IN_FLIGHT_GRACE_SECONDS", 0.05)
+    try:
+        result = cli("repo", "set-immutable", "engineering/*", "--concurrency", "1", "-o", "json")
+    finally:
+        release.set()
+    assert result.exit_code == 130
+    document = result.json()
+    assert document["summary"]["not_started"] == 2
+    [awaited] = document["results"]
+    assert awaited["repository"] == "engineering/app-0"
+    assert "may or may not be made" in awaited["error"]["message"]
 
 
 def test_progress_lines_off_a_terminal_only_for_long_runs(fake, cli):

@@ -66,7 +66,9 @@ def test_auto_detects_harbor_after_a_foreign_404_from_the_dtr_api(dtr, cli):
     dtr.get("/api/v2.0/projects/library").respond(200, json={"project_id": 1, "name": "library"})
     result = cli("repo", "show", "library/app", "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert probe.call_count == 2  # the anonymous probe, then the version for the glob library
+    # The anonymous probe only: `app` and `**` read alike in both doublestar versions, so the
+    # server's version (asked with credentials) is not needed.
+    assert probe.call_count == 1
     assert result.json()["repository"]["immutability"] == "all"
 
 
@@ -291,3 +293,51 @@ def test_push_check_under_auto_asks_harbor_after_the_dtr_api_is_not_there(dtr, c
     result = cli("push-check", "library/app:1.0", "-o", "json")
     assert token.called
     assert result.json()["results"][0]["immutable"] is True, result.stdout
+
+
+HARBOR_2_13 = {"auth_mode": "db_auth", "harbor_version": "v2.13.0-db1569ae"}
+
+
+def fleet_of_two_projects(on_harbor, pattern: str) -> None:
+    """Projects `library` (repository `app`) and `team` (`web`), each with one rule `pattern`."""
+    projects = [
+        {"project_id": 1, "name": "library", "metadata": {"public": "true"}},
+        {"project_id": 2, "name": "team", "metadata": {"public": "false"}},
+    ]
+    on_harbor.get("/api/v2.0/projects").respond(200, json=projects, headers={"X-Total-Count": "2"})
+    on_harbor.get("/api/v2.0/repositories").respond(
+        200, json=[{"name": "library/app"}, {"name": "team/web"}], headers={"X-Total-Count": "2"}
+    )
+    on_harbor.get("/api/v2.0/projects/library/repositories").respond(
+        200, json=[{"name": "library/app"}], headers={"X-Total-Count": "1"}
+    )
+    on_harbor.get(RULES).respond(200, json=[rule(1, pattern)])
+    team_rules = "/api/v2.0/projects/team/immutabletagrules"
+    on_harbor.get(team_rules).respond(200, json=[rule(2, pattern)])
+
+
+@pytest.mark.parametrize("pattern", ["app", "**", "{app,web}"])
+def test_show_list_and_audit_ask_no_version_where_both_doublestars_read_the_rules_alike(
+    on_harbor, cli, pattern
+):
+    info = on_harbor.get("/api/v2.0/systeminfo").respond(200, json=HARBOR_2_13)
+    fleet_of_two_projects(on_harbor, pattern)
+    assert cli("repo", "show", "library/app", "-o", "json").exit_code == 0
+    audited = cli("repo", "audit", "library/*", "-o", "json")
+    assert audited.exit_code == 0, audited.stderr  # library/app is immutable: no drift
+    listed = cli("repo", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    immutable = {r["repository"]: r["immutable"] for r in listed.json()["repositories"]}
+    assert immutable == {"library/app": True, "team/web": pattern != "app"}
+    assert info.call_count == 0
+
+
+def test_list_asks_the_version_once_a_run_where_the_rules_need_it(on_harbor, cli):
+    # `{app,tools/x}` reads differently in doublestar v1.1.1 and v1.3.4 (issue #20): the
+    # server's version decides, asked once for both projects.
+    info = on_harbor.get("/api/v2.0/systeminfo").respond(200, json=HARBOR_2_13)
+    fleet_of_two_projects(on_harbor, "{app,tools/x}")
+    listed = cli("repo", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    assert [r["immutability"] for r in listed.json()["repositories"]] == ["all", "none"]
+    assert info.call_count == 1

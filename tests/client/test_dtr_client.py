@@ -179,7 +179,8 @@ def test_list_repositories_always_sends_page_size(
     route = mock.get(path).respond(200, json={"repositories": [repository_to_api(repository())]})
     assert list(dtr.list_repositories(namespace)) == [repository()]
     request = route.calls.last.request
-    assert dict(request.url.params) == {"pageSize": "100"}
+    # The first page asks the total too (checked at the end, where DTR sends it).
+    assert dict(request.url.params) == {"pageSize": "100", "count": "true"}
     assert request.headers["Authorization"] == basic(USERNAME, PASSWORD)
 
 
@@ -188,7 +189,7 @@ def test_list_tags(dtr: DtrClient, mock: respx.MockRouter) -> None:
         200, json=[tag_body("1.0"), tag_body("latest")]
     )
     assert [tag.name for tag in dtr.list_tags(API)] == ["1.0", "latest"]
-    assert dict(route.calls.last.request.url.params) == {"pageSize": "100"}
+    assert dict(route.calls.last.request.url.params) == {"pageSize": "100", "count": "true"}
 
 
 def test_get_tag_returns_one_entry_per_platform(dtr: DtrClient, mock: respx.MockRouter) -> None:

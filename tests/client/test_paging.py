@@ -42,9 +42,14 @@ def mock() -> Iterator[respx.MockRouter]:
         yield router
 
 
-def dtr_page(names: list[str], cursor: str | None = None) -> httpx.Response:
+def dtr_page(
+    names: list[str], cursor: str | None = None, total: str | None = None
+) -> httpx.Response:
     body = {"repositories": [repository_to_api(Repository("engineering", name)) for name in names]}
-    return httpx.Response(200, json=body, headers={"X-Next-Page-Start": cursor} if cursor else {})
+    headers = {"X-Next-Page-Start": cursor} if cursor else {}
+    if total is not None:
+        headers["X-Resource-Count"] = total
+    return httpx.Response(200, json=body, headers=headers)
 
 
 def sent(route: respx.Route) -> list[dict[str, str]]:
@@ -69,7 +74,7 @@ class TestDtrCursors:
         listed = DtrClient(http, DTR, CREDENTIALS, page_size=2).list_repositories()
         assert [repository.name for repository in listed] == ["a", "b", "c", "d"]
         assert sent(route) == [
-            {"pageSize": "2"},
+            {"pageSize": "2", "count": "true"},
             {"pageSize": "2", "pageStart": "c2"},
             {"pageSize": "1", "pageStart": "c2"},
         ]
@@ -85,7 +90,45 @@ class TestDtrCursors:
         assert error.hint == (
             "A proxy in front of the registry may drop the X-Next-Page-Start header: let it through"
         )
-        assert sent(route) == [{"pageSize": "2"}, {"pageSize": "1"}]
+        assert sent(route) == [{"pageSize": "2", "count": "true"}, {"pageSize": "1"}]
+
+    def test_pages_ending_short_of_the_counted_total_are_an_error_never_the_end(self, http, mock):
+        # The second page is short and a proxy dropped its cursor: only the total tells.
+        route = mock.get(REPOSITORIES).mock(
+            side_effect=[dtr_page(["a", "b"], "c2", total="5"), dtr_page(["c"])]
+        )
+        error = failure(DtrClient(http, DTR, CREDENTIALS, page_size=2).list_repositories())
+        assert error.message == (
+            "the registry ended its pages (no X-Next-Page-Start header) after 3 of the 5 "
+            "entries it counted (X-Resource-Count), so the listing is incomplete, while trying "
+            "to list repositories"
+        )
+        assert "may drop the X-Next-Page-Start header" in (error.hint or "")
+        assert sent(route) == [
+            {"pageSize": "2", "count": "true"},
+            {"pageSize": "2", "pageStart": "c2"},
+        ]
+
+    def test_a_full_last_page_that_reaches_the_total_needs_no_confirming(self, http, mock):
+        route = mock.get(REPOSITORIES).mock(
+            side_effect=[dtr_page(["a", "b"], "c2", total="4"), dtr_page(["c", "d"])]
+        )
+        listed = DtrClient(http, DTR, CREDENTIALS, page_size=2).list_repositories()
+        assert [repository.name for repository in listed] == ["a", "b", "c", "d"]
+        assert route.call_count == 2
+
+    def test_more_entries_than_counted_is_complete_as_created_meanwhile(self, http, mock):
+        mock.get(REPOSITORIES).mock(
+            side_effect=[dtr_page(["a", "b"], "c2", total="2"), dtr_page(["c"])]
+        )
+        listed = DtrClient(http, DTR, CREDENTIALS, page_size=2).list_repositories()
+        assert [repository.name for repository in listed] == ["a", "b", "c"]
+
+    @pytest.mark.parametrize("total", ["-1", "many", "1e3"])
+    def test_a_malformed_resource_count_is_an_error(self, http, mock, total):
+        mock.get(REPOSITORIES).mock(side_effect=[dtr_page(["a"], total=total)])
+        error = failure(DtrClient(http, DTR, CREDENTIALS, page_size=2).list_repositories())
+        assert "the registry sent a malformed X-Resource-Count header" in error.message
 
     def test_a_page_with_more_entries_than_asked_for_is_refused(self, http, mock):
         mock.get(REPOSITORIES).mock(side_effect=[dtr_page(["a", "b", "c"], "next")])

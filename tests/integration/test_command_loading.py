@@ -54,10 +54,15 @@ def test_push_check_loads_no_other_command(sandbox: SandboxServer) -> None:
 
 
 # What a push-check with DTRCTL_PASSWORD against a plain-HTTP DTR without a config file does not
-# need (docs/performance.md): the writes, the credential stores, TOML, HTTP/2, async I/O, idna.
+# need (docs/performance.md): the writes, the credential stores, TOML, HTTP/2, async I/O, idna,
+# `--protect` globs, and `repo unlock` (its journal is loaded only when a window is open).
 NOT_NEEDED_BY_PUSH_CHECK = (
     "dtrctl.records.changes",
     "dtrctl.backends.dtr.writes",
+    "dtrctl.globs",
+    "dtrctl.repos.journal",
+    "dtrctl.records.unlock",
+    "dtrctl.backends.dtr.unlock",
     "dtrctl.auth.docker_config",
     "dtrctl.auth.secret_store",
     "dtrctl.tomlfile",
@@ -71,6 +76,26 @@ def test_push_check_loads_only_what_it_uses(sandbox: SandboxServer) -> None:
     modules = modules_loaded(sandbox_env(sandbox), "push-check", "engineering/api:9.9")
     assert "httpcore" in modules
     assert not modules & set(NOT_NEEDED_BY_PUSH_CHECK)
+
+
+# What a push-check against MSR 4 / Harbor does not need: the rule writes and packing, `repo
+# unlock`, the repository records of `repo show` and the audit's rule findings.
+NOT_NEEDED_BY_HARBOR_PUSH_CHECK = (
+    "dtrctl.backends.harbor.writes",
+    "dtrctl.backends.harbor.packing",
+    "dtrctl.backends.harbor.unlock",
+    "dtrctl.backends.harbor.repository_record",
+    "dtrctl.backends.harbor.rule_findings",
+    "dtrctl.records.changes",
+    "dtrctl.repos.journal",
+)
+
+
+def test_push_check_on_harbor_loads_only_what_it_uses() -> None:
+    with SandboxServer(flavor="harbor") as harbor:
+        modules = modules_loaded(sandbox_env(harbor), "push-check", "library/nginx:9.9")
+    assert "dtrctl.backends.harbor.push_facts" in modules
+    assert not modules & set(NOT_NEEDED_BY_HARBOR_PUSH_CHECK)
 
 
 @pytest.mark.parametrize(

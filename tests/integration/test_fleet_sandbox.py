@@ -75,8 +75,10 @@ def test_list_returns_every_repository_across_all_pages(fleet):
     listed = [r["repository"] for r in json.loads(result.stdout)["repositories"]]
     assert sorted(listed) == sorted(ALL_NAMES)
     page_sizes = [r.query.get("pageSize") for r in fleet.state.requests]
-    # Pages of 100; the last page is full, so one entry from its start confirms the end.
-    assert page_sizes == ["100"] * (COUNT // 100) + ["1"]
+    # Pages of 100; the last page is full, and ends the listing as it reaches the total the
+    # first page asked for (count=true): no request to confirm it.
+    assert page_sizes == ["100"] * (COUNT // 100)
+    assert [r.query.get("count") for r in fleet.state.requests][:2] == ["true", None]
     text = dtrctl(fleet, "repo", "list", "--mutable")
     assert "1875 repositories, 1875 mutable" in text.stderr
 
@@ -86,7 +88,8 @@ def test_the_client_follows_pages_of_dtrs_default_size(fleet):
         client = DtrClient(http, fleet.url, ADMIN, page_size=10)
         listed = [repository.full_name for repository in client.list_repositories()]
     assert sorted(listed) == sorted(ALL_NAMES)
-    assert len(requests(fleet, "GET")) == COUNT // 10 + 1  # the last full page confirmed
+    # The last page is full and reaches the counted total: no request confirms it.
+    assert len(requests(fleet, "GET")) == COUNT // 10
 
 
 def test_patterns_and_exclusions_change_exactly_the_selection(fleet):

@@ -87,11 +87,36 @@ class TestAProxyDroppingPagingHeaders:
             hostile.relay(dtr_fleet.url, frozenset({"X-Next-Page-Start"}))
         ) as proxy:
             run = audit(proxy.url, ADMIN)
+            # The total DTR counted on the first page shows what is missing.
+            assert_exit_5(
+                run,
+                "the registry ended its pages (no X-Next-Page-Start header) after 100 of the "
+                f"{FLEET} entries it counted (X-Resource-Count), so the listing is incomplete",
+            )
+            assert "A proxy in front of the registry may drop the X-Next-Page-Start" in run.stderr
+
+    def test_dtr_without_its_cursor_nor_a_total_is_an_error_never_the_first_page_alone(
+        self, dtr_fleet
+    ):
+        dropping = frozenset({"X-Next-Page-Start", "X-Resource-Count"})
+        with hostile.serving(hostile.relay(dtr_fleet.url, dropping)) as proxy:
+            run = audit(proxy.url, ADMIN)
+            # A full page: one entry from its start would name a cursor; none comes through.
             assert_exit_5(
                 run,
                 "the registry sent a full page (100 entries) without an X-Next-Page-Start header",
             )
             assert "A proxy in front of the registry may drop the X-Next-Page-Start" in run.stderr
+
+    def test_dtr_pages_ending_short_of_their_total_are_an_error(self):
+        # A DTR whose first page is short (60 of 100 asked) and whose cursor a proxy dropped:
+        # no full page to confirm, only the total it counted tells the listing is cut short.
+        page = [repository_body("fleet", f"app-{index:03d}") for index in range(60)]
+        answer = hostile.json_answer({"repositories": page}, {"X-Resource-Count": str(FLEET)})
+        with hostile.serving(hostile.fixed(answer)) as server:
+            run = run_dtrctl("--url", server.url, "--retries", "0", "repo", "list", env=ADMIN)
+            assert_exit_5(run, f"after 60 of the {FLEET} entries it counted (X-Resource-Count)")
+            assert "fleet/app-000" not in run.stdout
 
 
 def harbor_projects(page: hostile.Behaviour) -> hostile.Behaviour:

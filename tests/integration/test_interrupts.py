@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -60,8 +60,13 @@ def wait_for_request(server: SandboxServer, method: str, path: str) -> None:
     raise AssertionError(f"dtrctl did not send {method} {path} within {ARRIVAL_SECONDS} s")
 
 
-def interrupt(process: subprocess.Popen[str]) -> tuple[str, str]:
+def interrupt(
+    process: subprocess.Popen[str], then: Callable[[], object] | None = None
+) -> tuple[str, str]:
+    """Send Ctrl-C, then call `then` (once the signal is sent), and return the output."""
     process.send_signal(signal.SIGINT)
+    if then is not None:
+        then()
     try:
         return process.communicate(timeout=SUBPROCESS_TIMEOUT)
     finally:
@@ -134,15 +139,28 @@ def fleet() -> Iterator[SandboxServer]:
     server.stop()
 
 
-def test_ctrl_c_during_a_bulk_change_prints_the_partial_summary_first(fleet):
-    # The first change is slow: Ctrl-C lands while it is in flight; it finishes, nothing else
-    # starts, and the summary names it.
-    fleet.state.inject_fault("slow", path_prefix="/api/v0/", method="PATCH", seconds=1.0)
-    process = start(fleet, "repo", "set-immutable", "ci/*", "--concurrency", "1")
+def interrupt_the_first_change(
+    fleet: SandboxServer, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """Ctrl-C while the first change awaits its answer, which the sandbox holds until the
+    signal is sent (however loaded the machine, it lands while that change is in flight), then
+    gives: dtrctl lets that change finish and starts nothing else."""
+    answer = threading.Event()
+    fleet.state.inject_fault(
+        "slow", path_prefix="/api/v0/", method="PATCH", seconds=HANGING_SECONDS, until=answer
+    )
+    process = start(fleet, "repo", "set-immutable", "ci/*", "--concurrency", "1", *options)
     wait_for_request(fleet, "PATCH", "/api/v0/repositories/ci/repo-000000")
-    stdout, stderr = interrupt(process)
+    stdout, stderr = interrupt(process, then=answer.set)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_ctrl_c_during_a_bulk_change_prints_the_partial_summary_first(fleet):
+    # The summary names the change that finished; nothing else started.
+    run = interrupt_the_first_change(fleet)
+    stdout, stderr = run.stdout, run.stderr
     assert "Interrupted: 1 of 30 repositories done (1 changed" in stderr
     assert "Changed before the interrupt: ci/repo-000000" in stderr
     assert stdout.splitlines() == ["ci/repo-000000: now immutable"]
@@ -152,12 +170,7 @@ def test_ctrl_c_during_a_bulk_change_prints_the_partial_summary_first(fleet):
 
 
 def test_the_json_document_of_an_interrupted_bulk_run_is_complete(fleet):
-    fleet.state.inject_fault("slow", path_prefix="/api/v0/", method="PATCH", seconds=1.0)
-    process = start(fleet, "repo", "set-immutable", "ci/*", "--concurrency", "1", "-o", "json")
-    wait_for_request(fleet, "PATCH", "/api/v0/repositories/ci/repo-000000")
-    stdout, stderr = interrupt(process)
-    assert process.returncode == 130, stderr
-    document = json.loads(stdout)
+    document = json.loads(interrupt_the_first_change(fleet, "-o", "json").stdout)
     assert document["interrupted"] is True
     assert document["summary"] == {
         "selected": 30,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import httpx
 import pytest
@@ -94,6 +95,18 @@ def test_a_slow_fault_still_answers_correctly(sandbox, admin):
     fault = sandbox.state.inject_fault("slow", seconds=0.01)
     assert admin.get(REPO).json()["name"] == "builder"
     assert fault.remaining == 0
+
+
+def test_a_slow_fault_answers_once_its_until_event_is_set(sandbox, admin):
+    # An hour at most, yet the answer comes once the event is set: the test releases it.
+    released = threading.Event()
+    sandbox.state.inject_fault("slow", seconds=3600, until=released)
+    answers: list[httpx.Response] = []
+    asking = threading.Thread(target=lambda: answers.append(admin.get(REPO)))
+    asking.start()
+    released.set()
+    asking.join(timeout=30)
+    assert answers[0].json()["name"] == "builder"
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,17 @@ def test_safe_text_escapes_controls_visibly(raw: str, shown: str) -> None:
     safe_text(raw).encode("utf-8")
 
 
+@pytest.mark.parametrize("code", [*range(0x100), 0x2028, 0xD800, 0xDFFF, 0xFEFF])
+def test_every_control_is_escaped_alone_and_amid_plain_ascii(code: int) -> None:
+    """The plain-ASCII shortcut must not let a control through: C0 but tab, DEL, C1 and lone
+    surrogates are escaped, everything else kept, whatever surrounds it."""
+    char = chr(code)
+    is_control = (code < 0x20 and char != "\t") or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
+    for text in (char, f"tag-{char}-1.0"):
+        shown = safe_text(text)
+        assert (char not in shown) == is_control, (hex(code), shown)
+
+
 @pytest.mark.parametrize(
     "line", ["::error::x", "  ::add-mask::x", "::stop-commands::x", "##[error]x", " ##[set]"]
 )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 # `writes` (and the change records) only in the methods that write: push-check never does.
-from dtrctl.backends.dtr import push_facts, unlock
+from dtrctl.backends.dtr import push_facts
 from dtrctl.backends.dtr.api import CheckedDtrApi
 from dtrctl.errors import NotFound
 from dtrctl.settings import url_registry
@@ -99,12 +99,18 @@ class DtrBackend:
         return writes.apply_settings(self.api, change)
 
     def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        from dtrctl.backends.dtr import unlock
+
         return unlock.plan_unlock(self.api, name)
 
     def lift_change(self, change: WindowChange) -> None:
+        from dtrctl.backends.dtr import unlock
+
         unlock.lift(self.api, change)
 
     def restore_change(self, change: WindowChange) -> None:
+        from dtrctl.backends.dtr import unlock
+
         unlock.restore(self.api, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:

@@ -5,6 +5,9 @@ immutability flag: a repository is immutable when the project's rules, evaluated
 evaluates them (`rules.repository_immutability`), make every tag immutable. Records reuse
 `dtrctl.records.repository.Repository` (`immutable` is true only for level `all`) and add
 `immutability` and the rules that apply to their JSON form.
+
+The writes, `repo unlock` and the repository records are imported by the methods that use them:
+push-check, which needs none of them, does not pay for loading them.
 """
 
 from __future__ import annotations
@@ -13,13 +16,20 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from dtrctl.backends.harbor import push_facts, unlock, writes
-from dtrctl.backends.harbor.doublestar import GlobVersion, glob_version_for
-from dtrctl.backends.harbor.repository_record import repository_record
-from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
+from dtrctl.backends.harbor import push_facts
+from dtrctl.backends.harbor.doublestar import (
+    GLOB_VERSIONS,
+    V1_3_4,
+    GlobVersion,
+    PatternError,
+    check_pattern,
+    glob_version_for,
+    version_dependent,
+)
 from dtrctl.backends.harbor.rules import ImmutableRule
 
 if TYPE_CHECKING:
+    from dtrctl.backends.harbor import writes
     from dtrctl.backends.harbor.wire import (
         HarborArtifact,
         HarborProject,
@@ -81,6 +91,19 @@ class HarborBackend:
                 self._glob.append(glob_version_for(self.api.harbor_version()))
             return self._glob[0]
 
+    def glob_for(self, rules: list[ImmutableRule] | str) -> GlobVersion | None:
+        """The doublestar to evaluate `rules` with: the server's (`glob_version`, asked once a
+        run) only where one of their patterns may read differently in the two versions, or is
+        malformed (the reason differs); where none does (no rules, rules not readable, `**`,
+        `v*`), either version gives the same answer and nothing is asked."""
+        if isinstance(rules, str) or all(
+            _reads_alike(selector.pattern)
+            for rule in rules
+            for selector in (*rule.repository_selectors, *rule.tag_selectors)
+        ):
+            return V1_3_4
+        return self.glob_version()
+
     def project_lock(self, project: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(project, threading.Lock())
@@ -103,8 +126,10 @@ class HarborBackend:
         found = self.api.get_repository(name.namespace, name.name)
         rules = self._rules_or_why(name.namespace)
         public = self.api.get_project(name.namespace).public
+        from dtrctl.backends.harbor.repository_record import repository_record
+
         return repository_record(
-            name.namespace, name.name, rules, public=public, found=found, glob=self.glob_version()
+            name.namespace, name.name, rules, public=public, found=found, glob=self.glob_for(rules)
         )
 
     def list_repositories(self, namespace: str | None = None) -> Iterable[Repository]:
@@ -113,30 +138,36 @@ class HarborBackend:
             public = {namespace: self.api.get_project(namespace).public}
         else:
             public = {project.name: project.public for project in self.api.list_projects()}
+        from dtrctl.backends.harbor.repository_record import repository_record
+
         rules: dict[str, list[ImmutableRule] | str] = {}
+        globs: dict[str, GlobVersion | None] = {}
         for found in self.api.list_repositories(namespace):
             if found.project not in rules:
                 rules[found.project] = self._rules_or_why(found.project)
+                globs[found.project] = self.glob_for(rules[found.project])
             yield repository_record(
                 found.project,
                 found.path,
                 rules[found.project],
                 public=public.get(found.project, False),
                 found=found,
-                glob=self.glob_version(),
+                glob=globs[found.project],
             )
 
     def audit_findings(self, namespaces: Iterable[str]) -> list[AuditFinding]:
         """Malformed rules of each project: they silently switch immutability off."""
+        from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
         from dtrctl.records.findings import AuditFinding
 
-        return [
-            AuditFinding(project, finding.rule_id, finding.severity, finding.code, finding.message)
-            for project in sorted(set(namespaces))
-            for finding in malformed_rule_findings(
-                self.api.list_rules(project), self.glob_version()
-            )
-        ]
+        found = []
+        for project in sorted(set(namespaces)):
+            rules = self.api.list_rules(project)
+            found += [
+                AuditFinding(project, item.rule_id, item.severity, item.code, item.message)
+                for item in malformed_rule_findings(rules, self.glob_for(rules))
+            ]
+        return found
 
     def create_repository(
         self,
@@ -146,34 +177,50 @@ class HarborBackend:
         exist_ok: bool,
         create_project: bool = False,
     ) -> CreateOutcome:
+        from dtrctl.backends.harbor import writes
+
         return writes.create_repository(
             self, name, settings, exist_ok=exist_ok, create_project=create_project
         )
 
     def set_immutability(self, name: RepositoryName, immutable: bool) -> ImmutabilityResult:
+        from dtrctl.backends.harbor import writes
+
         return writes.set_immutability(self, name, immutable)
 
     def preview_immutability(
         self, name: RepositoryName, immutable: bool, current: Repository | None = None
     ) -> ImmutabilityResult:
+        from dtrctl.backends.harbor import writes
+
         return writes.preview_immutability(self, name, immutable)
 
     def change_project(
         self, project: str, wanted: dict[str, bool], *, write: bool
     ) -> writes.ProjectChange:
         """Every path of `project` in `wanted` immutable or not, in one plan of its rules."""
+        from dtrctl.backends.harbor import writes
+
         return writes.change_project(self, project, wanted, write=write)
 
     def apply_settings(self, change: SettingsChange) -> SettingsResult:
+        from dtrctl.backends.harbor import writes
+
         return writes.apply_settings(self, change)
 
     def plan_unlock(self, name: RepositoryName) -> tuple[WindowChange, ...]:
+        from dtrctl.backends.harbor import unlock
+
         return unlock.plan_unlock(self, name)
 
     def lift_change(self, change: WindowChange) -> None:
+        from dtrctl.backends.harbor import unlock
+
         unlock.lift(self, change)
 
     def restore_change(self, change: WindowChange) -> None:
+        from dtrctl.backends.harbor import unlock
+
         unlock.restore(self, change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
@@ -222,3 +269,15 @@ def tag_record(artifact: HarborArtifact, tag: HarborTag) -> Tag:
         updated_at=pushed,
         manifest=manifest,
     )
+
+
+def _reads_alike(pattern: str) -> bool:
+    """Whether both doublestar versions answer alike for every name, errors included."""
+    if version_dependent(pattern):
+        return False
+    try:
+        for version in GLOB_VERSIONS:
+            check_pattern(pattern, version)
+    except PatternError:
+        return False
+    return True

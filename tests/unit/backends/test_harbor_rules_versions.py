@@ -3,9 +3,14 @@ some tags only, which end Harbor's evaluation for those tags alone."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any, cast
 
-from dtrctl.backends.harbor.doublestar import GlobVersion
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from dtrctl.backends.harbor.backend import HarborBackend, _reads_alike
+from dtrctl.backends.harbor.doublestar import GLOB_VERSIONS, GlobVersion
 from dtrctl.backends.harbor.explain import explain_tag
 from dtrctl.backends.harbor.rule_findings import malformed_rule_findings
 from dtrctl.backends.harbor.rules import ImmutableRule, repository_immutability, tag_is_immutable
@@ -114,3 +119,36 @@ def test_harbor_s_own_matcher_cases(
 def test_a_partly_malformed_pattern_after_a_covering_rule_is_never_reached() -> None:
     result = repository_immutability([rule(1, "team/app"), rule(2, "team/app", "x[")], "team/app")
     assert (result.level, result.stopped_at) == ("all", None)
+
+
+# Where no pattern reads differently in the two versions, the backend asks no version: the
+# answer must then be the same whichever version the server links, or none known.
+PATTERN_PARTS = ["a", "b", "/", "*", "**", "?", "{a,b}", "{a/b,c}", "[a-c]", "[", "]", "{", ","]
+PATHS = ["a", "b", "a/b", "a/a/b", "ab", "team/app"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(PATTERN_PARTS), max_size=4).map("".join),
+            st.lists(st.sampled_from(PATTERN_PARTS), max_size=3).map("".join),
+            st.sampled_from(["repoMatches", "repoExcludes"]),
+            st.sampled_from(["matches", "excludes"]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_rules_whose_patterns_read_alike_need_no_version(specs: list[tuple[str, ...]]) -> None:
+    rules = [
+        rule(index + 1, path, tags, repository_decoration=scope, tag_decoration=decoration)
+        for index, (path, tags, scope, decoration) in enumerate(specs)
+    ]
+    assume(all(_reads_alike(pattern) for spec in specs for pattern in spec[:2]))
+    backend = HarborBackend(cast(Any, None))  # no API: asking the version would fail
+    assert backend.glob_for(rules) is not None
+    for path in PATHS:
+        answers = [repository_immutability(rules, path, glob) for glob in (*GLOB_VERSIONS, None)]
+        assert answers[0] == answers[1] == answers[2], path
+    findings = [malformed_rule_findings(rules, glob) for glob in (*GLOB_VERSIONS, None)]
+    assert findings[0] == findings[1] == findings[2]
