@@ -8,10 +8,20 @@ handshakes cost theirs on top.
 
 The proxy counts connections, client flights (each time a client starts sending after the
 server spoke, or first: a request/response turn, TLS handshake flights included) and the number
-of sequential round trips on the critical path. The latter is a causal depth: a connection or
-flight is one round trip deeper than the deepest answer any connection had delivered before it
-started. That is an upper bound on the true dependency chain (an answer that merely arrived
-earlier counts as a dependency), exact for a client that waits for one answer at a time.
+of sequential round trips on the critical path. The latter is a causal depth: a connection, or a
+request on a connection already set up, is one round trip deeper than the deepest answer any
+connection had delivered before it started. That is an upper bound on the true dependency chain
+(an answer that merely arrived earlier counts as a dependency), exact for a client that waits
+for one answer at a time.
+
+A connection's set-up depends on its own connection alone: its TLS handshake flights, and the
+request it was opened for (a client opens a connection for a request it already has, whose
+dependencies were met when it connected), are each one round trip deeper than the connection's
+previous flight, whatever other connections delivered meanwhile; and the handshake's answers
+(the TCP set-up, a server flight that begins with a TLS handshake or change-cipher-spec record)
+are no other connection's dependency. So a handshake that a busy machine (the client's or the
+server's CPU, many handshakes at once) finishes late cannot count as a round trip deeper; only a
+connection opened late, or a request sent late on a connection already set up, can.
 
 Bounded: loopback addresses only, at most `max_connections` at once (more are closed at once),
 at most `MAX_BUFFERED_CHUNKS` reads queued per direction (reading pauses beyond), delay ≤ 1 s.
@@ -34,8 +44,11 @@ READ_SIZE = 65536
 IDLE_TIMEOUT_SECONDS = 60.0
 
 T = TypeVar("T")
-# (when to deliver, the bytes (b"" is the end), the round-trip depth they answer or start)
+# (when to deliver, the bytes (b"" is the end), the round-trip depth they answer or start; 0
+# for a set-up answer, which only its own connection waits for)
 Chunk = tuple[float, bytes, int]
+# The first byte of a TLS record that continues a handshake: change cipher spec, handshake.
+HANDSHAKE_RECORD_TYPES = frozenset({0x14, 0x16})
 
 
 def require_loopback(host: str) -> None:
@@ -70,12 +83,14 @@ class _Counter:
         self.connections += 1
         return self._deeper()
 
-    def start_flight(self, after: int) -> int:
+    def start_flight(self, after: int, *, setting_up: bool = False) -> int:
+        """A flight after the connection's flight `after`; while `setting_up`, it waits for
+        that one alone."""
         self.flights += 1
-        return self._deeper(after)
+        return self._deeper(after, alone=setting_up)
 
-    def _deeper(self, after: int = 0) -> int:
-        depth = max(self.delivered_depth, after) + 1
+    def _deeper(self, after: int = 0, *, alone: bool = False) -> int:
+        depth = (after if alone else max(self.delivered_depth, after)) + 1
         self.deepest = max(self.deepest, depth)
         return depth
 
@@ -89,19 +104,26 @@ class _Counter:
 class _Connection:
     def __init__(self, counter: _Counter, handshake_depth: int) -> None:
         self.counter = counter
-        self.handshake_depth = handshake_depth
         self.flight_depth = handshake_depth
         self.client_speaking = False
+        self.server_speaking = False
+        # Until the server answers other than a TLS handshake: the set-up and its request.
+        self.setting_up = True
 
-    def client_data(self) -> int:
+    def client_data(self, data: bytes) -> int:
         if not self.client_speaking:
-            self.client_speaking = True
-            self.flight_depth = self.counter.start_flight(self.handshake_depth)
+            self.client_speaking, self.server_speaking = True, False
+            self.flight_depth = self.counter.start_flight(
+                self.flight_depth, setting_up=self.setting_up
+            )
         return self.flight_depth
 
-    def server_data(self) -> int:
-        self.client_speaking = False
-        return self.flight_depth
+    def server_data(self, data: bytes) -> int:
+        """The depth the data answers; 0 for a handshake's answer (no other connection's)."""
+        if not self.server_speaking:
+            self.client_speaking, self.server_speaking = False, True
+            self.setting_up = data[0] in HANDSHAKE_RECORD_TYPES
+        return 0 if self.setting_up else self.flight_depth
 
 
 class LatencyProxy:
@@ -227,7 +249,6 @@ class LatencyProxy:
             await asyncio.sleep(self.delay)
             server_in, server_out = await asyncio.open_connection(*self.upstream)
             await asyncio.sleep(max(0.0, handshake_done - loop.time()))
-            counter.delivered(connection.handshake_depth)
             to_client: asyncio.Queue[Chunk] = asyncio.Queue(MAX_BUFFERED_CHUNKS)
             tasks += [
                 asyncio.ensure_future(self._deliver(to_server, server_out, None)),
@@ -256,7 +277,7 @@ class LatencyProxy:
         source: asyncio.StreamReader,
         queue: asyncio.Queue[Chunk],
         not_before: float,
-        depth_of_data: Callable[[], int],
+        depth_of_data: Callable[[bytes], int],
     ) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -264,7 +285,7 @@ class LatencyProxy:
                 data = await asyncio.wait_for(source.read(READ_SIZE), IDLE_TIMEOUT_SECONDS)
             except (OSError, asyncio.TimeoutError):
                 data = b""
-            depth = depth_of_data() if data else 0
+            depth = depth_of_data(data) if data else 0
             await queue.put((max(loop.time(), not_before) + self.delay, data, depth))
             if not data:
                 return

@@ -30,6 +30,8 @@ class Section:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Figures other sections are built from, by row label (e.g. `median_s`, `ratio`, `trips`).
+    figures: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, *cells: str) -> None:
         if len(cells) != len(self.headers):

@@ -51,7 +51,19 @@ def run_all(
         sections.append(benchmark(workspace, profile))
         if progress is not None:
             progress(f"{name}: {time.perf_counter() - started:.1f} s")
-    return sections
+    return with_side_by_side(sections, profile)
+
+
+def with_side_by_side(sections: list[Section], profile: Profile) -> list[Section]:
+    """push-check's network figures of both kinds in one more table, after the second."""
+    titles = [section.title for section in sections]
+    dtr = next((s for s in sections if s.title.startswith("3. ")), None)
+    harbor = next((s for s in sections if s.title.startswith("3b. ")), None)
+    if dtr is None or harbor is None:
+        return sections
+    summary = push_check.side_by_side(dtr, harbor, profile.network_delay_ms)
+    at = max(titles.index(dtr.title), titles.index(harbor.title)) + 1
+    return [*sections[:at], summary, *sections[at:]]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,11 +8,13 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import httpx
 import keyring
 import keyring.errors
 import pytest
+import respx.mocks
 from hypothesis import settings
 from keyring.backend import KeyringBackend
 
@@ -42,6 +44,37 @@ def load_swagger(
     if required:
         pytest.fail(f"the Swagger excerpt is required (DTRCTL_REQUIRE_SWAGGER=1): {vendored}")
     pytest.skip(f"the Swagger excerpt is neither in {vendored_dir} nor in {shared_dir}")
+
+
+class DtrctlPoolMocker(respx.mocks.AbstractRequestMocker):
+    """respx at dtrctl's connection pool (`dtrctl.client.pool`), where respx's default mocker
+    patches httpcore's, which dtrctl no longer uses: every respx test then intercepts where the
+    network would begin, with dtrctl's retries, bounds and logging above still in play. A
+    request no route matches fails the test (respx's assert_all_mocked) instead of connecting.
+    """
+
+    name = "dtrctl"
+    targets: ClassVar[list[str]] = ["dtrctl.client.pool.ConnectionPool"]
+    target_methods: ClassVar[list[str]] = ["handle_request"]
+
+    @classmethod
+    def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
+        return kwargs["request"]
+
+    @classmethod
+    def from_sync_httpx_response(
+        cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
+    ) -> httpx.Response:
+        return httpx.Response(
+            httpx_response.status_code,
+            headers=httpx_response.headers.raw,
+            stream=httpx_response.stream,
+            extensions=httpx_response.extensions,
+        )
+
+
+# `respx.mock` with no `using=` takes this mocker (respx reads the default when a mock starts).
+respx.mocks.DEFAULT_MOCKER = DtrctlPoolMocker.name
 
 
 # Property tests: few examples for a quick local run ("dev"), the full counts in CI ("ci", chosen

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -160,3 +160,36 @@ def _section() -> Section:
     section = Section("Example", ("a",))
     section.add("x")
     return section
+
+
+def test_dtr_and_harbor_figures_are_shown_side_by_side_after_both_tables() -> None:
+    from benchmarks.run import with_side_by_side
+
+    def network(title: str, label: Callable[[int], str], trips: int) -> Section:
+        section = Section(title, ("command",))
+        for count in push_check.TAG_COUNTS:
+            section.figures[label(count)] = {
+                "median_s": 0.4,
+                "ratio": 0.75,
+                "trips": trips,
+                "off_network_s": 0.2,
+            }
+        return section
+
+    dtr = network("3. push-check across a network delay", push_check.dtrctl_label, 4)
+    harbor = network("3b. Harbor", push_check.harbor_auto_label, 5)
+    later = Section("4. bulk", ("x",))
+
+    sections = with_side_by_side([dtr, harbor, later], SMOKE)
+
+    assert [section.title for section in sections] == [
+        dtr.title,
+        harbor.title,
+        push_check.SIDE_BY_SIDE_TITLE,
+        later.title,
+    ]
+    assert sections[2].rows == [
+        (str(count), "400 ms (0.75×)", "4", "400 ms (0.75×)", "5")
+        for count in push_check.TAG_COUNTS
+    ]
+    assert with_side_by_side([dtr, later], SMOKE) == [dtr, later]

@@ -4,17 +4,24 @@
    login` keeps what it found; an option wins over the profile, as for every setting): that
    backend, and nothing is asked to find out.
 2. Otherwise (`auto`) the first questions go to DTR's `/api/v0`, as to a DTR: a DTR answers in
-   its own words and the run costs what `--backend dtr` costs.
+   its own words and the run costs the round trips `--backend dtr` costs (push-check asks one
+   token endpoint more beside them, step 6).
 3. Beside them, one probe per host per run (`HostProbe`): `GET /api/v2.0/systeminfo`,
    anonymous. push-check sends it with its first questions, in the background; the other
-   commands only when DTR's API turns out to be missing.
+   commands only when DTR's API turns out to be missing. While they are in flight push-check
+   also builds Harbor's backend (its imports take tens of milliseconds), unless the probe
+   answers within `PREPARE_HARBOR_AFTER_SECONDS` (loopback) that it is not Harbor: Harbor's
+   own questions then go out the moment the probe answers.
 4. An answer DTR did not write (a 404 without its `NO_SUCH_*` code) reads the probe: Harbor's
    JSON (with `auth_mode`) sends that question, and every later one, to Harbor.
 5. Neither: a host only push-check's references name is a plain registry (`/v2` only); a
    configured URL is an error (exit 5).
-6. The registry's `/v2` answers do not depend on the kind and are asked once: push-check's
-   token request guesses DTR's token endpoint; when that fails and the probe said Harbor, it
-   tries Harbor's (`harbor_token_endpoint`) without asking `GET /v2/` first.
+6. The registry's `/v2` answers do not depend on the kind and are asked once: push-check asks
+   DTR's token endpoint and Harbor's (`token_endpoints`, both on the URL's own host) in the
+   same flight, beside the first questions, and uses the first that gives a token, DTR's
+   first: a DTR or a Harbor costs no round trip more than with the kind named. An answer that
+   is not a token (Harbor's web portal answers DTR's path, a DTR's error Harbor's) is a failed
+   guess; when both fail the registry's `GET /v2/` challenge decides.
 """
 
 from __future__ import annotations
@@ -48,6 +55,10 @@ if TYPE_CHECKING:
     from dtrctl.reference import RepositoryName
 
 T = TypeVar("T")
+# Step 3: a probe unanswered this long is crossing a network (three round trips: TCP, TLS, the
+# request), long enough to build Harbor's backend beside; on loopback it answers sooner, and a
+# DTR there pays no Harbor imports.
+PREPARE_HARBOR_AFTER_SECONDS = 0.05
 
 
 def is_foreign_not_found(error: DtrctlError | None) -> bool:
@@ -73,6 +84,7 @@ class DetectingBackend:
         self._url = url
         self._decided = False
         self._lock = threading.Lock()
+        self._harbor: Backend | None = None
 
     @property
     def current(self) -> Backend:
@@ -95,9 +107,23 @@ class DetectingBackend:
 
     def _to_harbor(self) -> Backend:
         if self._current is self._dtr:
-            self._current = self._make_harbor()
+            self._current = self._harbor or self._make_harbor()
             self.kind = self._current.kind
         return self._current
+
+    def _start_push_check(self) -> None:
+        """Step 3 for push-check: the probe, and Harbor's backend built beside it (once)."""
+        self._probe.start(beside=self._prepare_harbor)
+
+    def _prepare_harbor(self) -> None:
+        if self._probe.answered(PREPARE_HARBOR_AFTER_SECONDS) and not self._probe.says_harbor():
+            return
+        try:
+            harbor = self._make_harbor()
+        except Exception:  # built again where it is needed, and its failure reported there
+            return
+        with self._lock:
+            self._harbor = self._harbor or harbor
 
     def _harbor_if_probed(self) -> Backend | None:
         """push-check, after an answer DTR did not write: Harbor when the probe says so."""
@@ -175,7 +201,7 @@ class DetectingBackend:
         self._current.restore_change(change)
 
     def repository_state(self, name: RepositoryName, username: str | None) -> RepositoryState:
-        self._probe.start()
+        self._start_push_check()
         asked = self._current
         state = asked.repository_state(name, username)
         if asked is not self._dtr or not shows_no_dtr_api(state):
@@ -196,7 +222,7 @@ class DetectingBackend:
         yield from rest
 
     def tag_details(self, name: RepositoryName, tag: str) -> TagDetails:
-        self._probe.start()
+        self._start_push_check()
         asked = self._current
         details = asked.tag_details(name, tag)
         if asked is not self._dtr or (details.note is None and details.error is None):
@@ -215,13 +241,16 @@ class DetectingBackend:
     def token_endpoint(self, url: str) -> tuple[str, str] | None:
         return self._current.token_endpoint(url)
 
-    def harbor_token_endpoint(self, url: str) -> tuple[str, str] | None:
-        """Step 6: Harbor's token endpoint once the probe said Harbor (None: it did not)."""
-        if not self._probe.says_harbor():
-            return None
-        with self._lock:
-            harbor = self._to_harbor()
-        return harbor.token_endpoint(url)
+    def token_endpoints(self, url: str) -> dict[str, tuple[str, str]]:
+        """Step 6: the token endpoint of each kind the URL may be, by kind, DTR's first (only
+        the kind decided, once it is)."""
+        if self._current is not self._dtr:
+            endpoints = {self.kind: self._current.token_endpoint(url)}
+        else:
+            from dtrctl.backends.harbor import token_endpoint as harbor_endpoint
+
+            endpoints = {"dtr": self._dtr.token_endpoint(url), "harbor": harbor_endpoint(url)}
+        return {kind: endpoint for kind, endpoint in endpoints.items() if endpoint is not None}
 
 
 def shows_no_dtr_api(state: RepositoryState) -> bool:
@@ -255,13 +284,16 @@ class HostProbe:
         self._done = threading.Event()
         self._answer: bool | BaseException = False
 
-    def start(self) -> None:
-        """Ask in the background (once), so the answer arrives beside the first questions."""
+    def start(self, beside: Callable[[], None] | None = None) -> None:
+        """Ask in the background (once), so the answer arrives beside the first questions;
+        `beside`: work for another thread meanwhile, started with the question."""
         with self._lock:
             if self._started:
                 return
             self._started = True
         threading.Thread(target=self._ask, name="dtrctl-probe", daemon=True).start()
+        if beside is not None:
+            threading.Thread(target=beside, name="dtrctl-beside-probe", daemon=True).start()
 
     def is_harbor(self) -> bool:
         """The answer, waiting for it (asked here when nothing asked yet); a failing server
@@ -275,6 +307,10 @@ class HostProbe:
         if isinstance(self._answer, BaseException):
             raise self._answer
         return self._answer
+
+    def answered(self, timeout: float) -> bool:
+        """Whether the answer came within `timeout` seconds (asks nothing)."""
+        return self._done.wait(timeout)
 
     def says_harbor(self) -> bool:
         """The answer where a failure only means "not known to be Harbor": the caller goes on

@@ -138,7 +138,7 @@ def _describe_plan(out: Output, name: str, changes: tuple[WindowChange, ...], ye
         return
     out.info(f"Lifting immutability of {name} while the command runs:")
     for change in changes:
-        out.info(f"  {change.description}")
+        out.info(f"  {change.summary or change.description}")
     shared = sorted({other for change in changes for other in change.also_covers})
     if shared:
         out.warn(
@@ -230,11 +230,12 @@ def unlock(
     """Lift tag immutability of one repository while COMMAND runs, then restore exactly that.
 
     DTR: the repository's immutability flag is off for the window. Harbor: the enabled rules
-    that select the repository are disabled for the window and enabled again after; rules that
-    select other repositories too are named, and need --yes off a terminal. Before changing
-    anything dtrctl writes a journal (in its config directory); if dtrctl dies mid-window,
-    `dtrctl repo unlock --recover` restores it. Exits with COMMAND's exit code (130 after
-    Ctrl-C), after restoring; a restore that fails is exit 1 or the error's own code.
+    that select the repository are lifted for the window and put back after: a rule naming it
+    in a list (`{api,web}`) is narrowed to the others, any other rule is disabled; disabled
+    rules that select other repositories too are named, and need --yes off a terminal. Before
+    changing anything dtrctl writes a journal (in its config directory); if dtrctl dies
+    mid-window, `dtrctl repo unlock --recover` restores it. Exits with COMMAND's exit code
+    (130 after Ctrl-C), after restoring; a restore that fails is exit 1 or the error's own code.
 
     Examples:
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -74,6 +75,11 @@ class Manifest(NamedTuple):
         return digest if isinstance(digest, str) and DIGEST_RE.fullmatch(digest) else None
 
 
+def repository_scope(name: RepositoryName, *, push: bool) -> str:
+    """The token scope to read `name`, and to push to it too when `push`."""
+    return f"repository:{name}:{'pull,push' if push else 'pull'}"
+
+
 def _media_type(response: httpx.Response) -> str:
     return response.headers.get("Content-Type", "").split(";", 1)[0].strip()
 
@@ -89,16 +95,17 @@ class RegistryClient:
         *,
         realm_policy: TokenRealmPolicy | None = None,
         expected_challenge: Challenge | None = None,
-        next_guess: Callable[[], Challenge | None] | None = None,
-        ask_push: Callable[[], bool] | None = None,
+        other_guesses: Sequence[Challenge] = (),
+        ask_push: Callable[[Challenge], bool] | None = None,
     ) -> None:
         """`realm_policy`: where credentials may go for tokens (by default the registry's own
         origin and the hosts in DTRCTL_ALLOW_REALM_HOST); `expected_challenge`: the token
         endpoint the registry is known to use, asked for before `GET /v2/` answers;
-        `next_guess`: the one to try when that fails, if the run has learnt it meanwhile;
-        `ask_push`: whether to ask a token for `pull,push` (asked at each token request, as
-        the kind may be learnt meanwhile), so that its `access` claim tells whether a push
-        would be allowed (`granted_actions`), in the same round trip."""
+        `other_guesses`: the endpoints it may use instead (the kind is not known yet), asked
+        in the same flight, the first that gives a token used (`RegistryAuth.current`);
+        `ask_push`: whether to ask the token server a challenge names for `pull,push` (asked at
+        each token request, as the kind may be learnt meanwhile), so that its `access` claim
+        tells whether a push would be allowed (`granted_actions`), in the same round trip."""
         self._http = http
         self._ask_push = ask_push
         self._base = base_url.rstrip("/")
@@ -108,8 +115,7 @@ class RegistryClient:
             base_url,
             auth,
             realm_policy=realm_policy,
-            expected=expected_challenge,
-            next_guess=next_guess,
+            expected=(expected_challenge, *other_guesses) if expected_challenge else other_guesses,
         )
 
     def challenge(self) -> Challenge:
@@ -152,10 +158,8 @@ class RegistryClient:
             f"/manifests/{quote(reference, safe=':')}"
         )
 
-    def _scope(self, name: RepositoryName, *, push: bool | None = None) -> str:
-        if push is None:
-            push = self._ask_push is not None and self._ask_push()
-        return f"repository:{name}:{'pull,push' if push else 'pull'}"
+    def _scope(self, name: RepositoryName, challenge: Challenge) -> str:
+        return repository_scope(name, push=self._ask_push is not None and self._ask_push(challenge))
 
     def granted_actions(self, name: RepositoryName) -> frozenset[str] | None:
         """The actions a token already fetched for `name` with `pull,push` grants, from its
@@ -163,13 +167,13 @@ class RegistryClient:
         nothing."""
         from dtrctl.client.token_claims import granted_actions
 
-        token = self.auth.token_for(self._scope(name, push=True))
+        token = self.auth.token_for(repository_scope(name, push=True))
         return granted_actions(token, str(name)) if token is not None else None
 
     def _send_manifest_get(
         self, name: RepositoryName, reference: str, challenge: Challenge, context: RequestContext
     ) -> httpx.Response:
-        authorization = self.auth.authorization(self._scope(name), challenge)
+        authorization = self.auth.authorization(self._scope(name, challenge), challenge)
         return send(
             self._http,
             "GET",
@@ -184,9 +188,9 @@ class RegistryClient:
         self, name: RepositoryName, reference: str, context: RequestContext
     ) -> httpx.Response:
         """The GET, under the expected challenge while the registry's is unknown: a registry
-        that answers anything but 401 accepted the guess; otherwise the next guess or the
-        registry's own challenge decides, and the request is sent again under it."""
-        used, guessed = self.auth.current()
+        that answers anything but 401 accepted the guess; otherwise the registry's own challenge
+        decides, and the request is sent again under it."""
+        used, guessed = self.auth.current(partial(self._scope, name))
         while True:
             try:
                 response = self._send_manifest_get(name, reference, used, context)

@@ -6,7 +6,11 @@ anonymously) or `Basic` (a plain registry behind htpasswd).
 
 Where the registry's token endpoint is known in advance (DTR's `/auth/token`, Harbor's
 `/service/token`), the token is asked for at once, without `GET /v2/`: a registry that accepts
-the token confirms the guess; one that refuses it is asked for its challenge, which wins.
+the token confirms the guess; one that refuses it is asked for its challenge, which wins. Where
+the kind is not known yet, each kind's endpoint is asked in the same flight and the first (in
+the order given) that gives a token is used: an answer that is not a token (an error, a web
+page, garbled or oversized) is a failed guess, never "no token needed"; when every guess fails
+the registry's challenge decides, as for one guess.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -102,25 +107,24 @@ class RegistryAuth:
         auth: tuple[str, str] | None = None,
         *,
         realm_policy: TokenRealmPolicy | None = None,
-        expected: Challenge | None = None,
-        next_guess: Callable[[], Challenge | None] | None = None,
+        expected: Sequence[Challenge] = (),
     ) -> None:
-        """`expected`: the challenge the registry is known to send, used before its answer;
-        `next_guess`: asked when that guess failed, a second one (None: ask `GET /v2/`)."""
+        """`expected`: the challenges the registry may send, used before its answer, in order of
+        preference: their tokens are asked for in one flight (`current`)."""
         self._http = http
         self._base = base_url.rstrip("/")
         self._auth = auth
         self._realm_policy = (
             TokenRealmPolicy.from_environment() if realm_policy is None else realm_policy
         )
-        self._expected = expected
-        self._next_guess = next_guess
+        self._expected = tuple(dict.fromkeys(expected))
         self.username = auth[0] if auth else None
         self._ping_lock = threading.Lock()
         self._lock = threading.Lock()
         self._challenge: Challenge | DtrctlError | None = None
-        self._tokens: dict[tuple[Challenge, str], str | DtrctlError] = {}
-        self._scope_locks: dict[tuple[Challenge, str], threading.Lock] = {}
+        # One token request per challenge and scope, whichever thread asks first; the others
+        # wait for its answer, a failure included.
+        self._tokens: dict[tuple[Challenge, str], Future[str]] = {}
 
     def _context(self, action: str) -> RequestContext:
         return RequestContext(action=action, username=self.username)
@@ -137,21 +141,27 @@ class RegistryAuth:
             raise self._challenge
         return self._challenge
 
-    def current(self) -> tuple[Challenge, bool]:
+    def current(self, scope_of: Callable[[Challenge], str]) -> tuple[Challenge, bool]:
         """The challenge to use now, and whether it is a guess: the registry's answer once it
-        came, else the expected one (without asking), else the answer to `GET /v2/`."""
-        if self._challenge is None and self._expected is not None:
-            return self._expected, True
-        return self.challenge(), False
+        came; else the first expected challenge whose token server gives a token for
+        `scope_of(challenge)`, all of them asked at once (the first when none does: using it
+        then asks `GET /v2/`, see `retry_after`); else the answer to `GET /v2/`."""
+        guesses = self._expected if self._challenge is None else ()
+        if not guesses:
+            return self.challenge(), False
+        later = [self._token(guess, scope_of(guess), here=False) for guess in guesses[1:]]
+        tokens = [self._token(guesses[0], scope_of(guesses[0])), *later]
+        for guess, token in zip(guesses, tokens, strict=True):
+            if token.exception() is None:
+                with self._lock:
+                    # Its server gave a token: the kind is known, later scopes ask it alone.
+                    self._expected = (guess,)
+                return guess, True
+        return guesses[0], True
 
     def retry_after(self, used: Challenge) -> tuple[Challenge, bool] | None:
-        """After a request under `used`, a guess, failed: the next guess (once the run knows the
-        registry's kind, without asking `GET /v2/`), else the registry's own challenge when it
+        """After a request under `used`, a guess, failed: the registry's own challenge when it
         differs from `used`; None when `used` was the registry's own."""
-        if self._challenge is None and self._next_guess is not None:
-            guess = self._next_guess()
-            if guess is not None and guess not in (used, self._expected):
-                return guess, True
         return None if self.verify(used) else (self.challenge(), False)
 
     def verify(self, used: Challenge) -> bool:
@@ -193,19 +203,30 @@ class RegistryAuth:
             return {}
         if challenge.scheme == "basic":
             return {"Authorization": self._basic_header()}
+        return {"Authorization": f"Bearer {self._token(challenge, scope).result()}"}
+
+    def _token(self, challenge: Challenge, scope: str, *, here: bool = True) -> Future[str]:
+        """The token for `scope` from the server `challenge` names, asked once: by this thread
+        (`here`), else in the background, so that this thread asks another meanwhile."""
         key = (challenge, scope)
         with self._lock:
-            scope_lock = self._scope_locks.setdefault(key, threading.Lock())
-        with scope_lock:
-            if key not in self._tokens:
-                try:
-                    self._tokens[key] = self._fetch_token(challenge, scope)
-                except DtrctlError as error:
-                    self._tokens[key] = error
-            token = self._tokens[key]
-        if isinstance(token, DtrctlError):
-            raise token
-        return {"Authorization": f"Bearer {token}"}
+            token = self._tokens.get(key)
+            if token is not None:
+                return token
+            token = self._tokens[key] = Future()
+        if here:
+            self._fill(token, challenge, scope)
+        else:
+            threading.Thread(
+                target=self._fill, args=(token, challenge, scope), name="dtrctl-token", daemon=True
+            ).start()
+        return token
+
+    def _fill(self, token: Future[str], challenge: Challenge, scope: str) -> None:
+        try:
+            token.set_result(self._fetch_token(challenge, scope))
+        except BaseException as error:  # kept, failures included, and raised to whoever uses it
+            token.set_exception(error)
 
     def token_for(self, scope: str) -> str | None:
         """The token already fetched for `scope`: the one under the registry's own challenge
@@ -214,9 +235,9 @@ class RegistryAuth:
         own = self._challenge if isinstance(self._challenge, Challenge) else None
         with self._lock:
             found = {
-                challenge: token
+                challenge: token.result()
                 for (challenge, asked), token in self._tokens.items()
-                if asked == scope and isinstance(token, str)
+                if asked == scope and token.done() and token.exception() is None
             }
         if own is not None and own in found:
             return found[own]

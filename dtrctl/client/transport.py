@@ -16,9 +16,10 @@ from urllib.request import getproxies_environment
 import httpx
 
 from dtrctl import __version__
-from dtrctl.client.bounded import ACCEPT_ENCODING, BoundedTransport, deadline_http_transport
+from dtrctl.client.bounded import ACCEPT_ENCODING, BoundedTransport
 from dtrctl.client.httpcore_loading import HTTP2_VARIABLE
 from dtrctl.client.limits import POOL_CONNECTIONS, retry_window
+from dtrctl.client.pool import ConnectionPool
 from dtrctl.client.retry import RetryPolicy, RetryTransport
 from dtrctl.errors import UsageError
 
@@ -74,7 +75,8 @@ class SystemTrustContext(ssl.SSLContext):
 
     Parsing the distribution's bundle costs about 15 ms, a tenth of a push-check; a run against
     an http:// URL (the sandbox, a registry on a private network) never needs it. Both ways
-    httpcore starts TLS, directly and through an HTTPS proxy, load the CAs first.
+    TLS starts load the CAs first: `wrap_socket` (dtrctl's pool) and `wrap_bio` (httpcore's TLS
+    through an https:// proxy).
     """
 
     def __new__(cls) -> SystemTrustContext:
@@ -290,15 +292,10 @@ def build_http_client(
     context = build_ssl_context(options)
     if options.http2:
         _require_h2()
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
-    )
 
     def transport(proxy: str | None) -> httpx.BaseTransport:
         stack: httpx.BaseTransport = BoundedTransport(
-            deadline_http_transport(
-                verify=context, limits=limits, proxy=proxy, http2=options.http2
-            ),
+            connection_pool(context, max_connections, proxy=proxy, http2=options.http2),
             options.timeout,
         )
         if log_requests:
@@ -319,6 +316,22 @@ def build_http_client(
         # Redirects are not followed: credentials must never travel to another host.
         follow_redirects=False,
     )
+
+
+def connection_pool(
+    context: ssl.SSLContext, max_connections: int, *, proxy: str | None, http2: bool
+) -> httpx.BaseTransport:
+    """dtrctl's own pool (HTTP/1.1, directly or through an http:// proxy); httpx's transport
+    (httpcore, imported only then) for HTTP/2 and for SOCKS and https:// proxies."""
+    proxy_url = None if proxy is None else httpx.URL(proxy)
+    if not http2 and (proxy_url is None or proxy_url.scheme == "http"):
+        return ConnectionPool(context, max_connections, proxy=proxy_url)
+    from dtrctl.client.httpcore_transport import deadline_http_transport
+
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return deadline_http_transport(verify=context, limits=limits, proxy=proxy, http2=http2)
 
 
 def _require_h2() -> None:

@@ -34,6 +34,7 @@ from dtrctl.settings import url_registry
 if TYPE_CHECKING:
     from dtrctl.backends.base import PushCheckFacts
     from dtrctl.client.distribution import Manifest, RegistryClient
+    from dtrctl.client.registry_auth import Challenge
     from dtrctl.session import Session
 
 DEFAULT_CONCURRENCY = 8
@@ -59,31 +60,21 @@ def check_references(
     session: Session, references: Sequence[ImageReference], options: CheckOptions
 ) -> list[CheckResult]:
     """One result per reference, in input order, against the session's registry. Under `auto`,
-    the kind is found out beside the first questions (`dtrctl.backends.detect`): a DTR costs
-    nothing more, a Harbor one round trip."""
-    from dtrctl.backends.detect import DetectingBackend
+    the kind is found out beside the first questions (`dtrctl.backends.detect`), and each kind's
+    token endpoint is asked in the same flight: a DTR or a Harbor costs no round trip more."""
     from dtrctl.client.distribution import RegistryClient
-    from dtrctl.client.registry_auth import Challenge
 
     backend = session.push_check_backend
-    endpoint = backend.token_endpoint(session.url)
-
-    def next_guess() -> Challenge | None:
-        if not isinstance(backend, DetectingBackend):
-            return None
-        harbor = backend.harbor_token_endpoint(session.url)
-        return Challenge("bearer", *harbor) if harbor else None
-
+    guesses = token_guesses(backend, session.url)
     registry = RegistryClient(
         session.http,
         session.url,
         session.auth,
-        expected_challenge=Challenge("bearer", *endpoint) if endpoint else None,
-        next_guess=next_guess,
+        other_guesses=tuple(guesses),
         # Harbor's token lists the actions granted: asking for push tells whether it would be
-        # refused, without another request (DTR's access call tells it instead). Under auto the
-        # kind may be learnt while the first token is asked for.
-        ask_push=lambda: backend.kind == "harbor",
+        # refused, without another request (DTR's access call tells it instead). A guess asks
+        # as its kind does; the registry's own challenge as the kind learnt meanwhile.
+        ask_push=lambda challenge: guesses.get(challenge, backend.kind == "harbor"),
     )
     username = session.credential.username if session.credential else None
     host = str(url_registry(session.url))
@@ -93,8 +84,32 @@ def check_references(
 
         anonymous_dtr = gate_needs_credentials(session.url, host)
     return run_checks(
-        backend, registry, host, references, options, username, anonymous_dtr=anonymous_dtr
+        backend,
+        registry,
+        host,
+        references,
+        options,
+        username,
+        anonymous_dtr=anonymous_dtr,
+        token_requests=max(1, len(guesses)),
     )
+
+
+def token_guesses(backend: PushCheckFacts, url: str) -> dict[Challenge, bool]:
+    """The token endpoints to ask before the registry's challenge, in order, each with whether
+    it is Harbor's (whose token tells the push right): the backend's, or under `auto` each
+    kind's."""
+    from dtrctl.backends.detect import DetectingBackend
+    from dtrctl.client.registry_auth import Challenge
+
+    if isinstance(backend, DetectingBackend):
+        endpoints = backend.token_endpoints(url)
+    else:
+        endpoint = backend.token_endpoint(url)
+        endpoints = {backend.kind: endpoint} if endpoint else {}
+    return {
+        Challenge("bearer", *endpoint): kind == "harbor" for kind, endpoint in endpoints.items()
+    }
 
 
 class TagLookups(NamedTuple):
@@ -113,15 +128,17 @@ def run_checks(
     username: str | None = None,
     *,
     anonymous_dtr: DtrctlError | None = None,
+    token_requests: int = 1,
 ) -> list[CheckResult]:
     """`anonymous_dtr`: raised if the registry answers like a DTR (an anonymous CI gate that may
-    only check a plain registry)."""
+    only check a plain registry); `token_requests`: how many token endpoints the first
+    question of a repository asks at once."""
     names = list(dict.fromkeys(reference.repository for reference in references))
     keys = list(dict.fromkeys((reference.repository, reference.tag) for reference in references))
     # Threads wait on the network, not the CPU: enough for every question of a typical run
     # to be in flight at once.
     workers = max(1, options.concurrency, min(64, len(names) + 2 * len(keys)))
-    opening = keys_opening_a_connection(keys)
+    opening = keys_opening_a_connection(keys, token_requests)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dtrctl-check")
     try:
         state_futures = {
@@ -160,17 +177,18 @@ def run_checks(
     return [results[(reference.repository, reference.tag)] for reference in references]
 
 
-def keys_opening_a_connection(keys: Sequence[TagKey]) -> set[TagKey]:
+def keys_opening_a_connection(keys: Sequence[TagKey], token_requests: int = 1) -> set[TagKey]:
     """The tags whose manifest GET first opens a connection of its own (`open_connection`).
 
     The first tag of each repository asks for the repository's token; the GETs of the others
     wait for it and then all go at once, when the API's questions may still hold the other
     connections: one that finds none idle opens one, two round trips more over TLS. So each of
     them opens its connection while the token is on its way, within what the pool leaves beside
-    the first questions (each repository's state, each tag's details, the tokens, the probe).
+    the first questions (each repository's state, each tag's details, the `token_requests` of
+    each repository, the probe).
     """
     names = dict.fromkeys(name for name, _ in keys)
-    first_questions = 2 * len(names) + len(keys) + 1
+    first_questions = (1 + token_requests) * len(names) + len(keys) + 1
     firsts = set(_firsts(keys))
     waiting = [key for key in keys if key not in firsts]
     return set(waiting[: max(0, POOL_CONNECTIONS - first_questions)])

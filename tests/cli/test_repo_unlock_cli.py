@@ -53,6 +53,9 @@ def test_a_dtr_window_turns_the_flag_off_then_on_keeping_every_other_setting(dtr
                 "rule_id": None,
                 "description": "immutableTags of engineering/api (on before and after)",
                 "also_covers": [],
+                "action": "flag_off",
+                "narrowed_to": None,
+                "summary": "immutableTags of engineering/api (on before and after)",
             }
         ],
         "restored": True,

@@ -1,6 +1,6 @@
-"""httpcore loads without h2 (unless HTTP/2 is asked for) and anyio
-(`dtrctl/client/httpcore_loading.py`): a tenth of a push-check's start-up. These fail if a new
-httpcore loads them differently."""
+"""dtrctl's transport loads no httpcore (its own pool serves HTTP/1.1); where httpcore is needed
+(HTTP/2, SOCKS) it loads without h2 (unless HTTP/2 is asked for) and anyio
+(`dtrctl/client/httpcore_loading.py`). These fail if a new httpcore loads them differently."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def loaded_after(code: str, **env: str) -> str:
-    """What `code` prints in a fresh interpreter that first loads dtrctl's transport."""
+def loaded_after(code: str, module: str = "dtrctl.client.httpcore_transport", **env: str) -> str:
+    """What `code` prints in a fresh interpreter that first loads `module`."""
     environ = {key: value for key, value in os.environ.items() if key != "DTRCTL_HTTP2"}
     completed = subprocess.run(
-        [sys.executable, "-c", f"import sys, dtrctl.client.transport\n{code}"],
+        [sys.executable, "-c", f"import sys, {module}\n{code}"],
         env={**environ, **env},
         capture_output=True,
         text=True,
@@ -30,9 +30,15 @@ def loaded_after(code: str, **env: str) -> str:
     return completed.stdout.strip()
 
 
+LOADED = "print('httpcore' in sys.modules, 'h2' in sys.modules, 'anyio' in sys.modules)"
+
+
+def test_the_transport_loads_no_httpcore() -> None:
+    assert loaded_after(LOADED, "dtrctl.client.transport") == "False False False"
+
+
 def test_httpcore_is_loaded_without_h2_and_anyio_by_default() -> None:
-    code = "print('httpcore' in sys.modules, 'h2' in sys.modules, 'anyio' in sys.modules)"
-    assert loaded_after(code) == "True False False"
+    assert loaded_after(LOADED) == "True False False"
 
 
 def test_both_are_importable_afterwards() -> None:

@@ -36,7 +36,7 @@ def test_the_token_is_asked_for_pull_and_push_and_its_claim_read(
     token = mock.get(REALM).respond(200, json={"token": jwt(["pull"])})
     mock.get(MANIFEST_URL).mock(return_value=served())
     client = RegistryClient(
-        http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=lambda: True
+        http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=lambda challenge: True
     )
 
     assert client.get_manifest(APP, "1.0") is not None
@@ -66,7 +66,7 @@ def test_an_opaque_token_or_none_at_all_is_unknown(
     http: httpx.Client, mock: respx.MockRouter
 ) -> None:
     client = RegistryClient(
-        http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=lambda: True
+        http, BASE, ("bob", "pw"), expected_challenge=EXPECTED, ask_push=lambda challenge: True
     )
     assert client.granted_actions(APP) is None  # no token fetched yet: asks nothing
     assert not mock.calls

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from dtrctl.client import retry as retry_module
+from dtrctl.client import transport as transport_module
 from dtrctl.client.bounded import REQUEST_DEADLINE
 from dtrctl.client.retry import RetryPolicy, RetryTransport, retry_after_seconds
 from dtrctl.client.transport import (
@@ -404,7 +405,7 @@ def test_the_client_retries_through_its_transport(
     sleeps: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inner = Scripted(answer(503), answer(200))
-    monkeypatch.setattr(httpx, "HTTPTransport", lambda **_: inner)
+    monkeypatch.setattr(transport_module, "ConnectionPool", lambda *_, **__: inner)
     with build_http_client(TransportOptions(retries=1)) as client:
         assert client.get(URL).status_code == 200
     assert inner.sent == 2

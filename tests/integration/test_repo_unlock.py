@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from dtrctl.sandbox.harbor.seed import canonical_rule
+from dtrctl.sandbox.images import build_image, write_oci_layout
 from dtrctl.sandbox.server import SandboxServer
-from tests.integration.conftest import SUBPROCESS_TIMEOUT, Run, dtrctl_binary
+from tests.integration.conftest import SUBPROCESS_TIMEOUT, Run, Skopeo, dtrctl_binary
 from tests.integration.test_harbor_sandbox import add_rule
 
 pytestmark = pytest.mark.integration
@@ -242,7 +245,7 @@ def harbor() -> Iterator[Registry]:
 
 class TestHarborSharedRule:
     def test_a_rule_covering_other_repositories_needs_yes(self, harbor: Registry) -> None:
-        add_rule(harbor.server, "engineering", "{api,web}", "**")
+        add_rule(harbor.server, "engineering", "*", "**")  # not a list: disabled
         refused = dtrctl(harbor, "repo", "unlock", "engineering/api", "--reason", "r", "--", "true")
         assert refused.code == 2, refused.stderr
         assert "also cover engineering/web" in refused.stderr
@@ -260,7 +263,7 @@ class TestHarborSharedRule:
         assert shown(harbor, "engineering/web")["immutability"] == "all"
 
     def test_json_names_the_rules_and_what_else_they_cover(self, harbor: Registry) -> None:
-        add_rule(harbor.server, "engineering", "{api,web}", "**")
+        add_rule(harbor.server, "engineering", "*", "**")  # not a list: disabled
         run = dtrctl(
             harbor,
             "repo",
@@ -297,3 +300,148 @@ class TestHarborSharedRule:
             harbor, "--backend", "harbor", "repo", "show", "engineering/team/app", "-o", "json"
         )
         assert json.loads(after.stdout)["repository"]["immutability"] == "some"
+
+
+# The window's command: a re-push of the existing tags api:1.0.0 and web:v1 (skopeo), each
+# exit code and stderr written to a JSON file, as an admin fixing one tag would push.
+PUSHES_SCRIPT = """
+import json, os, subprocess, sys
+skopeo, layout, host, home, out = sys.argv[1:6]
+results = {}
+for target in ("engineering/api:1.0.0", "engineering/web:v1"):
+    done = subprocess.run(
+        [skopeo, "--insecure-policy", "copy", "--all", "--quiet", "--dest-tls-verify=false",
+         "--dest-creds", "robot$engineering+ci:sandbox-robot-ci-secret",
+         f"oci:{layout}:fix", f"docker://{host}/{target}"],
+        env={**os.environ, "HOME": home}, capture_output=True, text=True, timeout=120,
+    )
+    results[target] = [done.returncode, done.stderr]
+with open(out, "w") as stream:
+    json.dump(results, stream)
+"""
+
+
+def packed_patterns(harbor: Registry) -> dict[int, str]:
+    with httpx.Client(base_url=harbor.server.url, auth=ADMIN) as client:
+        answer = client.get(
+            "/api/v2.0/projects/engineering/immutabletagrules",
+            headers={"X-Is-Resource-Name": "true"},
+        )
+    assert answer.status_code == 200, answer.text
+    return {
+        rule["id"]: rule["scope_selectors"]["repository"][0]["pattern"]
+        for rule in answer.json()
+        if rule["tag_selectors"][0]["pattern"] == "**"
+    }
+
+
+@pytest.fixture
+def packed(harbor: Registry) -> int:
+    """`api` and `web` in one packed rule (dtrctl merges `api`'s canonical rule): its id."""
+    made = dtrctl(harbor, "repo", "set-immutable", "engineering/web")
+    assert made.code == 0, made.stderr
+    ((rule_id, pattern),) = packed_patterns(harbor).items()
+    assert pattern == "{api,web}"
+    return rule_id
+
+
+def dead_window(harbor: Registry, marker: Path) -> None:
+    """A window whose dtrctl is killed once its command runs (the command killed too)."""
+    process = start_window(harbor, marker)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=SUBPROCESS_TIMEOUT)
+    os.killpg(process.pid, signal.SIGKILL)  # the orphaned command, which holds the pipes
+    process.communicate(timeout=SUBPROCESS_TIMEOUT)
+
+
+class TestHarborPackedRule:
+    @pytest.mark.skopeo
+    def test_only_the_repository_is_opened_and_the_rule_comes_back_whole(
+        self, harbor: Registry, packed: int, skopeo: Skopeo, tmp_path: Path
+    ) -> None:
+        write_oci_layout(tmp_path / "layout", build_image("unlock-fix"), "fix")
+        out = tmp_path / "pushes.json"
+        pushes = [sys.executable, "-c", PUSHES_SCRIPT, skopeo.path, str(tmp_path / "layout")]
+        pushes += [harbor.server.host_port, str(skopeo.home), str(out)]
+        # Off a terminal and without --yes: nothing but engineering/api is opened.
+        unlock = ("repo", "unlock", "engineering/api", "--reason", "r", "-o", "json")
+        run = dtrctl(harbor, *unlock, "--", *pushes)
+        assert run.code == 0, run.stderr
+        assert f"narrowed rule {packed} of project engineering: {{api,web}} without api" in (
+            run.stderr
+        )
+        inside = json.loads(out.read_text())
+        assert inside["engineering/api:1.0.0"][0] == 0, inside
+        assert inside["engineering/web:v1"][0] != 0
+        assert "configured as immutable" in inside["engineering/web:v1"][1]
+        [changed] = json.loads(run.stdout)["changed"]
+        assert (changed["action"], changed["rule_id"], changed["also_covers"]) == (
+            "narrow",
+            packed,
+            [],
+        )
+
+        assert packed_patterns(harbor) == {packed: "{api,web}"}  # same id, same place
+        layout = tmp_path / "layout"
+        for target in ("engineering/api:1.0.0", "engineering/web:v1"):
+            after = skopeo.copy(
+                layout,
+                "fix",
+                f"{harbor.server.host_port}/{target}",
+                creds="robot$engineering+ci:sandbox-robot-ci-secret",
+                check=False,
+            )
+            assert "configured as immutable" in after.stderr, target
+        assert journal_files() == []
+
+    def test_a_killed_narrowing_window_is_recovered(
+        self, harbor: Registry, packed: int, tmp_path: Path
+    ) -> None:
+        dead_window(harbor, tmp_path / "marker")
+        assert packed_patterns(harbor) == {packed: "{web}"}  # same id, for the window
+        assert shown(harbor)["immutability"] == "none"
+        assert shown(harbor, "engineering/web")["immutability"] == "all"
+
+        recovered = dtrctl(harbor, "repo", "unlock", "--recover", "-o", "json")
+        assert recovered.code == 0, recovered.stderr
+        [window] = json.loads(recovered.stdout)["recovered"]
+        assert window["restored"] is True
+        assert [change["action"] for change in window["changed"]] == ["narrow"]
+        assert packed_patterns(harbor) == {packed: "{api,web}"}
+        assert shown(harbor)["immutability"] == "all"
+        assert journal_files() == []
+
+    def test_a_rule_edited_during_the_window_is_left_and_the_journal_kept(
+        self, harbor: Registry, packed: int, tmp_path: Path
+    ) -> None:
+        dead_window(harbor, tmp_path / "marker")
+        # An admin rewrites the narrowed rule meanwhile.
+        edited = {**canonical_rule("{db,web}"), "id": packed}
+        with httpx.Client(base_url=harbor.server.url, auth=ADMIN) as client:
+            answer = client.put(
+                f"/api/v2.0/projects/engineering/immutabletagrules/{packed}",
+                json=edited,
+                headers={"X-Is-Resource-Name": "true"},
+            )
+        assert answer.status_code == 200, answer.text
+
+        recovered = dtrctl(harbor, "repo", "unlock", "--recover")
+        assert recovered.code == 1, recovered.stderr
+        assert "was changed by someone else" in recovered.stderr
+        assert "'{db,web}'" in recovered.stderr
+        assert packed_patterns(harbor) == {packed: "{db,web}"}  # not clobbered
+        assert len(journal_files()) == 1
+
+    def test_a_narrowing_that_would_copy_another_rule_disables_instead(
+        self, harbor: Registry
+    ) -> None:
+        add_rule(harbor.server, "engineering", "{api,web}", "**")
+        add_rule(harbor.server, "engineering", "{web}", "**")  # what narrowing would write
+        refused = dtrctl(harbor, "repo", "unlock", "engineering/api", "--reason", "r", "--", "true")
+        assert refused.code == 2, refused.stderr  # disabling opens web: --yes needed
+        assert "also cover engineering/web" in refused.stderr
+        unlock = ("repo", "unlock", "engineering/api", "--reason", "r", "--yes", "-o", "json")
+        run = dtrctl(harbor, *unlock, "--", "true")
+        assert run.code == 0, run.stderr
+        assert {c["action"] for c in json.loads(run.stdout)["changed"]} == {"disable"}
+        assert shown(harbor)["immutability"] == "all"

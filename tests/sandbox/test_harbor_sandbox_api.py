@@ -197,6 +197,31 @@ class TestImmutableTagRules:
         assert rule["scope_selectors"]["repository"][0]["pattern"] == "other"
         assert rule["priority"] == 5
 
+    def test_put_may_give_a_rule_the_content_of_another(self, admin):
+        # Harbor keeps the rule re-serialized WITH its id unique per project (FACTS: "Identical
+        # rule twice: 409"; immutable/manager.go): a PUT stores its own id, so no clash.
+        create_rule(admin, "web")
+        rule_id = create_rule(admin, "other")
+        body = {**canonical_rule("web"), "id": rule_id}
+        assert admin.put(f"{RULES}/{rule_id}", json=body, headers=BY_NAME).status_code == 200
+        patterns = [
+            r["scope_selectors"]["repository"][0]["pattern"]
+            for r in admin.get(RULES, headers=BY_NAME).json()
+        ]
+        assert patterns.count("web") == 2
+
+    def test_a_put_clashing_with_a_stored_rule_is_a_500(self, admin, harbor_error):
+        # Only a rule POSTed with this id in its body stores the same form; Harbor's update
+        # turns that unique violation into no conflict: a 500 with the text withheld.
+        rule_id = create_rule(admin, "other")
+        create_rule(admin, "web", id=rule_id)
+        body = {**canonical_rule("web"), "id": rule_id}
+        answer = admin.put(f"{RULES}/{rule_id}", json=body, headers=BY_NAME)
+        assert (answer.status_code, harbor_error(answer)) == (
+            500,
+            ("UNKNOWN", "internal server error"),
+        )
+
     def test_put_with_another_id_in_the_body_is_400(self, admin, harbor_error):
         body = {**canonical_rule("api"), "id": 4}
         answer = admin.put(f"{RULES}/3", json=body, headers=BY_NAME)

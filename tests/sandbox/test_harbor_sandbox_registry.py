@@ -35,6 +35,14 @@ class TestAuthentication:
             f'Bearer realm="{harbor.url}/service/token",service="harbor-registry"'
         )
 
+    def test_dtrs_token_path_is_harbors_web_portal_not_a_token(self, harbor_for):
+        # Harbor's nginx sends every path but its API, registry and services to the portal.
+        answer = harbor_for(ADMIN_AUTH).get("/auth/token", params={"scope": "repository:a/b:pull"})
+        assert answer.status_code == 200
+        assert answer.headers["Content-Type"] == "text/html"
+        assert answer.text.startswith("<!doctype html>")
+        assert harbor_for(ADMIN_AUTH).get("/api/v0/repositories/library/app").status_code == 404
+
     def test_v2_accepts_basic_credentials(self, harbor_for):
         answer = harbor_for(ADMIN_AUTH).get("/v2/")
         assert (answer.status_code, answer.json()) == (200, {})

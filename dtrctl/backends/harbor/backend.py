@@ -245,8 +245,9 @@ class HarborBackend:
         return push_facts.tag_details(self.api, name, tag, self.glob_version)
 
     def token_endpoint(self, url: str) -> tuple[str, str]:
-        # Harbor's token service, as its /v2/ challenge names it (FACTS.md).
-        return f"{url.rstrip('/')}/service/token", "harbor-registry"
+        from dtrctl.backends.harbor import token_endpoint
+
+        return token_endpoint(url)
 
 
 def tag_record(artifact: HarborArtifact, tag: HarborTag) -> Tag:

@@ -33,6 +33,7 @@ from dtrctl.backends.harbor.doublestar import (
     doublestar_match,
     version_dependent,
 )
+from dtrctl.backends.harbor.narrowing import brace_names
 from dtrctl.backends.harbor.packing_draft import Draft
 from dtrctl.backends.harbor.rule_index import RuleIndex
 from dtrctl.backends.harbor.rules import (
@@ -83,14 +84,8 @@ def packed_names(rule: ImmutableRule) -> tuple[str, ...] | None:
         or rule.tag_selectors != (Selector(KIND_DOUBLESTAR, TAG_MATCHES, ALL_TAGS_PATTERN),)
     ):
         return None
-    selector = rule.repository_selectors[0]
-    pattern = selector.pattern
-    if (selector.kind, selector.decoration) != (KIND_DOUBLESTAR, REPO_MATCHES) or not (
-        pattern.startswith("{") and pattern.endswith("}")
-    ):
-        return None
-    names = tuple(pattern[1:-1].split(","))
-    if not all(is_repository_path(name) for name in names) or list(names) != sorted(set(names)):
+    names = brace_names(rule)
+    if names is None or list(names) != sorted(set(names)):
         return None
     return names
 

@@ -6,7 +6,9 @@ credentials accepted on /v2 too, projects and roles deciding who may pull and pu
 created by the first push into an existing project, a push into a missing project refused
 (401 "project P not found", as Harbor's v2auth middleware answers), and tags made immutable by
 the project's rules: a manifest PUT to such an existing tag is 412 PRECONDITION, even with the
-same digest, and deleting one is 412 too.
+same digest, and deleting one is 412 too. Any path outside Harbor's API, registry and token
+service is its web portal's: 200 with the portal's HTML page (DTR's `/auth/token` included), as
+Harbor's nginx sends every other path to the portal, which answers its `index.html`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from dtrctl.sandbox.harbor.conventions import HarborError
 from dtrctl.sandbox.harbor.state import HarborState
 
 SERVICE = "harbor-registry"
+# What Harbor's nginx routes to core; every other path goes to the portal.
+CORE_PREFIXES = ("/api/", "/service/", "/v2/", "/c/", "/chartrepo/")
+PORTAL_PAGE = (
+    b'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Harbor</title>\n'
+    b'<base href="/">\n</head>\n<body>\n<harbor-app>Loading...</harbor-app>\n</body>\n</html>\n'
+)
 REPOSITORY_PATH = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 
 
@@ -118,6 +126,8 @@ def dispatch(state: HarborState, request: Request) -> Response:
             return registry.issue_token(state, request, flavor)
         if path == "/v2" or path.startswith("/v2/"):
             return registry.handle(state, request, flavor)
+        if request.method in ("GET", "HEAD") and not path.startswith(CORE_PREFIXES):
+            return Response(200, PORTAL_PAGE, [("Content-Type", "text/html")])
         raise HarborError(404, "NOT_FOUND", f"no endpoint {path}")
     except ApiError as error:
         return error.response()

@@ -3,7 +3,9 @@
 As Harbor: the list is sorted by id and paged; a created rule is always enabled and its id is
 only in the `Location` header (the body is empty); an identical rule is 409 CONFLICT; PUT either
 toggles `disabled` (when it differs, ignoring everything else) or replaces the content, and its
-body `id` must be the path's; kinds, decorations and patterns are stored unchecked.
+body `id` must be the path's; the stored (unique) form of a rule holds the id its request
+carried, so a PUT's content may equal another rule's (and collides, a 500, only with a rule
+POSTed with that id in its body); kinds, decorations and patterns are stored unchecked.
 Permissions (the sandbox's pick): maintainers, project admins and system admins may list rules;
 only project admins and system admins may create, update or delete them.
 """
@@ -99,5 +101,7 @@ def _update(state: HarborState, request: Request, project: Project, rule: Stored
     try:
         state.update_rule(project, rule, body)
     except RuleConflict:
-        raise _conflict() from None
+        # Harbor's update turns no unique violation into a conflict (immutable/dao/dao.go), so
+        # the database error is a 500, its text withheld (lib/http/error.go).
+        raise HarborError(500, "UNKNOWN", "internal server error") from None
     return Response(200)

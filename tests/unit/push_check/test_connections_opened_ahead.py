@@ -28,3 +28,10 @@ def test_the_pool_bounds_them_beside_the_first_questions() -> None:
     opened = keys_opening_a_connection(keys)
     assert len(opened) == 11
     assert 1 + 12 + 1 + 1 + len(opened) <= POOL_CONNECTIONS
+
+
+def test_under_auto_both_token_requests_count_among_the_first_questions() -> None:
+    keys = [(APP, f"1.{minor}") for minor in range(20)]
+    one, both = keys_opening_a_connection(keys), keys_opening_a_connection(keys, 2)
+    # The state, 20 details, DTR's and Harbor's token requests and the probe, then the rest.
+    assert len(both) == len(one) - 1 == POOL_CONNECTIONS - (1 + 20 + 2 + 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,34 @@ def test_a_garbled_journal_is_an_error_naming_the_file(content: bytes) -> None:
 def test_a_garbled_change_is_an_error() -> None:
     body = window().to_journal()
     body["changes"] = [{"kind": "rule", "repository": "a/b", "description": "x"}]  # no rule id
+    with pytest.raises(UsageError):
+        Window.from_journal(body, Path("j.json"))
+
+
+NARROWED = WindowChange(
+    "rule",
+    "engineering/api",
+    "rule 7 (...) of project engineering",
+    project="engineering",
+    rule_id=7,
+    rule={"id": 7, "scope_selectors": {"repository": [{"pattern": "{api,web}"}]}},
+    narrowed={"id": 7, "scope_selectors": {"repository": [{"pattern": "{web}"}]}},
+    summary="narrowed rule 7 of project engineering: {api,web} without api",
+)
+
+
+def test_a_narrowed_rule_keeps_both_bodies_and_reads_back_the_same() -> None:
+    opened = journal.open_window(replace(window(), changes=(NARROWED,)))
+    opened.close(remove=False)
+    [change] = journal.read_window(opened.path).changes
+    assert change == NARROWED
+    assert (change.action, change.to_json()["narrowed_to"]) == ("narrow", "{web}")
+    assert "narrowed" not in change.to_json()  # the bodies stay in the journal
+
+
+def test_a_narrowed_rule_without_its_original_is_garbled() -> None:
+    body = replace(window(), changes=(NARROWED,)).to_journal()
+    body["changes"][0]["rule"] = None  # nothing to put back
     with pytest.raises(UsageError):
         Window.from_journal(body, Path("j.json"))
 
