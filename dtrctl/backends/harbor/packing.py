@@ -137,6 +137,8 @@ class RuleLayout:
     repositories: tuple[str, ...]  # what the rule selects afterwards (none when deleted)
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    # An `enable` of a disabled rule identical to the packed rule to create (Harbor: 409).
+    disabled_twin: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +149,7 @@ class RuleLayout:
             "repositories": list(self.repositories),
             "added": list(self.added),
             "removed": list(self.removed),
+            "disabled_twin": self.disabled_twin,
         }
 
 
@@ -303,11 +306,19 @@ def _packed_writes(
     updates: list[RuleAction] = []
     deletes: list[RuleAction] = []
     new = 0
+    # Harbor refuses a rule identical to one it holds, disabled or not (409): that one is
+    # enabled instead. Identical as Harbor compares (its re-serialized rule): every field but
+    # `id` and `disabled`, `priority` included; the first such rule by id.
+    twins = {replace(r, id=None, disabled=False): r for r in reversed(rules) if r.disabled}
     for rule, names in draft.packed:
         before = set(packed_names(rule) or ()) if rule is not None else set()
         added = tuple(sorted(set(names) - before))
         removed = tuple(sorted(before - set(names)))
-        if rule is None:
+        twin = twins.get(packed_rule(names)) if rule is None else None
+        if twin is not None:
+            key, action = f"rule {twin.id}", RuleAction("enable", replace(twin, disabled=False))
+            creates.append(action)
+        elif rule is None:
             new += 1
             key, action = f"new rule {new}", RuleAction("create", packed_rule(names))
             creates.append(action)
@@ -321,7 +332,7 @@ def _packed_writes(
             updates.append(action)
         shown = tuple(sorted(names))
         item = RuleLayout(draft.project, key, action.rule.id, action.kind, shown, added, removed)
-        layout.append(item)
+        layout.append(replace(item, disabled_twin=twin is not None))
     return layout, [*creates, *updates, *deletes]
 
 

@@ -91,6 +91,20 @@ CASES: dict[str, tuple[list[ImmutableRule], list[str], list[str], Any, int]] = {
         "1.3.4",
         14,
     ),
+    "a disabled identical packed rule": (
+        [packed(1, "a", "b", "c", disabled=True), own(2, "c")],
+        ["a", "b"],
+        [],
+        "1.3.4",
+        2000,
+    ),
+    "a disabled packed rule that differs only in priority": (
+        [replace(packed(1, "a", "b", disabled=True), priority=3)],
+        ["a", "b"],
+        [],
+        "1.3.4",
+        2000,
+    ),
     "a packed rule not packable for v1.1.1": (
         [packed(1, "a", "t/b"), packed(2, "c")],
         ["d", "e"],
@@ -101,6 +115,21 @@ CASES: dict[str, tuple[list[ImmutableRule], list[str], list[str], Any, int]] = {
 }
 
 PINNED = {
+    # Harbor answers 409 to a rule identical to a disabled one: that one is enabled (a toggle).
+    "a disabled identical packed rule": [
+        "enable 1 {a,b,c}",
+        "delete 2 c",
+        "rule 1: enable [a,b,c] +[a,b,c] -[]",
+        "rule 2: delete [] +[] -[c]",
+        "changing a,b",
+        "expected a=1,b=1,c=1",
+    ],
+    "a disabled packed rule that differs only in priority": [
+        "create - {a,b}",
+        "new rule 1: create [a,b] +[a,b] -[]",
+        "changing a,b",
+        "expected a=1,b=1",
+    ],
     "empty, small bound": [
         "create - {app-00,app-01,app-02,app-03}",
         "create - {app-04,app-05,app-06,app-07}",
