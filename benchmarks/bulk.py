@@ -49,9 +49,11 @@ def make_mutable(server: SandboxServer, names: Sequence[str]) -> None:
 
 
 def require_all_immutable(server: SandboxServer, names: Sequence[str], who: str) -> None:
-    mutable = [
-        name for name in names if not server.state.get_repository(*name.split("/")).immutable
-    ]
+    def immutable(name: str) -> bool:
+        record = server.state.get_repository(*name.split("/"))
+        return record is not None and record.immutable
+
+    mutable = [name for name in names if not immutable(name)]
     if mutable:
         raise RuntimeError(f"{who} left {len(mutable)} repositories mutable, e.g. {mutable[0]}")
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 # Git ignores this folder: homes, certificates, bytecode and outputs of benchmark runs.
@@ -96,10 +97,10 @@ def run_child(
     """
     with contextlib.ExitStack() as files:
         err = files.enter_context(tempfile.TemporaryFile())
-        if stdout_path is not None:
-            out = files.enter_context(stdout_path.open("wb"))
-        else:
-            out = files.enter_context(tempfile.TemporaryFile())
+        target: IO[bytes] = (
+            stdout_path.open("wb") if stdout_path is not None else tempfile.TemporaryFile()  # noqa: SIM115
+        )
+        out = files.enter_context(target)
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=dict(env), stdout=out, stderr=err)
         # wait4 gives this child's own resource use, not a maximum over all children.

@@ -4,6 +4,7 @@ must do to answer the same question for one tag (one manifest)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,10 +78,7 @@ def run_loopback(workspace: Workspace, profile: Profile) -> Section:
             return run_child(command.argv, {**env, **command.env}, expect=PUSH_CHECK_OK).seconds
 
         samples = alternate(
-            {
-                name: (lambda command=command: timed(command))
-                for name, command in candidates.items()
-            },
+            {name: functools.partial(timed, command) for name, command in candidates.items()},
             profile.repetitions,
             profile.warmup,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ def run(workspace: Workspace, profile: Profile) -> Section:
         return run_child(command.argv, workspace.env(command.env)).seconds
 
     samples = alternate(
-        {name: (lambda command=command: timed(command)) for name, command in every.items()},
+        {name: functools.partial(timed, command) for name, command in every.items()},
         profile.repetitions,
         profile.warmup,
     )
