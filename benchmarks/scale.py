@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import tracemalloc
 from dataclasses import dataclass
 
@@ -16,6 +17,23 @@ NAMESPACE = "bench"
 # The result in memory plus its printed form, with room for bounded per-page buffers.
 RESULT_OVERHEAD_LIMIT = 1.5
 RESULT_SAMPLE = 5000
+# Planning dtrctl's packed Harbor rules for 10x the names of one project: linear stays well under.
+PACKING_LIMIT = 15.0
+
+
+def packing_seconds(count: int) -> float:
+    """Seconds (best of 3) to plan dtrctl's packed Harbor rules for `count` new names of one
+    project, as `set-immutable`, `apply` and `migrate immutability` do (no server involved)."""
+    from dtrctl.backends.harbor.doublestar import V1_3_4
+    from dtrctl.backends.harbor.packing import plan_project
+
+    names = [f"svc-{number}" for number in range(1, count + 1)]
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        plan_project([], NAMESPACE, names, (), V1_3_4)
+        runs.append(time.perf_counter() - start)
+    return min(runs)
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,17 @@ def run(workspace: Workspace, profile: Profile) -> Section:
             f"{large.repositories:,}) vs the result itself",
             ratio(second_slope, result_size),
             RESULT_OVERHEAD_LIMIT,
+        )
+    )
+    names = profile.scale_sizes[0]
+    packing_seconds(names // 10)  # imports and caches warmed
+    fewer, more = packing_seconds(names // 10), packing_seconds(names)
+    section.targets.append(
+        Target(
+            f"Harbor rule packing plan, {names:,} vs {names // 10:,} names of one project "
+            f"({seconds_text(more)})",
+            ratio(more, fewer),
+            PACKING_LIMIT,
         )
     )
     section.notes += [

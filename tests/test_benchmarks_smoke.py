@@ -80,7 +80,7 @@ def test_scale_lists_every_size(workspace: Workspace) -> None:
     section = scale.run(workspace, SMOKE)
 
     assert [row[0] for row in section.rows] == [f"{size:,}" for size in SMOKE.scale_sizes]
-    assert len(section.targets) == 1
+    assert len(section.targets) == 2
 
 
 def test_results_page_names_the_machine_and_every_target() -> None:

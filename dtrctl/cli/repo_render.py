@@ -23,8 +23,9 @@ def print_rule_packing(out: Output, layout: tuple[RuleLayout, ...]) -> None:
             continue
         changes = [f"+{len(item.added)}"] if item.added else []
         changes += [f"-{len(item.removed)}: {', '.join(item.removed)}"] if item.removed else []
+        action = f"{item.action} (disabled, identical)" if item.disabled_twin else item.action
         out.line(
-            f"rules {item.project}: {item.key} {item.action}, {len(item.repositories)} "
+            f"rules {item.project}: {item.key} {action}, {len(item.repositories)} "
             f"repositories ({' '.join(changes)}): {', '.join(item.repositories)}"
         )
 

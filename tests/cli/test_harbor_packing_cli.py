@@ -128,6 +128,7 @@ def test_apply_dry_run_shows_the_packing_and_writes_nothing(on_harbor, cli, tmp_
             "repositories": ["app", "b", "c"],
             "added": ["app", "b", "c"],
             "removed": [],
+            "disabled_twin": False,
         },
         {
             "project": "library",
@@ -137,9 +138,57 @@ def test_apply_dry_run_shows_the_packing_and_writes_nothing(on_harbor, cli, tmp_
             "repositories": [],
             "added": [],
             "removed": ["app"],
+            "disabled_twin": False,
         },
     ]
     assert not (post.called or put.called or delete.called)
     text = cli("apply", "-f", str(policy), "--dry-run")
     assert "rules library: new rule 1 create, 3 repositories (+3): app, b, c\n" in text.stdout
     assert "rules library: rule 3 delete (-1: app)\n" in text.stdout
+
+
+def disabled_packed(rule_id: int, *names: str) -> dict[str, object]:
+    return {**packed(rule_id, *names), "disabled": True}
+
+
+def test_a_disabled_identical_packed_rule_is_enabled_by_one_put_not_created(
+    on_harbor,  # noqa: F811
+    cli,
+    tmp_path,
+):
+    for name in ("app", "b"):
+        on_harbor.get(f"/api/v2.0/projects/library/repositories/{name}").respond(
+            200, json={"name": f"library/{name}"}
+        )
+    put = on_harbor.put(f"{RULES}/5").respond(200)
+    on_harbor.get(RULES).mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json=[
+                rule(2, "team/**", "v*"),
+                packed(5, "app", "b") if put.called else disabled_packed(5, "app", "b"),
+            ],
+        )
+    )
+    post = on_harbor.post(RULES)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        "[defaults]\nimmutable = true\n"
+        + "".join(f'[[repository]]\nname = "library/{n}"\n' for n in ("app", "b"))
+    )
+    preview = cli("apply", "-f", str(policy), "--dry-run")
+    assert preview.exit_code == 0, preview.stderr
+    assert (
+        "rules library: rule 5 enable (disabled, identical), 2 repositories (+2): app, b\n"
+        in preview.stdout
+    )
+    planned = cli("apply", "-f", str(policy), "--dry-run", "-o", "json").json()["rules"]
+    assert [(i["key"], i["action"], i["disabled_twin"]) for i in planned] == [
+        ("rule 5", "enable", True)
+    ]
+    assert not (put.called or post.called)
+    result = cli("apply", "-f", str(policy), "--yes", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert not post.called and put.call_count == 1
+    # A toggle: only `disabled` differs from the stored rule, so Harbor enables it.
+    assert json.loads(put.calls.last.request.content) == packed(5, "app", "b")

@@ -15,7 +15,15 @@ import pytest
 from dtrctl.sandbox.images import build_image, write_oci_layout
 from dtrctl.sandbox.server import SandboxServer
 from tests.integration.conftest import Run, Skopeo, run_dtrctl
-from tests.integration.test_harbor_sandbox import ADMIN, ROBOT, as_json, dtrctl, login, skopeo_push
+from tests.integration.test_harbor_sandbox import (
+    ADMIN,
+    ROBOT,
+    add_rule,
+    as_json,
+    dtrctl,
+    login,
+    skopeo_push,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -195,6 +203,44 @@ class TestSetImmutable:
         assert second.code == 0, second.stderr
         assert as_json(second)["rules"] == []
         assert rules_of(harbor, "library") == before
+
+    def test_a_disabled_identical_packed_rule_is_enabled_not_created(
+        self, harbor: SandboxServer, tmp_path: Path
+    ) -> None:
+        # As Harbor, the sandbox refuses (409) a rule identical to one it holds, disabled or
+        # not: dtrctl enables the disabled one instead of creating it.
+        add_rule(harbor, "library", "{a,b,nginx}", "**")
+        twin = max(repository_patterns(harbor, "library"))
+        body = next(rule for rule in rules_of(harbor, "library") if rule["id"] == twin)
+        with httpx.Client(base_url=harbor.url, auth=ADMIN) as client:
+            toggled = client.put(
+                f"/api/v2.0/projects/library/immutabletagrules/{twin}",
+                json={**body, "disabled": True},
+                headers={"X-Is-Resource-Name": "true"},
+            )
+        assert toggled.status_code == 200, toggled.text
+        policy = tmp_path / "policy.toml"
+        policy.write_text(
+            "[defaults]\nimmutable = true\n"
+            + "".join(f'[[repository]]\nname = "library/{n}"\n' for n in ("a", "b"))
+        )
+        planned = dtrctl(harbor, "apply", "-f", str(policy), "--dry-run")
+        assert planned.code == 0, planned.stderr
+        assert (
+            f"rules library: rule {twin} enable (disabled, identical), 3 repositories (+3): "
+            "a, b, nginx\n" in planned.stdout
+        )
+        applied = dtrctl(harbor, "apply", "-f", str(policy), "--yes", "-o", "json")
+        assert applied.code == 0, applied.stderr
+        first = as_json(applied)["rules"][0]
+        assert (first["key"], first["action"], first["disabled_twin"]) == (
+            f"rule {twin}",
+            "enable",
+            True,
+        )
+        enabled = {rule["id"]: rule for rule in rules_of(harbor, "library")}
+        assert "disabled" not in enabled[twin]
+        assert sorted(repository_patterns(harbor, "library").values()) == ["alpine", "{a,b,nginx}"]
 
     def test_audit_fix_packs_once_then_is_a_no_op(self, harbor: SandboxServer) -> None:
         fix = ("repo", "audit", "--namespace", "engineering", "--fix", "--yes", "-o", "json")

@@ -153,6 +153,17 @@ class TestImmutableTagRules:
         assert again.status_code == 409
         assert harbor_error(again) == ("CONFLICT", "immutable rule already exists")
 
+    def test_an_identical_rule_is_409_conflict_while_the_first_is_disabled(
+        self, admin, harbor_error
+    ):
+        # Disabling is a toggle that leaves the stored, re-serialized rule as it was.
+        rule_id = create_rule(admin, "web")
+        body = {**canonical_rule("web"), "id": rule_id, "disabled": True}
+        assert admin.put(f"{RULES}/{rule_id}", json=body, headers=BY_NAME).status_code == 200
+        again = admin.post(RULES, json=canonical_rule("web"), headers=BY_NAME)
+        assert again.status_code == 409
+        assert harbor_error(again) == ("CONFLICT", "immutable rule already exists")
+
     def test_a_missing_priority_is_the_same_rule_as_priority_0(self, admin, harbor_error):
         create_rule(admin, "web")
         body = {key: value for key, value in canonical_rule("web").items() if key != "priority"}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from dtrctl.backends.harbor.doublestar import (
@@ -33,6 +34,8 @@ from dtrctl.backends.harbor.doublestar import (
     version_dependent,
 )
 from dtrctl.backends.harbor.narrowing import brace_names
+from dtrctl.backends.harbor.packing_draft import Draft
+from dtrctl.backends.harbor.rule_index import RuleIndex
 from dtrctl.backends.harbor.rules import (
     ACTION_IMMUTABLE,
     ALL_TAGS_PATTERN,
@@ -46,7 +49,6 @@ from dtrctl.backends.harbor.rules import (
     canonical_rule,
     is_canonical_for,
     is_repository_path,
-    repository_immutability,
 )
 from dtrctl.errors import Conflict, DtrctlError, InvalidResponse
 
@@ -72,6 +74,7 @@ def packed_rule(names: Iterable[str], rule_id: int | None = None) -> ImmutableRu
     )
 
 
+@lru_cache(maxsize=1024)  # a plan asks again for each path its rules name
 def packed_names(rule: ImmutableRule) -> tuple[str, ...] | None:
     """The repository paths of a packed dtrctl rule, sorted; None for any other rule."""
     if (
@@ -134,6 +137,8 @@ class RuleLayout:
     repositories: tuple[str, ...]  # what the rule selects afterwards (none when deleted)
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    # An `enable` of a disabled rule identical to the packed rule to create (Harbor: 409).
+    disabled_twin: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,6 +149,7 @@ class RuleLayout:
             "repositories": list(self.repositories),
             "added": list(self.added),
             "removed": list(self.removed),
+            "disabled_twin": self.disabled_twin,
         }
 
 
@@ -160,28 +166,6 @@ class ProjectPlan:
     expected: dict[str, bool] = field(default_factory=dict)
 
 
-@dataclass
-class _Draft:
-    """dtrctl's enabled packed rules and the names each holds once the plan is done."""
-
-    project: str
-    glob: GlobVersion | None
-    bound: int
-    packed: list[tuple[ImmutableRule | None, list[str]]]  # None: a rule to create
-
-    def extendable(self, names: list[str], name: str) -> bool:
-        # Never extend a rule whose names mean something else to this server's doublestar.
-        fits = len(packed_pattern([*names, name])) <= self.bound
-        return fits and all(packable(other, self.glob) for other in names)
-
-    def place(self, name: str) -> None:
-        for _rule, names in self.packed:
-            if self.extendable(names, name):
-                names.append(name)
-                return
-        self.packed.append((None, [name]))
-
-
 def plan_project(
     rules: Sequence[ImmutableRule],
     project: str,
@@ -196,21 +180,24 @@ def plan_project(
     new ones; a lone name gets a canonical rule); when names are added, enabled canonical rules
     of packable names are merged in too. Deletions come last, so no path is ever uncovered."""
     rules, on, off = list(rules), set(on), sorted(set(off))
+    index = RuleIndex(rules, glob)
     errors: dict[str, DtrctlError] = {}
-    removing = {path for path in off if _plan_off_error(rules, project, path, glob, errors)}
-    adding, enabling = _additions(rules, project, on - set(off), glob, errors)
-    packed: list[tuple[ImmutableRule | None, list[str]]] = [
-        (r, list(n)) for r in rules if not r.disabled and (n := packed_names(r))
-    ]
-    draft = _Draft(project, glob, bound, packed)
-    for _rule, names in draft.packed:
-        names[:] = [name for name in names if name not in removing]
+    removing = {path for path in off if _plan_off_error(index, project, path, errors)}
+    adding, enabling = _additions(index, project, on - set(off), errors)
     singles = {p: r for r in rules if not r.disabled and (p := canonical_path(r)) is not None}
     to_pack = sorted(path for path in adding if packable(path, glob))
-    merging = _mergeable(rules, singles, removing, glob) if to_pack else []
-    has_room = bool(to_pack) and any(draft.extendable(n, to_pack[0]) for _r, n in draft.packed)
+    merging = _mergeable(index, singles, removing) if to_pack else []
+    packed: list[tuple[ImmutableRule | None, list[str]]] = [
+        (r, [name for name in n if name not in removing])
+        for r in rules
+        if not r.disabled and (n := packed_names(r))
+    ]
+    fits = len(to_pack) + len(merging)
+    draft = Draft(project, bound, packed, lambda ns: all(packable(n, glob) for n in ns), fits)
+    has_room = bool(to_pack) and draft.slot_for(to_pack[0]) is not None
     actions: list[RuleAction] = [RuleAction("enable", rule) for rule in enabling]
-    creates = [canonical_rule(p) for p in sorted(adding) if p not in to_pack]
+    packing = set(to_pack)
+    creates = [canonical_rule(p) for p in sorted(adding) if p not in packing]
     if len(to_pack) == 1 and not merging and not has_room:
         creates.append(canonical_rule(to_pack[0]))  # alone: the simplest rule reads best
     else:
@@ -221,20 +208,17 @@ def plan_project(
     actions += packed_actions
     deleted = [singles[p] for p in sorted(removing | set(merging)) if p in singles]
     actions += [RuleAction("delete", rule) for rule in deleted]
-    layout += [_single_layout(project, a) for a in actions if a not in packed_actions]
+    written = {id(action) for action in packed_actions}
+    layout += [_single_layout(project, a) for a in actions if id(a) not in written]
     return _checked_plan(rules, project, actions, layout, errors, on, off, glob)
 
 
 def _plan_off_error(
-    rules: list[ImmutableRule],
-    project: str,
-    path: str,
-    glob: GlobVersion | None,
-    errors: dict[str, DtrctlError],
+    index: RuleIndex, project: str, path: str, errors: dict[str, DtrctlError]
 ) -> bool:
     """Whether `path` can be made mutable by taking it out of dtrctl's rules (else an error)."""
-    remaining = _without(rules, path)
-    result = repository_immutability(remaining, path, glob)
+    remaining = _without(index.rules_for(path), path)
+    result = index.evaluate(remaining, path)
     if not result.immutable:
         return True
     covering = next(item.rule for item in result.applied if item.covers == "all")
@@ -260,22 +244,23 @@ def _without(rules: list[ImmutableRule], path: str) -> list[ImmutableRule]:
 
 
 def _additions(
-    rules: list[ImmutableRule],
-    project: str,
-    paths: set[str],
-    glob: GlobVersion | None,
-    errors: dict[str, DtrctlError],
+    index: RuleIndex, project: str, paths: set[str], errors: dict[str, DtrctlError]
 ) -> tuple[list[str], list[ImmutableRule]]:
     """(paths needing a new place in dtrctl's rules, disabled canonical rules to re-enable)."""
     adding: list[str] = []
     enabling: list[ImmutableRule] = []
+    twins: dict[str, tuple[int, ImmutableRule]] = {}  # the first disabled canonical rule
+    for position, rule in enumerate(index.rules):
+        path = rule.repository_selectors[0].pattern if rule.repository_selectors else ""
+        if rule.disabled and is_canonical_for(rule, path):
+            twins.setdefault(path, (position, rule))
     for path in sorted(paths):
-        if repository_immutability(rules, path, glob).immutable:
+        if index.immutability(path).immutable:
             continue
-        disabled = next((r for r in rules if r.disabled and is_canonical_for(r, path)), None)
+        position, disabled = twins.get(path, (len(index.rules), None))
         candidate = replace(disabled, disabled=False) if disabled else canonical_rule(path)
-        after = [candidate if rule is disabled else rule for rule in rules]
-        result = repository_immutability(after if disabled else [*rules, candidate], path, glob)
+        after = index.rules_for(path, [(position, candidate)])
+        result = index.evaluate(after, path)
         if not result.immutable:
             errors[path] = _blocked(project, path, result)
         elif disabled is not None:
@@ -298,36 +283,42 @@ def _blocked(project: str, path: str, result: Any) -> DtrctlError:
 
 
 def _mergeable(
-    rules: list[ImmutableRule],
-    singles: dict[str, ImmutableRule],
-    removing: set[str],
-    glob: GlobVersion | None,
+    index: RuleIndex, singles: dict[str, ImmutableRule], removing: set[str]
 ) -> list[str]:
     """Canonical rules whose path stays immutable from a rule placed last (any packed rule's
     place is at most that late): they can go into a packed rule."""
     merging = []
     for path, rule in sorted(singles.items()):
-        if path in removing or not packable(path, glob):
+        if path in removing or not packable(path, index.glob):
             continue
-        after = [*(r for r in rules if r is not rule), packed_rule([path])]
-        if repository_immutability(after, path, glob).immutable:
+        last = [(len(index.rules), packed_rule([path]))]
+        after = [r for r in index.rules_for(path, last) if r is not rule]
+        if index.evaluate(after, path).immutable:
             merging.append(path)
     return merging
 
 
 def _packed_writes(
-    draft: _Draft, rules: list[ImmutableRule]
+    draft: Draft, rules: list[ImmutableRule]
 ) -> tuple[list[RuleLayout], list[RuleAction]]:
     layout: list[RuleLayout] = []
     creates: list[RuleAction] = []
     updates: list[RuleAction] = []
     deletes: list[RuleAction] = []
     new = 0
+    # Harbor refuses a rule identical to one it holds, disabled or not (409): that one is
+    # enabled instead. Identical as Harbor compares (its re-serialized rule): every field but
+    # `id` and `disabled`, `priority` included; the first such rule by id.
+    twins = {replace(r, id=None, disabled=False): r for r in reversed(rules) if r.disabled}
     for rule, names in draft.packed:
         before = set(packed_names(rule) or ()) if rule is not None else set()
         added = tuple(sorted(set(names) - before))
         removed = tuple(sorted(before - set(names)))
-        if rule is None:
+        twin = twins.get(packed_rule(names)) if rule is None else None
+        if twin is not None:
+            key, action = f"rule {twin.id}", RuleAction("enable", replace(twin, disabled=False))
+            creates.append(action)
+        elif rule is None:
             new += 1
             key, action = f"new rule {new}", RuleAction("create", packed_rule(names))
             creates.append(action)
@@ -341,7 +332,7 @@ def _packed_writes(
             updates.append(action)
         shown = tuple(sorted(names))
         item = RuleLayout(draft.project, key, action.rule.id, action.kind, shown, added, removed)
-        layout.append(item)
+        layout.append(replace(item, disabled_twin=twin is not None))
     return layout, [*creates, *updates, *deletes]
 
 
@@ -394,14 +385,15 @@ def _checked_plan(
         return ProjectPlan(errors=errors)
     after = after_rules(rules, actions)
     asked = {path: True for path in on} | {path: False for path in off}
+    before_index, after_index = RuleIndex(rules, glob), RuleIndex(after, glob)
     before = {
-        path: repository_immutability(rules, path, glob).immutable
+        path: before_index.immutability(path).immutable
         for path in _touched_paths(rules, actions) | set(asked)
     }
     changing = set()
     expected = {p: v for p, v in {**before, **asked}.items() if p not in errors}
     for path, immutable in sorted(expected.items()):
-        now = repository_immutability(after, path, glob).immutable
+        now = after_index.immutability(path).immutable
         if now != immutable:  # a bug in the packing: write nothing rather than something wrong
             message = f"dtrctl's rule plan for project {project} would leave {path} "
             error = InvalidResponse(message + ("mutable" if immutable else "immutable"))
