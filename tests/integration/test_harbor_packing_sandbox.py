@@ -252,3 +252,44 @@ class TestSetImmutable:
         assert again.code == 0, again.stderr
         assert as_json(again)["ok"] is True
         assert rules_of(harbor, "engineering") == before
+
+
+@pytest.mark.skopeo
+class TestNestedNames:
+    def test_a_and_a_b_become_immutable_and_refuse_pushes_of_existing_tags(
+        self, harbor: SandboxServer, skopeo: Skopeo, tmp_path: Path
+    ) -> None:
+        # The sandbox is Harbor 2.13 (doublestar v1.3.4), which reads `{a,a/b}` as `a/b` only.
+        image = build_image("nested-first")
+        write_oci_layout(tmp_path, image, "first")
+        targets = ("engineering/a:1.0", "engineering/a/b:1.0")
+        for target in targets:
+            assert skopeo_push(skopeo, harbor, tmp_path, "first", target).returncode == 0
+
+        made = dtrctl(
+            harbor,
+            "--backend",
+            "harbor",
+            "repo",
+            "set-immutable",
+            "engineering/a",
+            "engineering/a/b",
+            "--yes",
+            "-o",
+            "json",
+        )
+        assert made.code == 0, made.stderr
+        assert [r["changed"] for r in as_json(made)["results"]] == [True, True]
+        assert sorted(repository_patterns(harbor, "engineering").values()) == [
+            "{a,api}",  # the seed's canonical rule for `api` merged in
+            "{a/b}",
+        ]
+        for repository in ("engineering/a", "engineering/a/b", "engineering/api"):
+            shown = dtrctl(harbor, "--backend", "harbor", "repo", "show", repository, "-o", "json")
+            assert as_json(shown)["repository"]["immutability"] == "all", repository
+        shown = dtrctl(harbor, "repo", "show", "engineering/web", "-o", "json")
+        assert as_json(shown)["repository"]["immutability"] == "none"
+
+        for target in targets:
+            refused = skopeo_push(skopeo, harbor, tmp_path, "first", target)
+            assert refused.returncode != 0 and "configured as immutable" in refused.stderr

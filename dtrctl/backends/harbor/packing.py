@@ -11,10 +11,12 @@ selector `doublestar`/`matches` `**`; no excludes. A **canonical rule** (one lit
 A name goes into a packed rule only where the server's doublestar reads `{name}` as exactly that
 name: with v1.3.4 any path; with v1.1.1 no path holding `/` (a syntax error there); with an
 unknown version only what both versions read alike (`version_dependent`). Other names get a
-canonical rule. A packed pattern holds at most `MAX_PACKED_PATTERN` characters: Harbor keeps the
-re-serialized rule in a `text` column under a unique index (`UNIQUE(project_id, tag_filter)`),
-and PostgreSQL refuses btree index rows above 2704 bytes; 2000 characters leave room for the
-rest of the rule's JSON. Past it, names go into further packed rules.
+canonical rule. Nor does a group hold a one-component name and one below it (`a`, `a/b`):
+v1.3.4 reads `{a,a/b}` as `a/b` only (`packing_draft.selects_each`). A packed pattern holds at
+most `MAX_PACKED_PATTERN` characters: Harbor keeps the re-serialized rule in a `text` column
+under a unique index (`UNIQUE(project_id, tag_filter)`), and PostgreSQL refuses btree index rows
+above 2704 bytes; 2000 characters leave room for the rest of the rule's JSON. Past it, names go
+into further packed rules.
 
 Pure: `plan_project` plans the writes for a project; nothing here talks to Harbor.
 """
