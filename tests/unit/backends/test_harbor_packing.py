@@ -26,25 +26,9 @@ from dtrctl.backends.harbor.rules import (
 )
 from dtrctl.errors import Conflict
 from dtrctl.reference import RepositoryName
+from tests.unit.backends.harbor_rule_builders import foreign, own, packed
 
 VERSIONS = (V1_1_1, V1_3_4, None)
-
-
-def own(rule_id: int, path: str, *, disabled: bool = False) -> ImmutableRule:
-    return replace(canonical_rule(path), id=rule_id, disabled=disabled)
-
-
-def packed(rule_id: int, *names: str, disabled: bool = False) -> ImmutableRule:
-    return replace(packed_rule(names, rule_id), disabled=disabled)
-
-
-def foreign(rule_id: int, repository: str, tags: str = "**") -> ImmutableRule:
-    return replace(
-        canonical_rule("x"),
-        id=rule_id,
-        repository_selectors=(Selector("doublestar", "repoMatches", repository),),
-        tag_selectors=(Selector("doublestar", "matches", tags),),
-    )
 
 
 def immutable(rules: list[ImmutableRule], path: str, glob: str | None) -> bool:

@@ -13,24 +13,8 @@ import pytest
 
 from dtrctl.backends.harbor.doublestar import GlobVersion
 from dtrctl.backends.harbor.packing import ProjectPlan, packed_rule, plan_project
-from dtrctl.backends.harbor.rules import ImmutableRule, Selector, canonical_rule
-
-
-def own(rule_id: int, path: str, *, disabled: bool = False) -> ImmutableRule:
-    return replace(canonical_rule(path), id=rule_id, disabled=disabled)
-
-
-def packed(rule_id: int, *names: str, disabled: bool = False) -> ImmutableRule:
-    return replace(packed_rule(names, rule_id), disabled=disabled)
-
-
-def foreign(rule_id: int, repository: str, tags: str = "**") -> ImmutableRule:
-    return replace(
-        canonical_rule("x"),
-        id=rule_id,
-        repository_selectors=(Selector("doublestar", "repoMatches", repository),),
-        tag_selectors=(Selector("doublestar", "matches", tags),),
-    )
+from dtrctl.backends.harbor.rules import ImmutableRule, canonical_rule
+from tests.unit.backends.harbor_rule_builders import foreign, own, packed
 
 
 def lines(plan: ProjectPlan) -> list[str]:
